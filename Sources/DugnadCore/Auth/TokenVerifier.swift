@@ -1,0 +1,169 @@
+import DugnadProtocol
+import Foundation
+import JWTKit
+
+/// Verifies the JWTs people connect with. HS256 with a shared secret is the default;
+/// RS256 or ES256 with a PEM public key serve deployments whose identity provider signs.
+///
+/// The header's `alg` is checked against the configured algorithm before jwt-kit runs, so
+/// `alg: none` and an HS token presented to an RS deployment (the key-confusion attack)
+/// are refused as `invalid_token` without ever reaching a verifier.
+public struct TokenVerifier: Sendable {
+    public enum Algorithm: String, Sendable {
+        case hs256 = "HS256"
+        case rs256 = "RS256"
+        case es256 = "ES256"
+    }
+
+    public struct Configuration: Sendable {
+        public var algorithm: Algorithm
+        /// For HS256: the shared secret (at least 32 bytes).
+        public var secret: [UInt8]?
+        /// For RS256/ES256: the PEM public key.
+        public var publicKeyPEM: String?
+        /// Accept tokens without `exp`. Default false: a token that never expires cannot be revoked by time.
+        public var allowNoExpiry: Bool = false
+        /// When set, `iss` must equal it.
+        public var issuer: String?
+        /// When set, `aud` must contain it.
+        public var audience: String?
+
+        public init(
+            algorithm: Algorithm = .hs256, secret: [UInt8]? = nil, publicKeyPEM: String? = nil,
+            allowNoExpiry: Bool = false, issuer: String? = nil, audience: String? = nil
+        ) {
+            self.algorithm = algorithm
+            self.secret = secret
+            self.publicKeyPEM = publicKeyPEM
+            self.allowNoExpiry = allowNoExpiry
+            self.issuer = issuer
+            self.audience = audience
+        }
+    }
+
+    /// The minimum HS256 secret length: shorter keys are guessable, and jwt-kit asserts on them.
+    public static let minimumSecretBytes = 32
+
+    private let configuration: Configuration
+    private let keys: JWTKeyCollection
+
+    public init(configuration: Configuration) async throws {
+        self.configuration = configuration
+        let keys = JWTKeyCollection()
+        switch configuration.algorithm {
+        case .hs256:
+            guard let secret = configuration.secret, secret.count >= Self.minimumSecretBytes else {
+                throw ConfigurationError("the JWT secret must be at least \(Self.minimumSecretBytes) bytes")
+            }
+            await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
+        case .rs256:
+            guard let pem = configuration.publicKeyPEM else { throw ConfigurationError("RS256 needs a public key file") }
+            await keys.add(rsa: try Insecure.RSA.PublicKey(pem: pem), digestAlgorithm: .sha256)
+        case .es256:
+            guard let pem = configuration.publicKeyPEM else { throw ConfigurationError("ES256 needs a public key file") }
+            await keys.add(ecdsa: try ES256PublicKey(pem: pem))
+        }
+        self.keys = keys
+    }
+
+    /// Verifies `token` at time `now` (ms since the epoch) and returns who it names.
+    public func verify(_ token: String, now: Int64) async -> Result<Principal, AuthFailure> {
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3, token.utf8.count <= 16_384,
+            let headerBytes = Base64URL.decode(parts[0]),
+            let header = try? JSONParser.parse(headerBytes),
+            case .string(let alg)? = header["alg"]
+        else { return .failure(.invalidToken) }
+        guard alg == configuration.algorithm.rawValue else { return .failure(.invalidToken) }
+
+        let claims: Claims
+        do {
+            claims = try await keys.verify(token, as: Claims.self)
+        } catch let error as JWTError where error.errorType == .signatureVerificationFailed {
+            return .failure(.badSignature)
+        } catch {
+            return .failure(.invalidToken)
+        }
+        return Self.principal(from: claims, configuration: configuration, now: now)
+    }
+
+    static func principal(from claims: Claims, configuration: Configuration, now: Int64) -> Result<Principal, AuthFailure> {
+        guard let sub = claims.sub, !sub.isEmpty, sub.utf8.count <= Limits.maxIDBytes else { return .failure(.invalidToken) }
+        let expiresAt = claims.exp.map { Int64(($0 * 1000).rounded(.down)) }
+        if expiresAt == nil, !configuration.allowNoExpiry { return .failure(.invalidToken) }
+        if let expiresAt, expiresAt <= now { return .failure(.tokenExpired) }
+        if let nbf = claims.nbf, Int64(nbf * 1000) > now { return .failure(.tokenNotYetValid) }
+        if let issuer = configuration.issuer, claims.iss != issuer { return .failure(.invalidToken) }
+        if let audience = configuration.audience, !(claims.aud?.value.contains(audience) ?? false) {
+            return .failure(.invalidToken)
+        }
+        var roles = Set((claims.roles ?? []).compactMap(Role.init(rawValue:)))
+        if roles.isEmpty { roles = [.member] }
+        let name = claims.name.flatMap { $0.isEmpty ? nil : String($0.prefix(200)) } ?? sub
+        return .success(
+            Principal(
+                userID: sub, name: name, roles: roles, channels: Set(claims.channels ?? []), expiresAt: expiresAt))
+    }
+
+    /// Signs a token (for `dugnad token` and tests). HS256 only: the hub never holds a private RS/ES key.
+    public static func sign(
+        secret: [UInt8], sub: String, name: String?, roles: [String], channels: [String], ttlSeconds: Int64?,
+        now: Date = Date()
+    ) async throws -> String {
+        guard secret.count >= minimumSecretBytes else {
+            throw ConfigurationError("the JWT secret must be at least \(minimumSecretBytes) bytes")
+        }
+        let keys = JWTKeyCollection()
+        await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
+        let iat = now.timeIntervalSince1970.rounded(.down)
+        let claims = Claims(
+            sub: sub, name: name, roles: roles.isEmpty ? nil : roles, channels: channels.isEmpty ? nil : channels,
+            exp: ttlSeconds.map { iat + Double($0) }, iat: iat)
+        return try await keys.sign(claims)
+    }
+}
+
+/// A configuration that cannot work, explained for the operator.
+public struct ConfigurationError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// The claims Dugnad reads. Every field is optional here so that a missing one is reported
+/// as the contract's reason (`invalid_token`) instead of a decoding failure.
+struct Claims: JWTPayload, Equatable {
+    var sub: String?
+    var name: String?
+    var roles: [String]?
+    var channels: [String]?
+    var exp: Double?
+    var iat: Double?
+    var nbf: Double?
+    var iss: String?
+    var aud: AudienceClaim?
+
+    init(
+        sub: String?, name: String?, roles: [String]?, channels: [String]?, exp: Double?, iat: Double?,
+        nbf: Double? = nil
+    ) {
+        self.sub = sub
+        self.name = name
+        self.roles = roles
+        self.channels = channels
+        self.exp = exp
+        self.iat = iat
+        self.nbf = nbf
+    }
+
+    /// Time claims are checked by `TokenVerifier.principal` so each failure gets its own reason.
+    func verify(using algorithm: some JWTAlgorithm) throws {}
+}
+
+/// Base64url without padding, as JWT uses it.
+enum Base64URL {
+    static func decode(_ text: Substring) -> [UInt8]? {
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.count % 4 != 0 { base64.append("=") }
+        return Data(base64Encoded: base64).map { [UInt8]($0) }
+    }
+}

@@ -1,0 +1,40 @@
+import NIOCore
+
+/// One event for many connections: the complete WebSocket frame, encoded once; every
+/// recipient is handed the same `ByteBuffer` (copy-on-write storage, never copied).
+public struct FanoutEvent: Sendable {
+    public enum Target: Sendable, Equatable {
+        /// Connections subscribed to the channel, except every connection of `exceptUser`.
+        case channel(String, exceptUser: String?)
+        /// Every connection of these users, joined to anything or not.
+        case users([String])
+    }
+
+    public var target: Target
+    public var frame: ByteBuffer
+
+    public init(target: Target, frame: ByteBuffer) {
+        self.target = target
+        self.frame = frame
+    }
+}
+
+/// The seam for delivery beyond this process: the local bus hands events to this node's
+/// event loops; a multi-node bus also forwards them to the other nodes.
+public protocol EventBus: Sendable {
+    /// Delivers events in order. Called from the writer's queue for durable events (in
+    /// seq order) and from anywhere for ephemeral ones (typing, presence).
+    func publish(_ events: [FanoutEvent])
+}
+
+/// A connection's outbound side as the router sees it. Implementations are confined to
+/// their event loop; the router only calls them on that loop.
+public protocol FrameSink: AnyObject {
+    var userID: String { get }
+    /// Set by the router when it enqueued without flushing; cleared by `flush()`.
+    var needsFlush: Bool { get set }
+    /// Queues a ready frame without flushing. A sink whose outbound queue is over its
+    /// limit closes itself (4008) instead of queueing.
+    func enqueue(_ frame: ByteBuffer)
+    func flush()
+}

@@ -1,0 +1,55 @@
+import DugnadProtocol
+import NIOCore
+
+/// Publishing and reading messages: the operations the WebSocket session and the HTTP API share.
+extension Hub {
+    /// Stores a message and, once it is durable, fans it out. A retry with the same
+    /// `client_id` returns the first message with `duplicate == true` and sends nothing.
+    public func publish(_ request: PublishRequest, by principal: Principal, on loop: any EventLoop)
+        -> EventLoopFuture<(message: StoredMessage, duplicate: Bool)>
+    {
+        let started = NIODeadline.now()
+        metrics.messagesIn.increment()
+        return readableChannel(request.channel, by: principal, on: loop).flatMap { [self] record in
+            do {
+                try checkPost(record, by: principal)
+            } catch {
+                return loop.makeFailedFuture(error)
+            }
+            let now = Clock.nowMillis()
+            let message = NewMessage(
+                id: Identifiers.messageID(now: now), channel: record.name, fromID: principal.userID,
+                fromName: principal.name, body: request.body, metaJSON: request.metaJSON, replyTo: request.replyTo,
+                clientID: request.clientID, ts: now)
+            return write(.publish(message), on: loop) { [self] outcome, post in
+                guard case .message(let stored, duplicate: false) = outcome else { return }
+                noteDurable(stored)
+                metrics.publishDurableLatency.recordNanoseconds((NIODeadline.now() - started).nanoseconds)
+                post.events.append(
+                    FanoutEvent(target: .channel(stored.channel, exceptUser: nil), frame: EventEncoding.messageEvent(stored)))
+            }.flatMapThrowing { outcome in
+                guard case .message(let stored, let duplicate) = outcome else {
+                    throw ProtocolError(.internal, "unexpected store outcome")
+                }
+                return (stored, duplicate)
+            }
+        }
+    }
+
+    /// One page of a channel's history, ascending seq.
+    public func history(channel: String, page: HistoryRequest, by principal: Principal, on loop: any EventLoop)
+        -> EventLoopFuture<(messages: [StoredMessage], hasMore: Bool)>
+    {
+        readableChannel(channel, by: principal, on: loop).flatMap { [self] _ in
+            let storePage: HistoryPage
+            if let before = page.before {
+                storePage = .before(seq: before, limit: page.limit)
+            } else if let after = page.after {
+                storePage = .after(seq: after, limit: page.limit)
+            } else {
+                storePage = .latest(limit: page.limit)
+            }
+            return read(on: loop) { store in try store.messages(channel: channel, page: storePage) }
+        }
+    }
+}

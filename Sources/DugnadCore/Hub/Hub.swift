@@ -1,0 +1,238 @@
+import DugnadProtocol
+import Logging
+import Metrics
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+
+/// The hub, independent of sockets: channels, memberships, presence, rate limits and the
+/// path from a command to durable storage and out to every subscriber.
+///
+/// Threading, in one sentence each: the store is touched only by the writer's queue and
+/// the read thread pool; channel, membership and presence caches are behind locks; each
+/// loop's subscriptions are confined to that loop (`LoopRouter`).
+public final class Hub: Sendable {
+    public let configuration: HubConfiguration
+    public let store: any Store
+    public let writer: BatchingWriter
+    public let bus: any EventBus
+    public let local: LocalFanout
+    public let metrics: HubMetrics
+    public let group: any EventLoopGroup
+    public let logger: Logger
+    let readPool: NIOThreadPool
+    let channelCache = NIOLockedValueBox<[String: ChannelRecord]>([:])
+    let membershipCache = NIOLockedValueBox<[String: CachedMemberships]>([:])
+    let presenceState = NIOLockedValueBox(PresenceState())
+    private let timers = NIOLockedValueBox<[RepeatedTask]>([])
+
+    struct CachedMemberships: Sendable {
+        var channels: Set<String>
+        var connections: Int
+    }
+
+    /// Builds a hub on `store`. Call `start()` before serving and `shutdown()` at the end.
+    /// `makeBus` wraps the local fan-out (for several nodes); by default events stay local.
+    public init(
+        configuration: HubConfiguration, store: any Store, group: any EventLoopGroup, metricsFactory: any MetricsFactory,
+        logger: Logger, makeBus: (@Sendable (LocalFanout) -> any EventBus)? = nil
+    ) {
+        let metrics = HubMetrics(factory: metricsFactory)
+        self.configuration = configuration
+        self.store = store
+        self.group = group
+        self.metrics = metrics
+        self.logger = logger
+        let local = LocalFanout(group: group) { count in
+            if count > 0 { metrics.fanoutDeliveries.increment(by: Int64(count)) }
+        }
+        self.local = local
+        let bus = makeBus?(local) ?? local
+        self.bus = bus
+        self.writer = BatchingWriter(
+            store: store, configuration: configuration.writer, logger: logger,
+            onBatch: { size, failed in
+                metrics.batchSize.record(size)
+                if failed { metrics.batchFailures.increment() }
+            },
+            afterBatch: { events in bus.publish(events) })
+        self.readPool = NIOThreadPool(numberOfThreads: max(1, configuration.readThreads))
+    }
+
+    /// Prepares storage (migrations, sessions a crash left open) and starts the timers.
+    public func start() throws {
+        try store.prepare()
+        readPool.start()
+        let loop = group.next()
+        let flush = loop.scheduleRepeatedTask(
+            initialDelay: .milliseconds(configuration.presenceFlushMillis),
+            delay: .milliseconds(configuration.presenceFlushMillis)
+        ) { [self] _ in flushPresence() }
+        let heartbeat = loop.scheduleRepeatedTask(
+            initialDelay: .seconds(configuration.sessionHeartbeatSeconds),
+            delay: .seconds(configuration.sessionHeartbeatSeconds)
+        ) { [self] _ in writer.submit(.heartbeat(at: Clock.nowMillis())) }
+        timers.withLockedValue { $0 = [flush, heartbeat] }
+    }
+
+    /// Stops timers, commits everything queued, and stops the readers.
+    public func shutdown() async {
+        for timer in timers.withLockedValue({ $0 }) { timer.cancel() }
+        flushPresence()
+        writer.close()
+        await writer.flush()
+        try? await readPool.shutdownGracefully()
+    }
+
+    /// True when storage can take writes (for `/readyz`).
+    public func isReady() async -> Bool {
+        guard writer.isHealthy else {
+            // A failed batch marks the writer unhealthy until the next commit; probe storage
+            // directly so that readiness comes back as soon as the disk has room again.
+            return (try? await read { store in try store.checkWritable() }) != nil
+        }
+        return true
+    }
+
+    // MARK: - Storage access off the event loops
+
+    /// Runs a blocking read on the read pool and completes on `loop`.
+    public func read<T: Sendable>(on loop: any EventLoop, _ body: @escaping @Sendable (any Store) throws -> T)
+        -> EventLoopFuture<T>
+    {
+        let store = self.store
+        return readPool.runIfActive(eventLoop: loop) { try body(store) }
+    }
+
+    public func read<T: Sendable>(_ body: @escaping @Sendable (any Store) throws -> T) async throws -> T {
+        try await read(on: group.next(), body).get()
+    }
+
+    /// Queues a write; the future completes on `loop` after commit. `after` runs on the
+    /// writer's queue right after commit and may add fan-out events (in commit order).
+    public func write(
+        _ op: WriteOp, on loop: any EventLoop,
+        after: (@Sendable (WriteOutcome, inout BatchingWriter.PostCommit) -> Void)? = nil
+    ) -> EventLoopFuture<WriteOutcome> {
+        let promise = loop.makePromise(of: WriteOutcome.self)
+        let queued = writer.submit(op) { result, post in
+            switch result {
+            case .success(let outcome):
+                after?(outcome, &post)
+                promise.succeed(outcome)
+            case .failure(let error):
+                promise.fail(error)
+            }
+        }
+        if !queued {
+            promise.fail(ProtocolError(.rateLimited, "the hub is busy; try again shortly", retryAfterMs: 200))
+        }
+        return promise.futureResult
+    }
+
+    // MARK: - Channels
+
+    /// The channel from cache or storage; nil when it does not exist.
+    public func channel(named name: String, on loop: any EventLoop) -> EventLoopFuture<ChannelRecord?> {
+        if let cached = channelCache.withLockedValue({ $0[name] }) {
+            return loop.makeSucceededFuture(cached)
+        }
+        return read(on: loop) { store in try store.channel(named: name) }.map { [self] record in
+            if let record { cacheChannel(record) }
+            return record
+        }
+    }
+
+    func cacheChannel(_ record: ChannelRecord) {
+        channelCache.withLockedValue { cache in
+            if let existing = cache[record.name], existing.epoch == record.epoch, existing.lastSeq > record.lastSeq {
+                return
+            }
+            cache[record.name] = record
+        }
+    }
+
+    func noteDurable(_ message: StoredMessage) {
+        channelCache.withLockedValue { cache in
+            if var record = cache[message.channel], record.lastSeq < message.seq {
+                record.lastSeq = message.seq
+                cache[message.channel] = record
+            }
+        }
+    }
+
+    /// Creates a channel (admin path: CLI and HTTP). Conflict when the name is taken.
+    public func createChannel(name: String, kind: ChannelKind, title: String) async throws -> ChannelRecord {
+        let outcome = try await write(
+            .createChannel(name: name, kind: kind, title: title, createdAt: Clock.nowMillis()), on: group.next()
+        ).get()
+        guard case .channel(let record, let created) = outcome else { throw StoreError(.unavailable, "unexpected outcome") }
+        guard created else { throw ProtocolError(.conflict, "channel '\(name)' exists") }
+        cacheChannel(record)
+        return record
+    }
+
+    // MARK: - Memberships
+
+    /// Whether `userID` is a member, from the cache of connected users or from storage.
+    public func isMember(userID: String, channel: String, on loop: any EventLoop) -> EventLoopFuture<Bool> {
+        if let cached = membershipCache.withLockedValue({ $0[userID]?.channels }) {
+            return loop.makeSucceededFuture(cached.contains(channel))
+        }
+        return read(on: loop) { store in try store.isMember(userID: userID, channel: channel) }
+    }
+
+    func retainMemberships(userID: String, channels: [String]) {
+        membershipCache.withLockedValue { cache in
+            if var entry = cache[userID] {
+                entry.connections += 1
+                entry.channels.formUnion(channels)
+                cache[userID] = entry
+            } else {
+                cache[userID] = CachedMemberships(channels: Set(channels), connections: 1)
+            }
+        }
+    }
+
+    func releaseMemberships(userID: String) {
+        membershipCache.withLockedValue { cache in
+            guard var entry = cache[userID] else { return }
+            entry.connections -= 1
+            cache[userID] = entry.connections > 0 ? entry : nil
+        }
+    }
+
+    func noteMembership(userID: String, channel: String, member: Bool) {
+        membershipCache.withLockedValue { cache in
+            guard var entry = cache[userID] else { return }
+            if member { entry.channels.insert(channel) } else { entry.channels.remove(channel) }
+            cache[userID] = entry
+        }
+    }
+
+    // MARK: - Presence
+
+    public func presence(channel: String) -> (members: [PresenceState.Member], count: Int, countsOnly: Bool) {
+        presenceState.withLockedValue { state in
+            let count = state.count(channel: channel)
+            let countsOnly = count > configuration.presenceListLimit
+            return (countsOnly ? [] : state.members(channel: channel), count, countsOnly)
+        }
+    }
+
+    public func isOnline(_ userID: String) -> Bool {
+        presenceState.withLockedValue { $0.isOnline(userID) }
+    }
+
+    func flushPresence() {
+        let limit = configuration.presenceListLimit
+        let diffs = presenceState.withLockedValue { $0.drainDiffs() }
+        guard !diffs.isEmpty else { return }
+        bus.publish(
+            diffs.map { diff in
+                FanoutEvent(
+                    target: .channel(diff.channel, exceptUser: nil),
+                    frame: EventEncoding.presenceDiffEvent(diff, countsOnly: diff.count > limit))
+            })
+    }
+}

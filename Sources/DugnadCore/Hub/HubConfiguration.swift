@@ -1,0 +1,32 @@
+import DugnadProtocol
+
+/// Settings of the hub's behaviour. Defaults are safe for a public deployment; benchmarks
+/// lift the rate limits explicitly (see docs/benchmarks.md).
+public struct HubConfiguration: Sendable {
+    /// Frame and field size limits. Default: the contract's (64 KiB frames, 16 KiB bodies).
+    public var limits = Limits()
+    /// Joining an unknown public channel creates it. Default true, as the contract says.
+    public var autoCreatePublicChannels = true
+    /// Above this many users online in a channel, presence is sent as counts only. Default 1,000.
+    public var presenceListLimit = 1_000
+    /// Publishes per second per connection, sustained. Default 20.
+    public var publishRate: Double = 20
+    /// Publishes a connection may send in a burst. Default 40.
+    public var publishBurst: Double = 40
+    /// Any commands per second per connection (floods of cheap commands). Default 100.
+    public var commandRate: Double = 100
+    /// Default 200.
+    public var commandBurst: Double = 200
+    /// Consecutive rate-limited requests after which the connection is closed with 4029. Default 20.
+    public var rateLimitStrikes = 20
+    /// How often open sessions are marked alive in storage, in seconds. Default 15.
+    public var sessionHeartbeatSeconds: Int64 = 15
+    /// Presence diffs are coalesced for this long, in milliseconds. Default 100 (the contract's maximum rate).
+    public var presenceFlushMillis: Int64 = 100
+    /// Threads reading storage (history, joins, welcome). Default 2.
+    public var readThreads = 2
+    /// Group commit settings of the single writer.
+    public var writer = BatchingWriter.Configuration()
+
+    public init() {}
+}

@@ -1,0 +1,45 @@
+import NIOCore
+
+/// Delivers events to this process's connections: one task per event loop per call,
+/// each running that loop's `LoopRouter`.
+public final class LocalFanout: EventBus {
+    private let routers: [(loop: any EventLoop, router: NIOLoopBoundBox<LoopRouter>)]
+    private let onDelivered: @Sendable (Int) -> Void
+
+    /// One router per loop of `group`; the set of loops is fixed for the life of the hub.
+    public init(group: any EventLoopGroup, onDelivered: @escaping @Sendable (Int) -> Void = { _ in }) {
+        var routers: [(loop: any EventLoop, router: NIOLoopBoundBox<LoopRouter>)] = []
+        for loop in group.makeIterator() {
+            routers.append((loop, NIOLoopBoundBox.makeBoxSendingValue(LoopRouter(), eventLoop: loop)))
+        }
+        self.routers = routers
+        self.onDelivered = onDelivered
+    }
+
+    /// The router of `loop`; call only on that loop.
+    public func router(for loop: any EventLoop) -> LoopRouter {
+        for entry in routers where entry.loop === loop {
+            return entry.router.value
+        }
+        preconditionFailure("event loop not part of the hub's group")
+    }
+
+    public func publish(_ events: [FanoutEvent]) {
+        guard !events.isEmpty else { return }
+        let onDelivered = self.onDelivered
+        for entry in routers {
+            let router = entry.router
+            // Always a new task, even on the current loop: delivery must never run inside
+            // a handler callback, where a flush could re-enter the router.
+            entry.loop.execute { onDelivered(router.value.deliver(events)) }
+        }
+    }
+
+    /// Runs `body` with each loop's router, on that loop.
+    public func forEachRouter(_ body: @escaping @Sendable (LoopRouter) -> Void) {
+        for entry in routers {
+            let router = entry.router
+            entry.loop.execute { body(router.value) }
+        }
+    }
+}

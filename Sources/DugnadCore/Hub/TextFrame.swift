@@ -1,0 +1,36 @@
+import NIOCore
+
+/// Builds an unmasked server-to-client WebSocket text frame (RFC 6455 §5.2) around a JSON
+/// payload. The hub encodes each event once into such a frame and hands the same buffer
+/// to every recipient, so the transport writes it as-is.
+public enum TextFrame {
+    private static let allocator = ByteBufferAllocator()
+
+    public static func make(_ payload: [UInt8]) -> ByteBuffer {
+        var buffer = allocator.buffer(capacity: payload.count + 10)
+        writeHeader(opcode: 0x1, length: payload.count, into: &buffer)
+        buffer.writeBytes(payload)
+        return buffer
+    }
+
+    /// A frame for any opcode (close, ping, pong) with a payload under 126 bytes or not.
+    public static func make(opcode: UInt8, payload: [UInt8]) -> ByteBuffer {
+        var buffer = allocator.buffer(capacity: payload.count + 10)
+        writeHeader(opcode: opcode, length: payload.count, into: &buffer)
+        buffer.writeBytes(payload)
+        return buffer
+    }
+
+    static func writeHeader(opcode: UInt8, length: Int, into buffer: inout ByteBuffer) {
+        buffer.writeInteger(0x80 | opcode)
+        if length < 126 {
+            buffer.writeInteger(UInt8(length))
+        } else if length <= Int(UInt16.max) {
+            buffer.writeInteger(UInt8(126))
+            buffer.writeInteger(UInt16(length))
+        } else {
+            buffer.writeInteger(UInt8(127))
+            buffer.writeInteger(UInt64(length))
+        }
+    }
+}

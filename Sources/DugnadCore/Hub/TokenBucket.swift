@@ -1,0 +1,28 @@
+/// A token bucket: `rate` tokens a second up to `burst`. Pure and clock-injected so it is
+/// tested without sleeping.
+public struct TokenBucket: Sendable {
+    public let rate: Double
+    public let burst: Double
+    private var tokens: Double
+    private var lastNanos: UInt64
+
+    public init(rate: Double, burst: Double, now: UInt64) {
+        self.rate = rate
+        self.burst = burst
+        self.tokens = burst
+        self.lastNanos = now
+    }
+
+    /// Takes one token. Returns nil when allowed, or the milliseconds until one is available.
+    public mutating func take(now: UInt64) -> Int? {
+        if now > lastNanos {
+            tokens = min(burst, tokens + Double(now - lastNanos) / 1e9 * rate)
+            lastNanos = now
+        }
+        if tokens >= 1 {
+            tokens -= 1
+            return nil
+        }
+        return max(1, Int(((1 - tokens) / rate * 1000).rounded(.up)))
+    }
+}

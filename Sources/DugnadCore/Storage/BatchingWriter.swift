@@ -1,0 +1,160 @@
+import Dispatch
+import Logging
+import NIOConcurrencyHelpers
+
+/// The single writer: every durable change goes through here, and everything that
+/// arrives while a transaction commits is committed together in the next one (group
+/// commit). Completions run in commit order on the writer's queue, after the commit,
+/// so a publish is acknowledged and fanned out only once it is durable.
+///
+/// Threading: `submit` may be called from any thread (state behind a lock); the store is
+/// only ever called from the one serial dispatch queue, never from an event loop.
+public final class BatchingWriter: Sendable {
+    /// Called once per op with its result; events appended to `PostCommit` are handed to
+    /// `afterBatch` together once every completion of the batch has run.
+    public typealias Completion = @Sendable (Result<WriteOutcome, StoreError>, inout PostCommit) -> Void
+
+    public struct Configuration: Sendable {
+        /// Most ops in one transaction. Default 1,024: large enough to amortise the fsync,
+        /// small enough that one batch commits in a few milliseconds.
+        public var maxBatch: Int = 1_024
+        /// Most ops waiting; beyond it `submit` refuses (the caller answers "busy").
+        /// Default 100,000: about two seconds of the target publish rate.
+        public var maxPending: Int = 100_000
+
+        public init(maxBatch: Int = 1_024, maxPending: Int = 100_000) {
+            self.maxBatch = maxBatch
+            self.maxPending = maxPending
+        }
+    }
+
+    /// Work that waits for a batch's commit: fan-out events.
+    public struct PostCommit: Sendable {
+        public var events: [FanoutEvent] = []
+    }
+
+    private struct Pending: Sendable {
+        var op: WriteOp?
+        var completion: Completion
+    }
+
+    private struct State: Sendable {
+        var queue: [Pending] = []
+        var draining = false
+        var closed = false
+        var healthy = true
+    }
+
+    private let store: any Store
+    private let configuration: Configuration
+    private let queue = DispatchQueue(label: "dugnad.writer")
+    private let state = NIOLockedValueBox(State())
+    private let afterBatch: @Sendable ([FanoutEvent]) -> Void
+    private let onBatch: @Sendable (_ size: Int, _ failed: Bool) -> Void
+    private let logger: Logger
+
+    public init(
+        store: any Store, configuration: Configuration = Configuration(), logger: Logger,
+        onBatch: @escaping @Sendable (_ size: Int, _ failed: Bool) -> Void = { _, _ in },
+        afterBatch: @escaping @Sendable ([FanoutEvent]) -> Void
+    ) {
+        self.store = store
+        self.configuration = configuration
+        self.logger = logger
+        self.onBatch = onBatch
+        self.afterBatch = afterBatch
+    }
+
+    /// False while the last transaction failed (disk full, read-only): `/readyz` reports it.
+    public var isHealthy: Bool { state.withLockedValue { $0.healthy } }
+
+    /// Queues `op`. Returns false, without calling `completion`, when the writer is full or closed.
+    @discardableResult
+    public func submit(_ op: WriteOp, completion: @escaping Completion) -> Bool {
+        enqueue(Pending(op: op, completion: completion))
+    }
+
+    /// Queues `op` whose result nobody waits for (session bookkeeping).
+    public func submit(_ op: WriteOp) {
+        let logger = self.logger
+        _ = enqueue(
+            Pending(op: op) { result, _ in
+                if case .failure(let error) = result { logger.warning("background write failed: \(error)") }
+            })
+    }
+
+    /// Returns once everything queued before the call has committed (or failed).
+    public func flush() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let queued = enqueue(Pending(op: nil) { _, _ in continuation.resume() }, force: true)
+            if !queued { continuation.resume() }
+        }
+    }
+
+    /// Refuses new work; what is queued still commits. Call `flush()` after it.
+    public func close() {
+        state.withLockedValue { $0.closed = true }
+    }
+
+    private func enqueue(_ pending: Pending, force: Bool = false) -> Bool {
+        let startDrain: Bool? = state.withLockedValue { state in
+            if state.closed && !force { return nil }
+            if !force && state.queue.count >= configuration.maxPending { return nil }
+            state.queue.append(pending)
+            if state.draining { return false }
+            state.draining = true
+            return true
+        }
+        guard let startDrain else { return false }
+        if startDrain { queue.async { self.drain() } }
+        return true
+    }
+
+    private func drain() {
+        while true {
+            let batch: [Pending] = state.withLockedValue { state in
+                if state.queue.isEmpty {
+                    state.draining = false
+                    return []
+                }
+                let count = min(state.queue.count, configuration.maxBatch)
+                let batch = Array(state.queue.prefix(count))
+                state.queue.removeFirst(count)
+                return batch
+            }
+            if batch.isEmpty { return }
+            commit(batch)
+        }
+    }
+
+    private func commit(_ batch: [Pending]) {
+        let ops = batch.compactMap(\.op)
+        var results: [Result<WriteOutcome, StoreError>]
+        var failed = false
+        if ops.isEmpty {
+            results = []
+        } else {
+            do {
+                results = try store.write(ops)
+            } catch {
+                failed = true
+                let storeError = (error as? StoreError) ?? StoreError(.unavailable, "storage failed: \(error)")
+                logger.error("write batch of \(ops.count) failed: \(storeError)")
+                results = Array(repeating: .failure(storeError), count: ops.count)
+            }
+        }
+        state.withLockedValue { $0.healthy = !failed }
+        onBatch(ops.count, failed)
+        var post = PostCommit()
+        var index = 0
+        for pending in batch {
+            if pending.op == nil {
+                pending.completion(.success(.done), &post)
+            } else {
+                pending.completion(results[index], &post)
+                index += 1
+            }
+        }
+        if !post.events.isEmpty { afterBatch(post.events) }
+    }
+}

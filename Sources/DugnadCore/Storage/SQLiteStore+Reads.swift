@@ -1,0 +1,213 @@
+import DugnadProtocol
+import Foundation
+import GRDB
+
+extension SQLiteStore {
+    public func channel(named name: String) throws -> ChannelRecord? {
+        try reading("read channel '\(name)'") { db in
+            try Self.fetchChannel(db, named: name)
+        }
+    }
+
+    public func allChannels() throws -> [ChannelRecord] {
+        try reading("read the channels") { db in
+            try Row.fetchAll(db, sql: "SELECT \(Self.channelColumns) FROM channels c ORDER BY c.name")
+                .map(Self.channelRecord)
+        }
+    }
+
+    public func memberships(userID: String) throws -> [MembershipRecord] {
+        try reading("read the memberships of '\(userID)'") { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT \(Self.channelColumns), m.read_seq
+                    FROM memberships m JOIN channels c ON c.name = m.channel
+                    WHERE m.user_id = ?
+                    ORDER BY c.name
+                    """,
+                arguments: [userID]
+            ).map { row in
+                MembershipRecord(
+                    channel: try Self.channelRecord(row),
+                    readSeq: try row.decode(Int64.self, forColumn: "read_seq"))
+            }
+        }
+    }
+
+    public func isMember(userID: String, channel: String) throws -> Bool {
+        try reading("read a membership") { db in
+            try Bool.fetchOne(
+                db,
+                sql: "SELECT EXISTS (SELECT 1 FROM memberships WHERE user_id = ? AND channel = ?)",
+                arguments: [userID, channel]) ?? false
+        }
+    }
+
+    /// An unknown channel reads as an empty history; callers check access (and with it
+    /// existence) before reading.
+    public func messages(channel: String, page: HistoryPage) throws -> (messages: [StoredMessage], hasMore: Bool) {
+        try reading("read the history of '\(channel)'") { db in
+            // One row more than asked tells whether more exist beyond the page, whatever
+            // gaps a future history reset might leave in the seqs.
+            let sql: String
+            let arguments: StatementArguments
+            let limit: Int
+            let newestFirst: Bool
+            switch page {
+            case .latest(let requested):
+                limit = max(0, requested)
+                newestFirst = true
+                sql = "SELECT \(Self.messageColumns) FROM messages WHERE channel = ? ORDER BY seq DESC LIMIT ?"
+                arguments = [channel, limit + 1]
+            case .before(let seq, let requested):
+                limit = max(0, requested)
+                newestFirst = true
+                sql = """
+                    SELECT \(Self.messageColumns) FROM messages
+                    WHERE channel = ? AND seq < ? ORDER BY seq DESC LIMIT ?
+                    """
+                arguments = [channel, seq, limit + 1]
+            case .after(let seq, let requested):
+                limit = max(0, requested)
+                newestFirst = false
+                sql = """
+                    SELECT \(Self.messageColumns) FROM messages
+                    WHERE channel = ? AND seq > ? ORDER BY seq ASC LIMIT ?
+                    """
+                arguments = [channel, seq, limit + 1]
+            }
+            var messages = try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.storedMessage)
+            let hasMore = messages.count > limit
+            if hasMore {
+                messages.removeLast()
+            }
+            if newestFirst {
+                messages.reverse()
+            }
+            return (messages, hasMore)
+        }
+    }
+
+    public func message(id: String) throws -> StoredMessage? {
+        try reading("read message '\(id)'") { db in
+            try Self.fetchMessage(db, id: id)
+        }
+    }
+
+    /// A member without a users row (never recorded through a token or the directory)
+    /// is listed with its id as its name, no roles and no last_seen.
+    public func members(channel: String, afterUserID: String?, limit: Int) throws -> (
+        members: [UserRecord], hasMore: Bool
+    ) {
+        try reading("read the members of '\(channel)'") { db in
+            let limit = max(0, limit)
+            var rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT m.user_id AS id, coalesce(u.name, m.user_id) AS name,
+                        coalesce(u.roles, '[]') AS roles, u.last_seen AS last_seen
+                    FROM memberships m LEFT JOIN users u ON u.id = m.user_id
+                    WHERE m.channel = ? AND (? IS NULL OR m.user_id > ?)
+                    ORDER BY m.user_id
+                    LIMIT ?
+                    """,
+                arguments: [channel, afterUserID, afterUserID, limit + 1])
+            let hasMore = rows.count > limit
+            if hasMore {
+                rows.removeLast()
+            }
+            return (try rows.map(Self.userRecord), hasMore)
+        }
+    }
+
+    public func user(id: String) throws -> UserRecord? {
+        try reading("read user '\(id)'") { db in
+            try Row.fetchOne(
+                db, sql: "SELECT id, name, roles, last_seen FROM users WHERE id = ?", arguments: [id]
+            ).map(Self.userRecord)
+        }
+    }
+
+    /// Runs a read on one of the pool's reader connections, turning any failure into a
+    /// `StoreError`.
+    private func reading<T>(_ action: String, _ body: (Database) throws -> T) throws -> T {
+        do {
+            return try pool.read(body)
+        } catch {
+            throw StoreError.mapping(error, doing: action)
+        }
+    }
+}
+
+// MARK: - Row decoding, shared with the writes
+
+extension SQLiteStore {
+    /// Qualified with the alias `c` so that the list also works in joins.
+    static let channelColumns = """
+        c.name AS name, c.kind AS kind, c.title AS title, c.epoch AS epoch, \
+        c.last_seq AS last_seq, c.created_at AS created_at
+        """
+    static let messageColumns = "id, channel, seq, from_id, from_name, body, meta, reply_to, client_id, ts"
+
+    static func fetchChannel(_ db: Database, named name: String) throws -> ChannelRecord? {
+        try Row.fetchOne(
+            db, sql: "SELECT \(channelColumns) FROM channels c WHERE c.name = ?", arguments: [name]
+        ).map(channelRecord)
+    }
+
+    static func fetchMessage(_ db: Database, id: String) throws -> StoredMessage? {
+        try Row.fetchOne(db, sql: "SELECT \(messageColumns) FROM messages WHERE id = ?", arguments: [id])
+            .map(storedMessage)
+    }
+
+    static func channelRecord(_ row: Row) throws -> ChannelRecord {
+        let rawKind = try row.decode(String.self, forColumn: "kind")
+        guard let kind = ChannelKind(rawValue: rawKind) else {
+            // The CHECK constraint makes this unreachable unless the file was edited by
+            // hand; refuse rather than guess a kind that would change who may post.
+            throw StoreError(.unavailable, "channel has an unknown kind '\(rawKind)'")
+        }
+        return ChannelRecord(
+            name: try row.decode(String.self, forColumn: "name"),
+            kind: kind,
+            title: try row.decode(String.self, forColumn: "title"),
+            epoch: try row.decode(String.self, forColumn: "epoch"),
+            lastSeq: try row.decode(Int64.self, forColumn: "last_seq"),
+            createdAt: try row.decode(Int64.self, forColumn: "created_at"))
+    }
+
+    static func storedMessage(_ row: Row) throws -> StoredMessage {
+        StoredMessage(
+            id: try row.decode(String.self, forColumn: "id"),
+            channel: try row.decode(String.self, forColumn: "channel"),
+            seq: try row.decode(Int64.self, forColumn: "seq"),
+            fromID: try row.decode(String.self, forColumn: "from_id"),
+            fromName: try row.decode(String.self, forColumn: "from_name"),
+            body: try row.decode(String.self, forColumn: "body"),
+            metaJSON: try row.decode(String?.self, forColumn: "meta"),
+            replyTo: try row.decode(String?.self, forColumn: "reply_to"),
+            clientID: try row.decode(String?.self, forColumn: "client_id"),
+            ts: try row.decode(Int64.self, forColumn: "ts"))
+    }
+
+    static func userRecord(_ row: Row) throws -> UserRecord {
+        UserRecord(
+            id: try row.decode(String.self, forColumn: "id"),
+            name: try row.decode(String.self, forColumn: "name"),
+            roles: try decodeRoles(try row.decode(String.self, forColumn: "roles")),
+            lastSeen: try row.decode(Int64?.self, forColumn: "last_seen"))
+    }
+
+    static func encodeRoles(_ roles: [String]) throws -> String {
+        String(decoding: try JSONEncoder().encode(roles), as: UTF8.self)
+    }
+
+    static func decodeRoles(_ text: String) throws -> [String] {
+        do {
+            return try JSONDecoder().decode([String].self, from: Data(text.utf8))
+        } catch {
+            throw StoreError(.unavailable, "user has unreadable roles '\(text)'")
+        }
+    }
+}

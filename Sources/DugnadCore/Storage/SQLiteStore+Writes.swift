@@ -1,0 +1,303 @@
+import DugnadProtocol
+import GRDB
+
+extension SQLiteStore {
+    /// Commits the batch in one transaction (one WAL append for the whole group), each op
+    /// inside its own savepoint.
+    ///
+    /// An op that fails for its own reasons (unknown channel, taken id) rolls back its
+    /// savepoint alone, seq reservation included, so the seqs of the batch stay gapless.
+    /// A storage failure (full disk, read-only file, I/O error) fails the whole batch
+    /// instead: SQLite may already have rolled the transaction back, so no op of the
+    /// batch can be reported as stored.
+    public func write(_ ops: [WriteOp]) throws -> [Result<WriteOutcome, StoreError>] {
+        guard !ops.isEmpty else { return [] }
+        do {
+            return try pool.write { db in
+                var results: [Result<WriteOutcome, StoreError>] = []
+                results.reserveCapacity(ops.count)
+                for op in ops {
+                    var outcome = WriteOutcome.done
+                    do {
+                        try db.inSavepoint {
+                            outcome = try Self.apply(op, db)
+                            return .commit
+                        }
+                        results.append(.success(outcome))
+                    } catch {
+                        let mapped = StoreError.mapping(error, doing: op.action)
+                        if mapped.kind == .unavailable {
+                            throw mapped
+                        }
+                        results.append(.failure(mapped))
+                    }
+                }
+                return results
+            }
+        } catch {
+            // Thrown by an op, or by COMMIT itself: the transaction is rolled back.
+            throw StoreError.unavailable(error, doing: "store a batch of \(ops.count) writes (nothing was stored)")
+        }
+    }
+
+    private static func apply(_ op: WriteOp, _ db: Database) throws -> WriteOutcome {
+        switch op {
+        case .publish(let message):
+            return try publish(message, db)
+        case .createChannel(let name, let kind, let title, let createdAt):
+            return try createChannel(name: name, kind: kind, title: title, createdAt: createdAt, db)
+        case .join(let userID, let channel, let at):
+            return try join(userID: userID, channel: channel, at: at, db)
+        case .forget(let userID, let channel):
+            return try forget(userID: userID, channel: channel, db)
+        case .markRead(let userID, let channel, let seq):
+            return try markRead(userID: userID, channel: channel, seq: seq, db)
+        case .react(let messageID, let userID, let emoji, let remove, let at):
+            return try react(messageID: messageID, userID: userID, emoji: emoji, remove: remove, at: at, db)
+        case .upsertUser(let id, let name, let roles, let seenAt):
+            return try upsertUser(id: id, name: name, roles: roles, seenAt: seenAt, db)
+        case .openSession(let id, let userID, let at):
+            try db.execute(
+                sql: """
+                    INSERT INTO sessions (id, user_id, connected_at, disconnected_at, last_alive)
+                    VALUES (?, ?, ?, NULL, ?)
+                    """,
+                arguments: [id, userID, at, at])
+            return .done
+        case .closeSession(let id, let userID, let at):
+            return try closeSession(id: id, userID: userID, at: at, db)
+        case .heartbeat(let at):
+            try db.execute(
+                sql: "UPDATE sessions SET last_alive = ? WHERE disconnected_at IS NULL AND last_alive < ?",
+                arguments: [at, at])
+            return .done
+        }
+    }
+
+    // MARK: - Messages
+
+    private static func publish(_ new: NewMessage, _ db: Database) throws -> WriteOutcome {
+        // The idempotency key is checked first, so that a retry returns the message stored
+        // the first time even if it was sent to another channel or the request changed.
+        if let clientID = new.clientID,
+            let row = try Row.fetchOne(
+                db,
+                sql: "SELECT \(messageColumns) FROM messages WHERE from_id = ? AND client_id = ?",
+                arguments: [new.fromID, clientID])
+        {
+            return .message(try storedMessage(row), duplicate: true)
+        }
+
+        // Reserving the seq in the same transaction as the insert is what keeps seqs
+        // gapless: if anything below fails, the savepoint's rollback gives the seq back.
+        guard
+            let seq = try Int64.fetchOne(
+                db,
+                sql: "UPDATE channels SET last_seq = last_seq + 1 WHERE name = ? RETURNING last_seq",
+                arguments: [new.channel])
+        else {
+            throw StoreError(.notFound, "no channel '\(new.channel)'")
+        }
+
+        if let replyTo = new.replyTo {
+            let sameChannel =
+                try Bool.fetchOne(
+                    db,
+                    sql: "SELECT EXISTS (SELECT 1 FROM messages WHERE id = ? AND channel = ?)",
+                    arguments: [replyTo, new.channel]) ?? false
+            guard sameChannel else {
+                throw StoreError(.notFound, "reply_to '\(replyTo)' is not a message of channel '\(new.channel)'")
+            }
+        }
+
+        let stored = StoredMessage(
+            id: new.id, channel: new.channel, seq: seq, fromID: new.fromID, fromName: new.fromName,
+            body: new.body, metaJSON: new.metaJSON, replyTo: new.replyTo, clientID: new.clientID, ts: new.ts)
+        try db.execute(
+            sql: """
+                INSERT INTO messages (\(messageColumns))
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                stored.id, stored.channel, stored.seq, stored.fromID, stored.fromName, stored.body,
+                stored.metaJSON, stored.replyTo, stored.clientID, stored.ts,
+            ])
+
+        // Publishing moves the publisher's own read position (protocol, section 5); a
+        // publisher that is not a member (a bot over HTTP) has none to move.
+        try db.execute(
+            sql: "UPDATE memberships SET read_seq = ? WHERE user_id = ? AND channel = ? AND read_seq < ?",
+            arguments: [seq, new.fromID, new.channel, seq])
+        return .message(stored, duplicate: false)
+    }
+
+    private static func react(
+        messageID: String, userID: String, emoji: String, remove: Bool, at: Int64, _ db: Database
+    ) throws -> WriteOutcome {
+        guard
+            let channel = try String.fetchOne(
+                db, sql: "SELECT channel FROM messages WHERE id = ?", arguments: [messageID])
+        else {
+            throw StoreError(.notFound, "no message '\(messageID)'")
+        }
+        if remove {
+            try db.execute(
+                sql: "DELETE FROM reactions WHERE message_id = ? AND user_id = ? AND emoji = ?",
+                arguments: [messageID, userID, emoji])
+        } else {
+            // Only the primary key conflict is ignored (not OR IGNORE, which would also
+            // swallow NOT NULL and foreign key violations).
+            try db.execute(
+                sql: """
+                    INSERT INTO reactions (message_id, user_id, emoji, ts) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (message_id, user_id, emoji) DO NOTHING
+                    """,
+                arguments: [messageID, userID, emoji, at])
+        }
+        return .reaction(
+            ReactionRecord(
+                messageID: messageID, channel: channel, userID: userID, emoji: emoji,
+                changed: db.changesCount > 0))
+    }
+
+    // MARK: - Channels and memberships
+
+    private static func createChannel(
+        name: String, kind: ChannelKind, title: String, createdAt: Int64, _ db: Database
+    ) throws -> WriteOutcome {
+        if let existing = try fetchChannel(db, named: name) {
+            return .channel(existing, created: false)
+        }
+        let record = ChannelRecord(
+            name: name, kind: kind, title: title, epoch: makeEpoch(), lastSeq: 0, createdAt: createdAt)
+        try db.execute(
+            sql: """
+                INSERT INTO channels (name, kind, title, epoch, last_seq, created_at)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                record.name, record.kind.rawValue, record.title, record.epoch, record.lastSeq, record.createdAt,
+            ])
+        return .channel(record, created: true)
+    }
+
+    private static func join(userID: String, channel name: String, at: Int64, _ db: Database) throws -> WriteOutcome {
+        guard let channel = try fetchChannel(db, named: name) else {
+            throw StoreError(.notFound, "no channel '\(name)'")
+        }
+        if let readSeq = try Int64.fetchOne(
+            db, sql: "SELECT read_seq FROM memberships WHERE user_id = ? AND channel = ?",
+            arguments: [userID, name])
+        {
+            return .membership(channel: channel, readSeq: readSeq, created: false)
+        }
+        // A new member has read everything before it joined: its unread count starts at 0.
+        try db.execute(
+            sql: "INSERT INTO memberships (user_id, channel, read_seq, joined_at) VALUES (?, ?, ?, ?)",
+            arguments: [userID, name, channel.lastSeq, at])
+        return .membership(channel: channel, readSeq: channel.lastSeq, created: true)
+    }
+
+    /// Forgetting a membership that does not exist is done already: leave with forget is
+    /// safe to repeat.
+    private static func forget(userID: String, channel: String, _ db: Database) throws -> WriteOutcome {
+        try db.execute(
+            sql: "DELETE FROM memberships WHERE user_id = ? AND channel = ?", arguments: [userID, channel])
+        return .done
+    }
+
+    private static func markRead(userID: String, channel name: String, seq: Int64, _ db: Database) throws
+        -> WriteOutcome
+    {
+        guard
+            let row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT m.read_seq, c.last_seq
+                    FROM memberships m JOIN channels c ON c.name = m.channel
+                    WHERE m.user_id = ? AND m.channel = ?
+                    """,
+                arguments: [userID, name])
+        else {
+            throw StoreError(.notFound, "'\(userID)' is not a member of '\(name)'")
+        }
+        let current = try row.decode(Int64.self, forColumn: "read_seq")
+        let lastSeq = try row.decode(Int64.self, forColumn: "last_seq")
+        // Forward only (another device may already be further), and never past the
+        // newest message (a client cannot have read what does not exist).
+        let readSeq = max(current, min(seq, lastSeq))
+        if readSeq != current {
+            try db.execute(
+                sql: "UPDATE memberships SET read_seq = ? WHERE user_id = ? AND channel = ?",
+                arguments: [readSeq, userID, name])
+        }
+        return .readSeq(readSeq)
+    }
+
+    // MARK: - Users and sessions
+
+    private static func upsertUser(id: String, name: String, roles: [String], seenAt: Int64, _ db: Database)
+        throws -> WriteOutcome
+    {
+        // The token is the authority on name and roles, so they are replaced; last_seen
+        // never moves back (writes of one batch may carry out-of-order times).
+        try db.execute(
+            sql: """
+                INSERT INTO users (id, name, roles, last_seen, created_at) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (id) DO UPDATE SET
+                    name = excluded.name,
+                    roles = excluded.roles,
+                    last_seen = max(coalesce(last_seen, 0), excluded.last_seen)
+                """,
+            arguments: [id, name, try encodeRoles(roles), seenAt, seenAt])
+        return .done
+    }
+
+    /// Closing a session that is unknown or already closed still records the user's
+    /// last_seen: that is what the close is for, and repeating it is harmless.
+    private static func closeSession(id: String, userID: String, at: Int64, _ db: Database) throws -> WriteOutcome {
+        try db.execute(
+            sql: """
+                UPDATE sessions SET disconnected_at = ?, last_alive = max(last_alive, ?)
+                WHERE id = ? AND user_id = ? AND disconnected_at IS NULL
+                """,
+            arguments: [at, at, id, userID])
+        try db.execute(
+            sql: "UPDATE users SET last_seen = max(coalesce(last_seen, 0), ?) WHERE id = ?",
+            arguments: [at, userID])
+        return .done
+    }
+
+    // MARK: - Epochs
+
+    /// Lower-case Crockford base32: no i, l, o or u, so an epoch read aloud or copied by
+    /// hand is not mistaken for another.
+    private static let epochAlphabet = Array("0123456789abcdefghjkmnpqrstvwxyz")
+
+    /// `e_` and 10 random base32 characters (50 bits): a channel whose history starts
+    /// afresh (a new database, a reset) gets an epoch no client has seen, so a client's
+    /// `since` is never applied to the wrong history.
+    static func makeEpoch() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let suffix = (0..<10).map { _ in epochAlphabet.randomElement(using: &generator) ?? "0" }
+        return "e_" + String(suffix)
+    }
+}
+
+extension WriteOp {
+    /// What the op tried to do, for error messages.
+    fileprivate var action: String {
+        switch self {
+        case .publish(let message): "publish to '\(message.channel)'"
+        case .createChannel(let name, _, _, _): "create channel '\(name)'"
+        case .join(let userID, let channel, _): "add '\(userID)' to '\(channel)'"
+        case .forget(let userID, let channel): "remove '\(userID)' from '\(channel)'"
+        case .markRead(let userID, let channel, _): "move the read position of '\(userID)' in '\(channel)'"
+        case .react(let messageID, _, _, _, _): "react to '\(messageID)'"
+        case .upsertUser(let id, _, _, _): "record user '\(id)'"
+        case .openSession(let id, _, _): "open session '\(id)'"
+        case .closeSession(let id, _, _): "close session '\(id)'"
+        case .heartbeat: "record a heartbeat"
+        }
+    }
+}

@@ -1,0 +1,35 @@
+import DugnadProtocol
+
+/// Everything durable goes through a `Store`. The SQLite store is the embedded default;
+/// another engine (PostgreSQL, for several nodes) implements the same protocol.
+///
+/// Every method may block on I/O: call them from the batching writer's thread or a
+/// thread pool, never from an event loop.
+public protocol Store: Sendable {
+    /// Runs the named migrations that have not run yet, and closes sessions that a crash
+    /// left open (with the last time they were known alive).
+    func prepare() throws
+
+    /// Runs pending migrations only: for tools (CLI) that open the store beside a running hub,
+    /// whose open sessions must not be closed.
+    func migrate() throws
+
+    /// Commits all ops in one transaction (group commit). Each op runs in its own
+    /// savepoint: the result array has one entry per op, in order. Throws only when the
+    /// whole transaction could not commit (then nothing of the batch is stored).
+    func write(_ ops: [WriteOp]) throws -> [Result<WriteOutcome, StoreError>]
+
+    func channel(named name: String) throws -> ChannelRecord?
+    func allChannels() throws -> [ChannelRecord]
+    func memberships(userID: String) throws -> [MembershipRecord]
+    func isMember(userID: String, channel: String) throws -> Bool
+    /// Messages of one page, ascending seq, and whether more exist beyond the page in the
+    /// direction asked (older ones for `.latest`).
+    func messages(channel: String, page: HistoryPage) throws -> (messages: [StoredMessage], hasMore: Bool)
+    func message(id: String) throws -> StoredMessage?
+    /// Members ordered by user id, starting after `afterUserID`; `hasMore` when the page is full and more follow.
+    func members(channel: String, afterUserID: String?, limit: Int) throws -> (members: [UserRecord], hasMore: Bool)
+    func user(id: String) throws -> UserRecord?
+    /// Fails when storage cannot take a write right now (for `/readyz`).
+    func checkWritable() throws
+}

@@ -1,0 +1,197 @@
+import DugnadProtocol
+
+/// A channel as stored. `lastSeq` is the seq of its newest durable message (0 when empty).
+public struct ChannelRecord: Sendable, Equatable {
+    public var name: String
+    public var kind: ChannelKind
+    public var title: String
+    /// Fixed when the channel's history starts; changes only if that history is reset.
+    public var epoch: String
+    public var lastSeq: Int64
+    /// Milliseconds since the Unix epoch.
+    public var createdAt: Int64
+
+    public init(name: String, kind: ChannelKind, title: String, epoch: String, lastSeq: Int64, createdAt: Int64) {
+        self.name = name
+        self.kind = kind
+        self.title = title
+        self.epoch = epoch
+        self.lastSeq = lastSeq
+        self.createdAt = createdAt
+    }
+}
+
+/// A durable chat message.
+public struct StoredMessage: Sendable, Equatable {
+    /// `m_` followed by a ULID: sortable by time, unique without coordination.
+    public var id: String
+    public var channel: String
+    public var seq: Int64
+    public var fromID: String
+    public var fromName: String
+    public var body: String
+    /// The client's `meta` object, kept as the compact JSON text it was sent as.
+    public var metaJSON: String?
+    public var replyTo: String?
+    public var clientID: String?
+    /// Milliseconds since the Unix epoch, set by the server.
+    public var ts: Int64
+
+    public init(
+        id: String, channel: String, seq: Int64, fromID: String, fromName: String, body: String,
+        metaJSON: String?, replyTo: String?, clientID: String?, ts: Int64
+    ) {
+        self.id = id
+        self.channel = channel
+        self.seq = seq
+        self.fromID = fromID
+        self.fromName = fromName
+        self.body = body
+        self.metaJSON = metaJSON
+        self.replyTo = replyTo
+        self.clientID = clientID
+        self.ts = ts
+    }
+}
+
+/// A message to be stored; `seq` is assigned by the store inside the committing transaction.
+public struct NewMessage: Sendable, Equatable {
+    public var id: String
+    public var channel: String
+    public var fromID: String
+    public var fromName: String
+    public var body: String
+    public var metaJSON: String?
+    public var replyTo: String?
+    public var clientID: String?
+    public var ts: Int64
+
+    public init(
+        id: String, channel: String, fromID: String, fromName: String, body: String,
+        metaJSON: String?, replyTo: String?, clientID: String?, ts: Int64
+    ) {
+        self.id = id
+        self.channel = channel
+        self.fromID = fromID
+        self.fromName = fromName
+        self.body = body
+        self.metaJSON = metaJSON
+        self.replyTo = replyTo
+        self.clientID = clientID
+        self.ts = ts
+    }
+}
+
+/// A user's membership of a channel, with the user's read position (shared by all devices).
+public struct MembershipRecord: Sendable, Equatable {
+    public var channel: ChannelRecord
+    public var readSeq: Int64
+
+    public init(channel: ChannelRecord, readSeq: Int64) {
+        self.channel = channel
+        self.readSeq = readSeq
+    }
+}
+
+/// A user the hub knows: seen through a token, or imported from a directory.
+public struct UserRecord: Sendable, Equatable {
+    public var id: String
+    public var name: String
+    public var roles: [String]
+    /// Milliseconds since the Unix epoch; nil if the user never connected.
+    public var lastSeen: Int64?
+
+    public init(id: String, name: String, roles: [String], lastSeen: Int64?) {
+        self.id = id
+        self.name = name
+        self.roles = roles
+        self.lastSeen = lastSeen
+    }
+}
+
+/// One reaction change as stored.
+public struct ReactionRecord: Sendable, Equatable {
+    public var messageID: String
+    public var channel: String
+    public var userID: String
+    public var emoji: String
+    /// False when the add was already there or the remove found nothing.
+    public var changed: Bool
+
+    public init(messageID: String, channel: String, userID: String, emoji: String, changed: Bool) {
+        self.messageID = messageID
+        self.channel = channel
+        self.userID = userID
+        self.emoji = emoji
+        self.changed = changed
+    }
+}
+
+/// Which page of a channel's history to read. Results are always in ascending seq.
+public enum HistoryPage: Sendable, Equatable {
+    /// The `limit` newest messages.
+    case latest(limit: Int)
+    /// The `limit` messages just before `seq`.
+    case before(seq: Int64, limit: Int)
+    /// The `limit` messages just after `seq`.
+    case after(seq: Int64, limit: Int)
+}
+
+/// One change for the single writer. Every op of a batch commits in one transaction;
+/// each runs inside its own savepoint so that one failing op fails alone.
+public enum WriteOp: Sendable {
+    /// Stores a message with the channel's next seq, unless (fromID, clientID) was stored
+    /// before, in which case the first message is returned as a duplicate. Moves the
+    /// publisher's read position to the message. Fails with `.notFound` for an unknown
+    /// channel or a `replyTo` that is not a message of the same channel.
+    case publish(NewMessage)
+    /// Creates a channel with a fresh epoch; returns the existing one (created: false) if
+    /// the name is taken.
+    case createChannel(name: String, kind: ChannelKind, title: String, createdAt: Int64)
+    /// Makes the user a member; a new member's read position starts at the channel's lastSeq.
+    case join(userID: String, channel: String, at: Int64)
+    /// Ends the membership (leave with forget).
+    case forget(userID: String, channel: String)
+    /// Moves the read position forward only, clamped to the channel's lastSeq.
+    case markRead(userID: String, channel: String, seq: Int64)
+    /// Adds or removes a reaction; fails with `.notFound` for an unknown message.
+    case react(messageID: String, userID: String, emoji: String, remove: Bool, at: Int64)
+    /// Records a user seen through a token (name and roles as the token says).
+    case upsertUser(id: String, name: String, roles: [String], seenAt: Int64)
+    /// Records the start of a connection's session.
+    case openSession(id: String, userID: String, at: Int64)
+    /// Records the end of a connection's session and the user's last_seen.
+    case closeSession(id: String, userID: String, at: Int64)
+    /// Marks every open session as alive at `at` (so a crash loses at most one interval).
+    case heartbeat(at: Int64)
+}
+
+/// What a `WriteOp` produced.
+public enum WriteOutcome: Sendable, Equatable {
+    case message(StoredMessage, duplicate: Bool)
+    case channel(ChannelRecord, created: Bool)
+    case membership(channel: ChannelRecord, readSeq: Int64, created: Bool)
+    case readSeq(Int64)
+    case reaction(ReactionRecord)
+    case done
+}
+
+/// A store failure the hub can turn into a wire error.
+public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Kind: Sendable, Equatable {
+        case notFound
+        case conflict
+        /// Storage is unavailable (disk full, read-only, I/O error): nothing was stored.
+        case unavailable
+    }
+
+    public var kind: Kind
+    public var message: String
+
+    public init(_ kind: Kind, _ message: String) {
+        self.kind = kind
+        self.message = message
+    }
+
+    public var description: String { message }
+}

@@ -1,0 +1,119 @@
+/// A decoded, validated client request (section 5). Field limits are already checked.
+public enum ClientCommand: Sendable, Equatable {
+    case auth(token: String?)
+    case join(JoinRequest)
+    case leave(channel: String, forget: Bool)
+    case markRead(channel: String, seq: Int64)
+    case publish(PublishRequest)
+    case history(channel: String, page: HistoryRequest)
+    case presence(channel: String)
+    case members(channel: String, limit: Int, afterUserID: String?)
+    case typing(channel: String)
+    case react(messageID: String, emoji: String, remove: Bool)
+    case announce(AnnounceRequest)
+    case ack(announcementID: String, kind: AckKind)
+    case announcementStats(announcementID: String)
+    case remind(announcementID: String)
+    case refresh(token: String)
+    case ping
+
+    /// The wire `type` of the command.
+    public var typeName: String {
+        switch self {
+        case .auth: "auth"
+        case .join: "join"
+        case .leave: "leave"
+        case .markRead: "mark_read"
+        case .publish: "publish"
+        case .history: "history"
+        case .presence: "presence"
+        case .members: "members"
+        case .typing: "typing"
+        case .react: "react"
+        case .announce: "announce"
+        case .ack: "ack"
+        case .announcementStats: "announcement_stats"
+        case .remind: "remind"
+        case .refresh: "refresh"
+        case .ping: "ping"
+        }
+    }
+}
+
+public struct JoinRequest: Sendable, Equatable {
+    public var channel: String
+    /// Last seq the client has, for recovery after a reconnect.
+    public var since: Int64?
+    /// The epoch the client last saw; `since` applies only when it matches.
+    public var epoch: String?
+    /// Number of latest messages to return (clamped to 200).
+    public var history: Int?
+
+    public init(channel: String, since: Int64? = nil, epoch: String? = nil, history: Int? = nil) {
+        self.channel = channel
+        self.since = since
+        self.epoch = epoch
+        self.history = history
+    }
+}
+
+public struct PublishRequest: Sendable, Equatable {
+    public var channel: String
+    public var body: String
+    public var replyTo: String?
+    /// The `meta` object re-encoded compactly; nil when absent or null.
+    public var metaJSON: String?
+    public var clientID: String?
+
+    public init(channel: String, body: String, replyTo: String? = nil, metaJSON: String? = nil, clientID: String? = nil) {
+        self.channel = channel
+        self.body = body
+        self.replyTo = replyTo
+        self.metaJSON = metaJSON
+        self.clientID = clientID
+    }
+}
+
+/// `history` paging: at most one of `before` / `after`.
+public struct HistoryRequest: Sendable, Equatable {
+    public var before: Int64?
+    public var after: Int64?
+    public var limit: Int
+
+    public init(before: Int64? = nil, after: Int64? = nil, limit: Int = Limits.defaultHistoryLimit) {
+        self.before = before
+        self.after = after
+        self.limit = limit
+    }
+}
+
+public enum Priority: String, Sendable, Equatable, CaseIterable {
+    case normal, important, urgent
+}
+
+public enum AckKind: String, Sendable, Equatable {
+    case read, ack
+}
+
+public enum Audience: Sendable, Equatable {
+    case all
+    case channels([String])
+}
+
+public struct AnnounceRequest: Sendable, Equatable {
+    public var title: String
+    public var body: String
+    public var audience: Audience
+    public var priority: Priority
+    public var requireAck: Bool
+    public var clientID: String?
+
+    public init(title: String, body: String, audience: Audience, priority: Priority, requireAck: Bool, clientID: String?) {
+        self.title = title
+        self.body = body
+        self.audience = audience
+        self.priority = priority
+        self.requireAck = requireAck
+        self.clientID = clientID
+    }
+}

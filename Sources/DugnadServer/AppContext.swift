@@ -1,0 +1,47 @@
+import DugnadCore
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import Prometheus
+
+/// What every handler of one running server shares. Immutable after start, or behind a lock.
+final class AppContext: Sendable {
+    let configuration: ServerConfiguration
+    let hub: Hub
+    let authenticator: Authenticator
+    let registry: PrometheusCollectorRegistry
+    let logger: Logger
+    let connections = ConnectionRegistry()
+    let fileReader: StaticFiles
+
+    init(
+        configuration: ServerConfiguration, hub: Hub, authenticator: Authenticator, registry: PrometheusCollectorRegistry,
+        logger: Logger, fileReader: StaticFiles
+    ) {
+        self.configuration = configuration
+        self.hub = hub
+        self.authenticator = authenticator
+        self.registry = registry
+        self.logger = logger
+        self.fileReader = fileReader
+    }
+}
+
+/// Open WebSocket channels, so that shutdown can close each with 1001.
+final class ConnectionRegistry: Sendable {
+    private let channels = NIOLockedValueBox<[ObjectIdentifier: any Channel]>([:])
+
+    func add(_ channel: any Channel) {
+        channels.withLockedValue { $0[ObjectIdentifier(channel)] = channel }
+    }
+
+    func remove(_ channel: any Channel) {
+        channels.withLockedValue { $0[ObjectIdentifier(channel)] = nil }
+    }
+
+    var count: Int { channels.withLockedValue { $0.count } }
+
+    func all() -> [any Channel] {
+        channels.withLockedValue { Array($0.values) }
+    }
+}

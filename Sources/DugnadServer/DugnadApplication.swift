@@ -1,0 +1,143 @@
+import DugnadCore
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOWebSocket
+import Prometheus
+
+/// A running hub: storage, hub and the HTTP/WebSocket server on one port. `main` and the
+/// tests both start it through `start(configuration:)` (tests pass port 0).
+public final class DugnadApplication: Sendable {
+    public let hub: Hub
+    /// The port actually bound (useful when the configuration asked for 0).
+    public let port: Int
+    public let configuration: ServerConfiguration
+    private let group: MultiThreadedEventLoopGroup
+    private let serverChannel: any Channel
+    private let app: AppContext
+    private let filePool: NIOThreadPool
+
+    private init(
+        hub: Hub, port: Int, configuration: ServerConfiguration, group: MultiThreadedEventLoopGroup,
+        serverChannel: any Channel, app: AppContext, filePool: NIOThreadPool
+    ) {
+        self.hub = hub
+        self.port = port
+        self.configuration = configuration
+        self.group = group
+        self.serverChannel = serverChannel
+        self.app = app
+        self.filePool = filePool
+    }
+
+    /// Opens storage in the data directory, starts the hub and binds the port.
+    public static func start(configuration: ServerConfiguration, logger: Logger = Logger(label: "dugnad")) async throws
+        -> DugnadApplication
+    {
+        try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+        let store = try SQLiteStore(path: configuration.dataDirectory + "/dugnad.sqlite")
+        let verifier = try await TokenVerifier(configuration: configuration.tokens)
+        let authenticator = Authenticator(verifier: verifier)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.eventLoops))
+        let registry = PrometheusCollectorRegistry()
+        let hub = Hub(
+            configuration: configuration.hub, store: store, group: group,
+            metricsFactory: PrometheusMetricsFactory(registry: registry), logger: logger)
+        do {
+            try hub.start()
+        } catch {
+            try? await group.shutdownGracefully()
+            throw error
+        }
+        let filePool = NIOThreadPool(numberOfThreads: 1)
+        filePool.start()
+        let app = AppContext(
+            configuration: configuration, hub: hub, authenticator: authenticator, registry: registry, logger: logger,
+            fileReader: StaticFiles(webRoot: configuration.webRoot, pool: filePool))
+        let serverChannel: any Channel
+        do {
+            serverChannel = try await bootstrap(app: app, group: group).bind(host: configuration.host, port: configuration.port)
+                .get()
+        } catch {
+            await hub.shutdown()
+            try? await filePool.shutdownGracefully()
+            try? await group.shutdownGracefully()
+            throw error
+        }
+        let port = serverChannel.localAddress?.port ?? configuration.port
+        return DugnadApplication(
+            hub: hub, port: port, configuration: configuration, group: group, serverChannel: serverChannel, app: app,
+            filePool: filePool)
+    }
+
+    private static func bootstrap(app: AppContext, group: MultiThreadedEventLoopGroup) -> ServerBootstrap {
+        let configuration = app.configuration
+        return ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 4096)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(
+                .writeBufferWaterMark,
+                value: .init(low: configuration.outboundLimitBytes / 2, high: configuration.outboundLimitBytes)
+            )
+            .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelInitializer { channel in
+                let upgrader = NIOWebSocketServerUpgrader(
+                    maxFrameSize: configuration.hub.limits.maxFrameBytes,
+                    automaticErrorHandling: true,
+                    shouldUpgrade: { channel, head in
+                        switch WebSocketUpgrade.decide(head, configuration: configuration) {
+                        case .refuse:
+                            return channel.eventLoop.makeSucceededFuture(nil)
+                        case .accept(let subprotocol):
+                            var headers = HTTPHeaders()
+                            if let subprotocol { headers.add(name: "Sec-WebSocket-Protocol", value: subprotocol) }
+                            return channel.eventLoop.makeSucceededFuture(headers)
+                        }
+                    },
+                    upgradePipelineHandler: { channel, head in
+                        let token = WebSocketUpgrade.token(from: head)
+                        return channel.eventLoop.makeCompletedFuture {
+                            try channel.pipeline.syncOperations.addHandler(WebSocketHandler(app: app, initialToken: token))
+                        }
+                    })
+                return channel.eventLoop.makeCompletedFuture {
+                    let httpHandler = HTTPHandler(app: app)
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(
+                        withServerUpgrade: (
+                            upgraders: [upgrader],
+                            completionHandler: { context in
+                                // Frames must not reach the HTTP handler once the socket speaks WebSocket.
+                                if let http = try? context.pipeline.syncOperations.context(handlerType: HTTPHandler.self) {
+                                    context.pipeline.syncOperations.removeHandler(context: http, promise: nil)
+                                }
+                            }
+                        ),
+                        withErrorHandling: true)
+                    try channel.pipeline.syncOperations.addHandler(httpHandler)
+                }
+            }
+    }
+
+    /// Graceful shutdown: stop accepting, close every WebSocket with 1001, give clients a
+    /// moment to go, commit everything queued, stop the threads.
+    public func shutdown() async {
+        try? await serverChannel.close()
+        for channel in app.connections.all() {
+            channel.pipeline.fireUserInboundEventTriggered(ShutdownEvent())
+        }
+        let deadline = ContinuousClock.now + .seconds(configuration.shutdownGraceSeconds)
+        while app.connections.count > 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        for channel in app.connections.all() { try? await channel.close() }
+        await hub.shutdown()
+        try? await filePool.shutdownGracefully()
+        try? await group.shutdownGracefully()
+    }
+
+    /// Open WebSocket connections (for tests and the bench).
+    public var connectionCount: Int { app.connections.count }
+}

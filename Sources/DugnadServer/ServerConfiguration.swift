@@ -1,0 +1,44 @@
+import DugnadCore
+import NIOCore
+
+/// Settings of the transport. The CLI and the tests build the same struct and call the
+/// same `DugnadApplication.start(configuration:)`.
+public struct ServerConfiguration: Sendable {
+    /// Default 127.0.0.1: a fresh hub is not exposed to the network until asked.
+    public var host = "127.0.0.1"
+    /// Default 8080; 0 picks a free port (tests).
+    public var port = 8080
+    /// Folder with the SQLite file and the generated JWT secret. Default ./dugnad-data.
+    public var dataDirectory = "dugnad-data"
+    /// Folder served at `/`. Default web-client (relative to the working directory).
+    public var webRoot = "web-client"
+    /// Seconds between server pings. Default 25, as the contract says.
+    public var pingInterval: Int64 = 25
+    /// Seconds a connection has to authenticate. Default 10, as the contract says.
+    public var authTimeout: Int64 = 10
+    /// Bytes a connection may have queued outbound before it is closed with 4008. Default 1 MiB.
+    public var outboundLimitBytes = 1 << 20
+    /// Largest HTTP request body. Default 1 MiB (bodies carry at most a 16 KiB message or a user import).
+    public var maxHTTPBodyBytes = 1 << 20
+    /// Event loops (threads) serving connections. Default: one per core.
+    public var eventLoops = System.coreCount
+    /// Origins allowed to open `/ws` from a browser; nil allows any. Requests without an
+    /// `Origin` header (bots, CLI) are always allowed.
+    public var allowedOrigins: [String]?
+    /// Seconds a connection we closed may take to drain its queue and answer our close
+    /// frame before the TCP connection is cut. Default 5: enough for a slow consumer that
+    /// reads again to see its 4008.
+    public var closeTimeoutSeconds: Int64 = 5
+    /// Seconds graceful shutdown waits for clients to close after 1001. Default 2.
+    public var shutdownGraceSeconds: Int64 = 2
+    public var hub = HubConfiguration()
+    public var tokens = TokenVerifier.Configuration()
+    /// Reported in the welcome.
+    public var version = DugnadVersion.current
+
+    public init() {}
+}
+
+public enum DugnadVersion {
+    public static let current = "1.0.0"
+}

@@ -1,0 +1,327 @@
+import DugnadCore
+import DugnadProtocol
+import Logging
+import NIOCore
+import NIOWebSocket
+
+/// One WebSocket connection after the upgrade: reassembles messages, enforces the frame
+/// rules of section 1, authenticates (header, query or first frame), then hands decoded
+/// commands to its `Session`. Confined to its event loop.
+///
+/// Outbound frames are encoded by the hub (`TextFrame`) and written below NIO's frame
+/// encoder, through the encoder's context, so that one buffer serves every recipient.
+final class WebSocketHandler: ChannelInboundHandler, ConnectionOutput {
+    typealias InboundIn = WebSocketFrame
+    typealias OutboundOut = WebSocketFrame
+
+    private enum State {
+        case awaitingAuth
+        case authenticating
+        case active(Session)
+        case closed
+    }
+
+    private let app: AppContext
+    private let initialToken: String?
+    private var state = State.awaitingAuth
+    private var context: ChannelHandlerContext?
+    private var rawContext: ChannelHandlerContext?
+    private var fragments: ByteBuffer?
+    private var fragmentOpcode: WebSocketOpcode?
+    /// Frames that arrive while the token is being verified (a client may send `join`
+    /// right after the upgrade); bounded, beyond it the connection is closed.
+    private var pendingWhileAuthenticating: [ByteBuffer] = []
+    private var unansweredPings = 0
+    private var pingTask: Scheduled<Void>?
+    private var authTimeout: Scheduled<Void>?
+    private var expiryWarning: Scheduled<Void>?
+    private var expiryClose: Scheduled<Void>?
+    /// After our close frame: the client's close frame (or this timer) ends the TCP
+    /// connection, so the close frame is never cut off by a reset.
+    private var closeTimer: Scheduled<Void>?
+    private var closeSent = false
+    private let decoder: CommandDecoder
+    var userID = ""
+    var needsFlush = false
+
+    init(app: AppContext, initialToken: String?) {
+        self.app = app
+        self.initialToken = initialToken
+        self.decoder = CommandDecoder(limits: app.configuration.hub.limits)
+    }
+
+    // MARK: - Lifecycle
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        rawContext = try? context.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self)
+        app.connections.add(context.channel)
+        schedulePing()
+        if let token = initialToken {
+            authenticate(token)
+        } else {
+            authTimeout = context.eventLoop.assumeIsolated().scheduleTask(in: .seconds(app.configuration.authTimeout)) {
+                [weak self] in
+                self?.closeAuth(.authTimeout)
+            }
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        teardown()
+        closeTimer?.cancel()
+        app.connections.remove(context.channel)
+        context.fireChannelInactive()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ShutdownEvent {
+            close(code: .goingAway, reason: "server shutting down")
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // NIO's protocol error handler already answered frame errors (1002, 1009); anything
+        // else is a broken socket.
+        app.logger.debug("websocket error: \(error)")
+        teardown()
+        context.close(promise: nil)
+    }
+
+    private func teardown() {
+        if case .active(let session) = state { session.end() }
+        state = .closed
+        pingTask?.cancel()
+        authTimeout?.cancel()
+        expiryWarning?.cancel()
+        expiryClose?.cancel()
+        pingTask = nil
+        pendingWhileAuthenticating.removeAll()
+    }
+
+    // MARK: - Inbound
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        if closeSent {
+            if frame.opcode == .connectionClose { context.close(promise: nil) }
+            return
+        }
+        if case .closed = state { return }
+        switch frame.opcode {
+        case .text, .binary:
+            guard fragmentOpcode == nil else {
+                return close(code: .protocolError, reason: "new message inside a fragmented message")
+            }
+            guard frame.opcode == .text else { return close(code: .unsupportedData, reason: "binary frames are not supported") }
+            if frame.fin {
+                message(frame.unmaskedData)
+            } else {
+                fragmentOpcode = frame.opcode
+                fragments = frame.unmaskedData
+            }
+        case .continuation:
+            guard fragmentOpcode != nil, var buffer = fragments else {
+                return close(code: .protocolError, reason: "continuation without a message")
+            }
+            var data = frame.unmaskedData
+            guard buffer.readableBytes + data.readableBytes <= app.configuration.hub.limits.maxFrameBytes else {
+                fragments = nil
+                return close(
+                    code: .messageTooBig, reason: "message larger than \(app.configuration.hub.limits.maxFrameBytes) bytes")
+            }
+            buffer.writeBuffer(&data)
+            if frame.fin {
+                fragments = nil
+                fragmentOpcode = nil
+                message(buffer)
+            } else {
+                fragments = buffer
+            }
+        case .ping:
+            var payload = frame.unmaskedData
+            send(TextFrame.make(opcode: 0xA, payload: payload.readBytes(length: payload.readableBytes) ?? []))
+        case .pong:
+            unansweredPings = 0
+        case .connectionClose:
+            var payload = frame.unmaskedData
+            let code = payload.readInteger(as: UInt16.self) ?? CloseCode.normal.rawValue
+            let echo = (1000...4999).contains(code) ? code : CloseCode.normal.rawValue
+            closeWith(payload: [UInt8(echo >> 8), UInt8(echo & 0xff)])
+            // The client started the handshake: our answer completes it.
+            context.close(promise: nil)
+        default:
+            close(code: .protocolError, reason: "unknown opcode")
+        }
+    }
+
+    private func message(_ buffer: ByteBuffer) {
+        guard buffer.readableBytes <= app.configuration.hub.limits.maxFrameBytes else {
+            return close(code: .messageTooBig, reason: "message larger than \(app.configuration.hub.limits.maxFrameBytes) bytes")
+        }
+        guard let text = buffer.getString(at: buffer.readerIndex, length: buffer.readableBytes),
+            text.utf8.elementsEqual(buffer.readableBytesView)
+        else {
+            return close(code: .invalidPayload, reason: "text frame is not valid UTF-8")
+        }
+        switch state {
+        case .awaitingAuth:
+            let decoded = decoder.decode(buffer.readableBytesView)
+            guard case .success(.auth(let token)) = decoded.result else { return closeAuth(.missingToken) }
+            guard let token, !token.isEmpty else { return closeAuth(.missingToken) }
+            authTimeout?.cancel()
+            authenticate(token)
+        case .authenticating:
+            guard pendingWhileAuthenticating.count < 64 else {
+                return close(code: .policyViolation, reason: "too many frames before authentication finished")
+            }
+            pendingWhileAuthenticating.append(buffer)
+        case .active(let session):
+            let decoded = decoder.decode(buffer.readableBytesView)
+            switch decoded.result {
+            case .success(let command):
+                session.handle(ref: decoded.ref, command: command)
+            case .failure(let error):
+                if let ref = decoded.ref {
+                    send(EventEncoding.errorReply(ref: ref, error: error))
+                } else {
+                    send(EventEncoding.errorEvent(error))
+                }
+            }
+        case .closed:
+            return
+        }
+    }
+
+    // MARK: - Authentication
+
+    private func authenticate(_ token: String) {
+        guard let context else { return }
+        state = .authenticating
+        let promise = context.eventLoop.makePromise(of: Result<Principal, AuthFailure>.self)
+        let authenticator = app.authenticator
+        promise.completeWithTask { await authenticator.authenticate(token) }
+        promise.futureResult.assumeIsolated().whenSuccess { [self] result in
+            guard case .authenticating = state else { return }
+            switch result {
+            case .failure(let failure):
+                closeAuth(failure)
+            case .success(let principal):
+                open(principal)
+            }
+        }
+    }
+
+    private func open(_ principal: Principal) {
+        guard let context else { return }
+        userID = principal.userID
+        let server = ServerInfo(version: app.configuration.version, pingInterval: Int(app.configuration.pingInterval))
+        Session.open(
+            hub: app.hub, authenticator: app.authenticator, principal: principal, output: self,
+            loop: context.eventLoop, server: server
+        ).assumeIsolated().whenComplete { [self] result in
+            switch result {
+            case .failure(let error):
+                app.logger.error("could not open session: \(error)")
+                close(code: .internalError, reason: "storage unavailable")
+            case .success(let session):
+                guard case .authenticating = state else {
+                    session.end()
+                    return
+                }
+                state = .active(session)
+                scheduleExpiry(principal)
+                let pending = pendingWhileAuthenticating
+                pendingWhileAuthenticating.removeAll()
+                for buffer in pending { message(buffer) }
+            }
+        }
+    }
+
+    func credentialsChanged(_ principal: Principal) {
+        scheduleExpiry(principal)
+    }
+
+    private func scheduleExpiry(_ principal: Principal) {
+        expiryWarning?.cancel()
+        expiryClose?.cancel()
+        guard let context, let expiresAt = principal.expiresAt else { return }
+        let remaining = expiresAt - Clock.nowMillis()
+        let loop = context.eventLoop.assumeIsolated()
+        expiryWarning = loop.scheduleTask(in: .milliseconds(max(0, remaining - 10_000))) { [weak self] in
+            self?.send(EventEncoding.errorEvent(ProtocolError(.tokenExpiring, "the token expires in 10 seconds; send a refresh")))
+        }
+        expiryClose = loop.scheduleTask(in: .milliseconds(max(0, remaining))) { [weak self] in
+            self?.closeAuth(.tokenExpired)
+        }
+    }
+
+    private func closeAuth(_ failure: AuthFailure) {
+        close(code: failure.closeCode, reason: failure.rawValue)
+    }
+
+    // MARK: - Outbound
+
+    func enqueue(_ frame: ByteBuffer) {
+        guard let rawContext else { return }
+        if case .closed = state { return }
+        rawContext.write(NIOAny(frame), promise: nil)
+    }
+
+    /// Flushes, then applies the slow-consumer policy: what the kernel could not take stays
+    /// queued in NIO, and a connection whose queue is still over the limit (the channel's
+    /// high watermark) after a flush is closed with 4008 rather than buffered without bound.
+    func flush() {
+        guard let context, let rawContext else { return }
+        rawContext.flush()
+        if !context.channel.isWritable, case .active = state {
+            app.hub.metrics.slowConsumerCloses.increment()
+            close(code: .slowConsumer, reason: "outbound queue overflowed; reconnect and recover with since")
+        }
+    }
+
+    func send(_ frame: ByteBuffer) {
+        enqueue(frame)
+        flush()
+    }
+
+    func close(code: CloseCode, reason: String) {
+        var payload = [UInt8(code.rawValue >> 8), UInt8(code.rawValue & 0xff)]
+        payload.append(contentsOf: reason.utf8.prefix(120))
+        closeWith(payload: payload)
+    }
+
+    private func closeWith(payload: [UInt8]) {
+        guard let context, let rawContext, !closeSent else { return }
+        teardown()
+        closeSent = true
+        rawContext.writeAndFlush(NIOAny(TextFrame.make(opcode: 0x8, payload: payload)), promise: nil)
+        let channel = context.channel
+        closeTimer = context.eventLoop.scheduleTask(in: .seconds(app.configuration.closeTimeoutSeconds)) {
+            channel.close(promise: nil)
+        }
+    }
+
+    private func schedulePing() {
+        guard let context else { return }
+        pingTask = context.eventLoop.assumeIsolated().scheduleTask(in: .seconds(app.configuration.pingInterval)) {
+            [weak self] in
+            self?.pingTick()
+        }
+    }
+
+    private func pingTick() {
+        if case .closed = state { return }
+        if unansweredPings >= 2 {
+            return close(code: .goingAway, reason: "no answer to two pings")
+        }
+        unansweredPings += 1
+        send(TextFrame.make(opcode: 0x9, payload: []))
+        schedulePing()
+    }
+}
+
+/// Fired on every WebSocket channel at shutdown: each closes with 1001.
+struct ShutdownEvent: Sendable {}

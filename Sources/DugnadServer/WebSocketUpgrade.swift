@@ -1,0 +1,58 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// The decisions taken on an upgrade request, kept pure so they are tested without sockets.
+enum WebSocketUpgrade {
+    static let subprotocol = "dugnad.v1"
+
+    enum Decision: Equatable {
+        /// Upgrade, echoing `subprotocol` when the client offered it.
+        case accept(subprotocol: String?)
+        /// Do not upgrade; the HTTP handler answers (400 or 403).
+        case refuse
+    }
+
+    static func decide(_ head: HTTPRequestHead, configuration: ServerConfiguration) -> Decision {
+        let path = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        guard path == "/ws" else { return .refuse }
+        guard originAllowed(head, configuration) else { return .refuse }
+        let offered = head.headers["sec-websocket-protocol"]
+            .flatMap { $0.split(separator: ",") }
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }
+        if offered.isEmpty { return .accept(subprotocol: nil) }
+        return offered.contains(subprotocol) ? .accept(subprotocol: subprotocol) : .refuse
+    }
+
+    /// Browsers send `Origin`; a page from another site must not open a socket with the
+    /// user's cookies or stored token (cross-site WebSocket hijacking).
+    static func originAllowed(_ head: HTTPRequestHead, _ configuration: ServerConfiguration) -> Bool {
+        guard let allowed = configuration.allowedOrigins, let origin = head.headers.first(name: "origin") else { return true }
+        if allowed.contains(origin) { return true }
+        // The hub's own origin is always allowed: the web client is served from it.
+        if let host = head.headers.first(name: "host"), origin == "http://\(host)" || origin == "https://\(host)" {
+            return true
+        }
+        return false
+    }
+
+    /// The token from the `Authorization: Bearer` header, else the `token` query parameter.
+    static func token(from head: HTTPRequestHead) -> String? {
+        if let authorization = head.headers.first(name: "authorization") {
+            let parts = authorization.split(separator: " ", maxSplits: 1)
+            if parts.count == 2, parts[0].lowercased() == "bearer" {
+                return String(parts[1]).trimmingCharacters(in: .whitespaces)
+            }
+        }
+        guard let query = head.uri.split(separator: "?", maxSplits: 1).dropFirst().first else { return nil }
+        for pair in query.split(separator: "&") {
+            let keyValue = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            if keyValue.first == "token" {
+                let value = keyValue.count > 1 ? String(keyValue[1]) : ""
+                return value.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? value
+            }
+        }
+        return nil
+    }
+}

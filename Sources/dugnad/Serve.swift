@@ -1,0 +1,129 @@
+import ArgumentParser
+import DugnadCore
+import DugnadServer
+import Foundation
+import Logging
+import ServiceLifecycle
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the hub: HTTP API, WebSocket at /ws and the web client at /.",
+        discussion: """
+            With no secret configured, a random one is generated on first start and kept in
+            <data-dir>/jwt-secret (mode 0600), and a sign-in URL for a local admin is printed.
+            SIGTERM or SIGINT shuts down gracefully: stop accepting, close sockets with 1001,
+            commit what is queued, exit 0.
+            """)
+
+    @Option(help: "Address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port to listen on (0 picks a free one).")
+    var port = 8080
+
+    @OptionGroup var secret: SecretOptions
+
+    @Option(help: "Folder served at / (the web client).")
+    var webRoot = "web-client"
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: Logger.Level = .info
+
+    @Option(help: "Event loop threads (default: one per core).")
+    var eventLoops: Int?
+
+    @Option(help: "Seconds between server pings.")
+    var pingInterval: Int64 = 25
+
+    @Option(help: "Publishes per second per connection (sustained).")
+    var publishRate: Double = 20
+
+    @Option(help: "Publish burst per connection.")
+    var publishBurst: Double = 40
+
+    @Option(help: "Commands per second per connection (any kind).")
+    var commandRate: Double = 100
+
+    @Option(help: "Command burst per connection.")
+    var commandBurst: Double = 200
+
+    @Option(help: "Outbound bytes queued per connection before it is closed with 4008.")
+    var outboundLimit = 1 << 20
+
+    @Option(help: "Above this many users online in a channel, presence is sent as counts only.")
+    var presenceListLimit = 1_000
+
+    @Option(name: .customLong("allowed-origin"), help: "Origin allowed to open /ws from a browser (repeatable; default: any).")
+    var allowedOrigins: [String] = []
+
+    @Flag(help: "Refuse to create public channels on join.")
+    var noAutoCreate = false
+
+    @Flag(help: "Accept tokens without `exp` (not recommended).")
+    var allowTokensWithoutExpiry = false
+
+    func run() async throws {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = logLevel
+            return handler
+        }
+        let logger = Logger(label: "dugnad")
+        let (key, generated) = try secret.resolveSecret(create: true)
+
+        var configuration = ServerConfiguration()
+        configuration.host = host
+        configuration.port = port
+        configuration.dataDirectory = secret.dataDir
+        configuration.webRoot = webRoot
+        configuration.pingInterval = pingInterval
+        configuration.outboundLimitBytes = outboundLimit
+        if let eventLoops { configuration.eventLoops = eventLoops }
+        if !allowedOrigins.isEmpty { configuration.allowedOrigins = allowedOrigins }
+        configuration.hub.publishRate = publishRate
+        configuration.hub.publishBurst = publishBurst
+        configuration.hub.commandRate = commandRate
+        configuration.hub.commandBurst = commandBurst
+        configuration.hub.presenceListLimit = presenceListLimit
+        configuration.hub.autoCreatePublicChannels = !noAutoCreate
+        configuration.tokens = TokenVerifier.Configuration(
+            algorithm: .hs256, secret: key, allowNoExpiry: allowTokensWithoutExpiry)
+
+        let service = HubService(
+            configuration: configuration, logger: logger, secret: key, printSignIn: generated || secret.configuredSecret == nil)
+        let group = ServiceGroup(
+            configuration: .init(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}
+
+/// The hub as a lifecycle service: starts storage, hub and server together, and on
+/// graceful shutdown stops accepting, closes sockets with 1001 and flushes the writer.
+/// One service rather than three because the server cannot outlive the hub nor the hub
+/// the storage: `DugnadApplication.shutdown` tears them down in that order.
+struct HubService: Service {
+    let configuration: ServerConfiguration
+    let logger: Logger
+    let secret: [UInt8]
+    let printSignIn: Bool
+
+    func run() async throws {
+        let app = try await DugnadApplication.start(configuration: configuration, logger: logger)
+        let base = "http://\(configuration.host == "0.0.0.0" ? "localhost" : configuration.host):\(app.port)"
+        print(
+            "dugnad \(configuration.version) listening on \(base) (WebSocket at \(base.replacingOccurrences(of: "http", with: "ws"))/ws)"
+        )
+        if printSignIn {
+            let token = try await TokenVerifier.sign(
+                secret: secret, sub: "admin", name: "Local admin", roles: ["admin", "leader"], channels: [], ttlSeconds: 8 * 3600)
+            print("sign in as the local admin (valid 8 hours): \(base)/#token=\(token)")
+        }
+        await withGracefulShutdownHandler {
+            try? await gracefulShutdown()
+        } onGracefulShutdown: {
+            logger.info("shutting down")
+        }
+        await app.shutdown()
+        logger.info("stopped")
+    }
+}

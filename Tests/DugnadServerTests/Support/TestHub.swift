@@ -1,0 +1,88 @@
+import DugnadClient
+import DugnadCore
+import DugnadProtocol
+import DugnadServer
+import Foundation
+import Logging
+
+/// A real hub on 127.0.0.1 with a fresh data folder, for one test.
+final class TestHub: Sendable {
+    static let secret = "test-secret-0123456789abcdef0123456789abcdef"
+    let app: DugnadApplication
+    let dataDirectory: String
+    var port: Int { app.port }
+
+    private init(app: DugnadApplication, dataDirectory: String) {
+        self.app = app
+        self.dataDirectory = dataDirectory
+    }
+
+    static func makeConfiguration(dataDirectory: String) -> ServerConfiguration {
+        var configuration = ServerConfiguration()
+        configuration.port = 0
+        configuration.dataDirectory = dataDirectory
+        configuration.webRoot = TestHub.webRoot
+        configuration.eventLoops = 2
+        configuration.tokens = TokenVerifier.Configuration(algorithm: .hs256, secret: Array(secret.utf8))
+        configuration.shutdownGraceSeconds = 1
+        return configuration
+    }
+
+    /// Starts a hub; `configure` adjusts the configuration (limits, timers) first.
+    static func start(
+        dataDirectory: String? = nil, configure: (inout ServerConfiguration) -> Void = { _ in }
+    ) async throws -> TestHub {
+        let directory = dataDirectory ?? Self.temporaryDirectory()
+        var configuration = makeConfiguration(dataDirectory: directory)
+        configure(&configuration)
+        var logger = Logger(label: "dugnad-test")
+        logger.logLevel = .warning
+        let app = try await DugnadApplication.start(configuration: configuration, logger: logger)
+        return TestHub(app: app, dataDirectory: directory)
+    }
+
+    static func temporaryDirectory() -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("dugnad-test-\(UUID().uuidString)").path
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    static var webRoot: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("web-client").path
+    }
+
+    /// Stops the hub; `keepData` leaves the folder for a restart.
+    func stop(keepData: Bool = false) async {
+        await app.shutdown()
+        if !keepData { try? FileManager.default.removeItem(atPath: dataDirectory) }
+    }
+
+    static func token(
+        _ sub: String, name: String? = nil, roles: [String] = [], channels: [String] = [], ttl: Int64? = 3600
+    ) async throws -> String {
+        try await TokenVerifier.sign(
+            secret: Array(secret.utf8), sub: sub, name: name ?? sub.capitalized, roles: roles, channels: channels,
+            ttlSeconds: ttl)
+    }
+
+    /// Connects and authenticates with a `?token=` and waits for the welcome.
+    func connect(
+        _ sub: String, name: String? = nil, roles: [String] = [], channels: [String] = [], autoPong: Bool = true
+    ) async throws -> TestClient {
+        let token = try await Self.token(sub, name: name, roles: roles, channels: channels)
+        let client = try await TestClient(
+            WebSocketClient.connect(host: "127.0.0.1", port: port, path: "/ws?token=\(token)", autoPong: autoPong))
+        client.welcome = try await client.next(type: "welcome")
+        return client
+    }
+
+    /// Opens a socket without authenticating.
+    func rawConnect(
+        path: String = "/ws", headers: [(String, String)] = [], subprotocols: [String] = [], autoPong: Bool = true
+    ) async throws -> TestClient {
+        try await TestClient(
+            WebSocketClient.connect(
+                host: "127.0.0.1", port: port, path: path, headers: headers, subprotocols: subprotocols, autoPong: autoPong))
+    }
+}

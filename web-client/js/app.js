@@ -1,0 +1,1114 @@
+// The Dugnad web client: wires the protocol connection to the client state
+// and the views. Rendering lives in views/, the protocol in connection.js.
+
+import { Connection, hubURL, State } from './connection.js';
+import { $, h, icon, Icons } from './dom.js';
+import { avatarHue, displayName, initials, plural, typingText } from './format.js';
+import { clearToken, storeToken, takeToken, tokenFromInput } from './session.js';
+import { AnnouncementInbox, ChannelState, newClientId, Outbox, SentAnnouncements } from './store.js';
+import { announceComposer, renderBanner, renderFeed, renderSent } from './views/announcements.js';
+import { ComposerView } from './views/composer.js';
+import { MessageListView, refreshTimes } from './views/messages.js';
+import { ChannelListView, renderPresence } from './views/sidebar.js';
+
+const CHANNEL_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+const HISTORY_PAGE = 50;
+const TYPING_SHOW_MS = 6000;
+const ACTIVE_KEY = 'dugnad.active';
+const NARROW = window.matchMedia('(max-width: 759px)');
+const WIDE = window.matchMedia('(min-width: 1100px)');
+
+const SIGNIN_REASONS = {
+  missing_token: 'The hub did not receive a sign-in token.',
+  auth_timeout: 'Signing in took too long. Try the link again.',
+  invalid_token: 'That sign-in link is not valid. Ask for a new one.',
+  bad_signature: 'That sign-in link was not issued by this hub. Ask for a new one.',
+  token_expired: 'Your sign-in link has expired. Ask for a new one.',
+  token_not_yet_valid: 'That sign-in link is not valid yet. Check your computer’s clock, or try again shortly.',
+};
+
+const ERROR_TEXT = {
+  forbidden: 'You are not allowed to do that here.',
+  not_found: 'That no longer exists.',
+  too_large: 'That is too long.',
+  rate_limited: 'You are sending too fast. Wait a moment.',
+  bad_request: 'The hub did not accept that.',
+  internal: 'The hub had a problem. Try again.',
+  offline: 'You are offline. Try again when the connection is back.',
+  disconnected: 'The connection dropped. Try again.',
+  timeout: 'The hub did not answer in time.',
+};
+
+function errorText(err) {
+  if (!err) return 'Something went wrong.';
+  if (err.message && err.code && !['offline', 'disconnected', 'timeout'].includes(err.code)) return err.message;
+  return ERROR_TEXT[err.code] || err.message || 'Something went wrong.';
+}
+
+class App {
+  constructor() {
+    this.conn = null;
+    this.me = null;
+    this.channels = new Map(); // name -> ChannelState
+    this.channelOrder = [];
+    this.view = null; // {kind: 'channel', name} | {kind: 'announcements'} | {kind: 'empty'}
+    this.outbox = new Outbox();
+    this.inbox = new AnnouncementInbox();
+    this.sent = null;
+    this.sendChains = new Map(); // channel -> promise chaining its publishes in order
+    this.markReadTimers = new Map();
+    this.renderQueued = new Set();
+    this.composerSlotOpen = false;
+    this.everConnected = false;
+    this.statsRequested = new Set();
+  }
+
+  // ---- start-up and sign-in ---------------------------------------------
+
+  boot() {
+    this.bindStatic();
+    const token = takeToken();
+    if (token) this.startSession(token);
+    else this.showSignin(null);
+    // A sign-in link opened in a tab already showing Dugnad only changes the
+    // fragment (no reload): pick the new token up and start over with it.
+    window.addEventListener('hashchange', () => {
+      if (!/[#&]token=/.test(window.location.hash)) return;
+      const fresh = takeToken();
+      if (!fresh) return;
+      if (this.conn) window.location.reload();
+      else this.startSession(fresh);
+    });
+    setInterval(() => refreshTimes(), 30000);
+    window.__dugnad = {
+      debugDropConnection: (options) => this.conn?.debugDrop(options),
+      debugReconnect: () => this.conn?.reconnectNow(),
+      state: () => this.debugState(),
+    };
+  }
+
+  showSignin(reason) {
+    $('#app').hidden = true;
+    $('#signin').hidden = false;
+    const reasonEl = $('#signin-reason');
+    reasonEl.hidden = !reason;
+    reasonEl.textContent = reason || '';
+    document.title = 'Sign in · Dugnad';
+    $('#signin-input').focus();
+  }
+
+  startSession(token) {
+    $('#signin').hidden = true;
+    $('#app').hidden = false;
+    this.conn = new Connection({ url: hubURL(), token });
+    const c = this.conn;
+    c.on('state', (s) => this.onConnState(s));
+    c.on('welcome', (w) => this.onWelcome(w));
+    c.on('unauthorized', ({ reason }) => this.onUnauthorized(reason));
+    c.on('fatal', ({ code, reason }) => this.onFatal(code, reason));
+    c.on('message', (m) => this.onMessage(m));
+    c.on('presence_diff', (e) => this.onPresenceDiff(e));
+    c.on('typing', (e) => this.onTyping(e));
+    c.on('reaction', (e) => this.onReaction(e));
+    c.on('announcement', (a) => this.onAnnouncement(a));
+    c.on('announcement_stats', (s) => this.onAnnouncementStats(s));
+    c.on('error', (e) => this.onServerError(e));
+    c.start();
+  }
+
+  onUnauthorized(reason) {
+    this.endSession();
+    this.showSignin(SIGNIN_REASONS[reason] || 'Your sign-in was not accepted. Open a new sign-in link.');
+  }
+
+  onFatal(code, reason) {
+    this.endSession();
+    this.showSignin(
+      reason === 'banned'
+        ? 'The hub has closed your access. Contact an administrator.'
+        : `The hub closed the connection and asked not to reconnect (${code}${reason ? `: ${reason}` : ''}). Contact an administrator.`,
+    );
+  }
+
+  endSession() {
+    if (this.conn) {
+      const c = this.conn;
+      this.conn = null;
+      c.stop();
+    }
+    clearToken();
+    this.channels.clear();
+    this.channelOrder = [];
+    this.me = null;
+    this.view = null;
+    this.inbox = new AnnouncementInbox();
+    this.sent = null;
+  }
+
+  // ---- static bindings ---------------------------------------------------
+
+  bindStatic() {
+    $('#signin-form').addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      const token = tokenFromInput($('#signin-input').value);
+      if (!token) {
+        $('#signin-reason').hidden = false;
+        $('#signin-reason').textContent = 'Paste the whole sign-in link, or the token from it.';
+        return;
+      }
+      $('#signin-input').value = '';
+      storeToken(token);
+      this.startSession(token);
+    });
+
+    $('#signout').addEventListener('click', () => {
+      this.outbox.items = [];
+      this.outbox.save();
+      this.endSession();
+      this.showSignin('You have signed out. Open your sign-in link again to come back.');
+    });
+    $('#signout').prepend(icon(Icons.logout, { size: 16 }));
+
+    // Skip links move focus, not just the scroll position (and keep the URL clean).
+    for (const link of document.querySelectorAll('.skip-link')) {
+      link.addEventListener('click', (ev) => {
+        const target = document.getElementById(link.getAttribute('href').slice(1));
+        if (!target) return;
+        ev.preventDefault();
+        target.focus();
+      });
+    }
+
+    $('#conn-retry').addEventListener('click', () => this.conn?.reconnectNow());
+
+    const navToggle = $('#nav-toggle');
+    navToggle.prepend(icon(Icons.menu, { size: 20 }));
+    navToggle.addEventListener('click', () => this.setNavOpen(!document.body.classList.contains('nav-open')));
+    $('#nav-scrim').addEventListener('click', () => this.setNavOpen(false));
+    $('#sidebar').addEventListener('keydown', (ev) => {
+      if (ev.key === 'Escape' && document.body.classList.contains('nav-open')) {
+        this.setNavOpen(false);
+        navToggle.focus();
+      }
+    });
+    NARROW.addEventListener('change', () => this.setNavOpen(false));
+
+    $('#nav-announcements').prepend(icon(Icons.megaphone, { size: 16 }));
+    $('#nav-announcements').addEventListener('click', () => this.showAnnouncements());
+
+    this.setPresenceOpen(WIDE.matches);
+    WIDE.addEventListener('change', () => this.setPresenceOpen(WIDE.matches));
+    $('#presence').addEventListener('keydown', (ev) => {
+      if (ev.key === 'Escape' && !WIDE.matches) {
+        this.setPresenceOpen(false);
+        $('#presence-toggle').focus();
+      }
+    });
+    $('#presence-toggle').addEventListener('click', () => this.setPresenceOpen(!document.body.classList.contains('presence-open')));
+    $('#presence-close').append(icon(Icons.close, { size: 14 }));
+    $('#presence-close').addEventListener('click', () => {
+      this.setPresenceOpen(false);
+      $('#presence-toggle').focus();
+    });
+
+    $('#leave-channel').prepend(icon(Icons.leave, { size: 16 }));
+    $('#leave-channel').addEventListener('click', () => this.leaveActive());
+
+    $('#join-form').addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      this.joinFromForm();
+    });
+
+    $('#composer-send').prepend(icon(Icons.send, { size: 16 }));
+    $('#announce-new').prepend(icon(Icons.plus, { size: 16 }));
+    $('#announce-new').addEventListener('click', () => this.openAnnounceComposer());
+
+    this.channelList = new ChannelListView($('#channel-list'), $('#channel-list-empty'), (name) => {
+      this.showChannel(name, { focus: true });
+      this.setNavOpen(false);
+    });
+
+    this.messages = new MessageListView(
+      {
+        listEl: $('#message-list'),
+        scrollEl: $('#message-scroll'),
+        loadOlderBtn: $('#load-older'),
+        historyStartEl: $('#history-start'),
+        newBelowEl: $('#new-below'),
+        jumpBtn: $('#jump-latest'),
+      },
+      {
+        onReply: (m) => this.composer.setReply(m),
+        onReact: (m, emoji, remove) => this.react(m, emoji, remove),
+        onSeen: (seq) => this.markSeen(seq),
+        onLoadOlder: () => this.loadOlder(this.activeChannel),
+        onRetry: (item) => {
+          item.status = 'queued';
+          item.error = null;
+          this.queueSend(item);
+          this.invalidate('messages');
+        },
+        onDiscard: (item) => {
+          this.outbox.remove(item.client_id);
+          this.invalidate('messages');
+        },
+      },
+    );
+
+    this.composer = new ComposerView(
+      {
+        form: $('#composer'),
+        input: $('#composer-input'),
+        send: $('#composer-send'),
+        disabledNote: $('#composer-disabled'),
+        error: $('#composer-error'),
+        replyBox: $('#reply-context'),
+        replyText: $('#reply-context-text'),
+        replyCancel: $('#reply-cancel'),
+        label: $('#composer-label'),
+      },
+      {
+        onSend: (body, replyTo) => this.publish(body, replyTo),
+        onTyping: () => {
+          const ch = this.activeChannel;
+          if (ch) this.conn?.send('typing', { channel: ch.name });
+        },
+      },
+    );
+  }
+
+  setNavOpen(open) {
+    const wasOpen = document.body.classList.contains('nav-open');
+    document.body.classList.toggle('nav-open', open && NARROW.matches);
+    const isOpen = document.body.classList.contains('nav-open');
+    $('#nav-toggle').setAttribute('aria-expanded', String(isOpen));
+    $('#nav-scrim').hidden = !isOpen;
+    if (isOpen && !wasOpen) $('#sidebar').querySelector('button, input')?.focus();
+  }
+
+  setPresenceOpen(open) {
+    document.body.classList.toggle('presence-open', open);
+    $('#presence-toggle').setAttribute('aria-expanded', String(open));
+  }
+
+  // ---- connection state --------------------------------------------------
+
+  onConnState({ state, reconnectAt, code }) {
+    const box = $('#conn');
+    const text = $('#conn-status');
+    const retry = $('#conn-retry');
+    clearInterval(this.countdownTimer);
+    let label;
+    let kind;
+    if (state === State.ready) {
+      kind = 'ready';
+      label = 'Connected';
+      this.everConnected = true;
+    } else if (state === State.connecting) {
+      kind = this.everConnected ? 'reconnecting' : 'connecting';
+      label = this.everConnected ? 'Reconnecting…' : 'Connecting…';
+    } else if (state === State.waiting) {
+      kind = 'reconnecting';
+      const tick = () => {
+        const secs = Math.max(0, Math.ceil((reconnectAt - Date.now()) / 1000));
+        text.textContent = secs > 1 ? `Reconnecting… (next try in ${secs} s)` : 'Reconnecting…';
+      };
+      tick();
+      this.countdownTimer = setInterval(tick, 1000);
+      label = null;
+    } else if (state === State.offline) {
+      kind = 'reconnecting';
+      label = 'Reconnecting… (offline)';
+    } else {
+      kind = 'stopped';
+      label = code ? 'Disconnected' : '';
+    }
+    if (state !== State.ready) {
+      for (const ch of this.channels.values()) ch.joined = false;
+      this.invalidate('presence');
+    }
+    box.dataset.state = kind;
+    document.body.dataset.connection = kind;
+    if (label !== null) text.textContent = label;
+    retry.hidden = !(state === State.waiting || state === State.offline);
+    this.invalidate('messages');
+  }
+
+  onServerError(e) {
+    if (e.code === 'token_expiring') {
+      this.toast('Your session is about to end. Open a new sign-in link to stay connected.', { sticky: true, kind: 'warn' });
+    } else if (e.code === 'rate_limited') {
+      this.toast('You are sending too fast. Slow down a little.', { kind: 'warn' });
+    } else {
+      console.warn('dugnad: error from hub', e);
+    }
+  }
+
+  // ---- welcome and (re)joining -------------------------------------------
+
+  onWelcome(w) {
+    const firstTime = !this.me;
+    this.me = w.user || { id: '?', name: '?' };
+    this.roles = Array.isArray(this.me.roles) ? this.me.roles : ['member'];
+    this.canAnnounce = this.roles.includes('leader') || this.roles.includes('admin');
+    if (!this.sent || this.sent.key !== `dugnad.sent.${this.me.id}`) this.sent = new SentAnnouncements(this.me.id);
+    this.messages.setMe(this.me);
+    this.renderMe();
+
+    // Channels: membership is durable, so the welcome is the list. Epochs of
+    // channels we already hold stay as they were until the rejoin checks them.
+    const listed = Array.isArray(w.channels) ? w.channels : [];
+    const names = [];
+    this.welcomeRead = new Map();
+    for (const info of listed) {
+      if (!info || !info.name) continue;
+      names.push(info.name);
+      this.welcomeRead.set(info.name, info.read_seq ?? 0);
+      let ch = this.channels.get(info.name);
+      if (!ch) {
+        ch = new ChannelState(info);
+        this.channels.set(info.name, ch);
+      } else {
+        ch.updateInfo(info);
+        if (info.epoch === ch.epoch) {
+          ch.lastSeq = Math.max(ch.lastSeq, info.last_seq ?? 0);
+          ch.readSeq = Math.max(ch.readSeq, info.read_seq ?? 0);
+        }
+      }
+      ch.joined = false;
+    }
+    for (const name of [...this.channels.keys()]) if (!names.includes(name)) this.channels.delete(name);
+    this.channelOrder = names;
+    // Unsent messages for channels this user is no longer in cannot be delivered.
+    const stale = this.outbox.items.filter((i) => !this.channels.has(i.channel));
+    for (const item of stale) this.outbox.remove(item.client_id);
+
+    // Announcements: the welcome lists everything still needing attention;
+    // what we hold that it no longer lists was dealt with on another device.
+    const listedAnn = Array.isArray(w.announcements) ? w.announcements : [];
+    const listedIds = new Set(listedAnn.map((a) => a && a.id));
+    for (const entry of this.inbox.needingAttention()) {
+      if (!listedIds.has(entry.announcement.id)) {
+        entry.read = true;
+        if (entry.announcement.require_ack) entry.acked = true;
+      }
+    }
+    for (const a of listedAnn) this.inbox.receive(a);
+
+    if (firstTime || !this.view || (this.view.kind === 'channel' && !this.channels.has(this.view.name))) {
+      this.chooseInitialView();
+    }
+    this.invalidate('all');
+
+    for (const ch of this.channels.values()) this.rejoin(ch);
+    if (this.canAnnounce) this.refreshSentStats();
+    $('#announce-new').hidden = !this.canAnnounce;
+  }
+
+  chooseInitialView() {
+    let saved = null;
+    try {
+      saved = sessionStorage.getItem(ACTIVE_KEY);
+    } catch {
+      saved = null;
+    }
+    if (saved === '@announcements') return this.showAnnouncements({ focus: false });
+    const name = saved && this.channels.has(saved) ? saved : this.channels.has('general') ? 'general' : this.channelOrder[0];
+    if (name) this.showChannel(name, { focus: false });
+    else this.showEmpty();
+  }
+
+  /** Join (again) with `since`/`epoch` so nothing sent meanwhile is missed. */
+  rejoin(ch) {
+    const fields = { channel: ch.name };
+    if (ch.epoch !== null && ch.epoch !== undefined) {
+      fields.since = ch.syncedSeq;
+      fields.epoch = ch.epoch;
+    } else {
+      fields.history = HISTORY_PAGE;
+    }
+    const promise = this.conn
+      .request('join', fields)
+      .then((reply) => this.applyJoin(ch, reply, fields))
+      .catch((err) => {
+        if (err.code === 'forbidden' || err.code === 'not_found') {
+          this.toast(`You no longer have access to #${ch.name}.`, { kind: 'warn' });
+          this.removeChannel(ch.name);
+        } else if (!['offline', 'disconnected'].includes(err.code)) {
+          console.warn(`dugnad: rejoining #${ch.name} failed`, err);
+        }
+      })
+      .finally(() => {
+        if (ch.joining === promise) ch.joining = null;
+      });
+    ch.joining = promise;
+    return promise;
+  }
+
+  applyJoin(ch, reply, fields) {
+    if (this.channels.get(ch.name) !== ch) return;
+    const info = reply.channel || {};
+    ch.updateInfo(info);
+    const lastSeq = typeof reply.last_seq === 'number' ? reply.last_seq : ch.lastSeq;
+    const messages = Array.isArray(reply.messages) ? reply.messages : [];
+
+    if ('since' in fields) {
+      if (reply.recovered === false) {
+        // The channel's history was reset: what we hold belongs to an old epoch.
+        ch.reset({ epoch: info.epoch ?? ch.epoch, lastSeq });
+        ch.readSeq = Math.min(ch.readSeq, lastSeq);
+        this.toast(`#${ch.name} was reset on the hub; its history was reloaded.`);
+      } else if (reply.truncated) {
+        // Too much was missed to replay; jump to the latest page instead.
+        ch.reset({ lastSeq });
+      } else {
+        for (const m of messages) ch.addMessage({ channel: ch.name, ...m });
+        ch.lastSeq = Math.max(ch.lastSeq, lastSeq);
+        ch.advanceSynced();
+      }
+      // The read position is shared by the user's devices and only moves forward.
+      if (typeof reply.read_seq === 'number') ch.readSeq = Math.max(ch.readSeq, Math.min(reply.read_seq, ch.lastSeq));
+    } else {
+      ch.epoch = info.epoch ?? ch.epoch;
+      for (const m of messages) ch.addMessage({ channel: ch.name, ...m });
+      ch.lastSeq = Math.max(ch.lastSeq, lastSeq);
+      ch.syncedSeq = Math.max(ch.syncedSeq, lastSeq);
+      ch.advanceSynced();
+      ch.historyLoaded = true;
+      ch.hasOlder = messages.length > 0 ? messages[0].seq > 1 : false;
+      if (typeof reply.read_seq === 'number') ch.readSeq = reply.read_seq;
+      else if (ch.readSeq === 0) ch.readSeq = lastSeq; // a new member starts at last_seq
+    }
+    if (info.epoch && ch.epoch === null) ch.epoch = info.epoch;
+
+    ch.presence = Array.isArray(reply.presence) ? reply.presence : [];
+    ch.presenceMode = reply.presence_mode === 'counts' ? 'counts' : 'list';
+    ch.presenceCount = typeof reply.presence_count === 'number' ? reply.presence_count : ch.presence.length;
+    ch.joined = true;
+
+    if (ch.hasGap) this.fillGap(ch);
+    if (ch === this.activeChannel && !ch.historyLoaded) this.loadInitialHistory(ch);
+
+    // A read position that moved while we were offline has not reached the hub.
+    const serverRead = this.welcomeRead?.get(ch.name);
+    if (typeof serverRead === 'number' && ch.readSeq > serverRead) this.sendMarkRead(ch);
+
+    this.flushOutbox(ch.name);
+    this.invalidate('sidebar', 'messages', 'presence');
+  }
+
+  async loadInitialHistory(ch) {
+    if (ch.historyLoaded || ch.loadingOlder) return;
+    if (ch.lowestSeq <= 1) {
+      ch.historyLoaded = true;
+      ch.hasOlder = false;
+      this.invalidate('messages');
+      return;
+    }
+    await this.loadOlder(ch, { initial: true });
+  }
+
+  async loadOlder(ch, { initial = false } = {}) {
+    if (!ch || ch.loadingOlder || !this.conn) return;
+    const before = ch.lowestSeq;
+    if (before <= 1) {
+      ch.hasOlder = false;
+      ch.historyLoaded = true;
+      this.invalidate('messages');
+      return;
+    }
+    ch.loadingOlder = true;
+    this.invalidate('messages');
+    try {
+      const reply = await this.conn.request('history', { channel: ch.name, before, limit: HISTORY_PAGE });
+      if (this.channels.get(ch.name) !== ch) return;
+      for (const m of reply.messages || []) ch.addMessage({ channel: ch.name, ...m });
+      ch.hasOlder = Boolean(reply.has_more);
+      ch.historyLoaded = true;
+      this.olderHint = !initial;
+    } catch (err) {
+      if (!initial) this.toast(`Could not load earlier messages: ${errorText(err)}`, { kind: 'warn' });
+    } finally {
+      ch.loadingOlder = false;
+      this.invalidate('messages');
+    }
+  }
+
+  /** Fetch what is missing between syncedSeq and the newest message held. */
+  async fillGap(ch) {
+    if (ch.fillingGap || !this.conn) return;
+    ch.fillingGap = true;
+    try {
+      for (let round = 0; round < 20 && ch.hasGap; round += 1) {
+        const before = ch.syncedSeq;
+        const reply = await this.conn.request('history', { channel: ch.name, after: ch.syncedSeq, limit: 200 });
+        for (const m of reply.messages || []) ch.addMessage({ channel: ch.name, ...m });
+        ch.advanceSynced();
+        if (ch.syncedSeq === before) {
+          // The hub has nothing for this hole; don't ask forever.
+          ch.syncedSeq = ch.highestSeq;
+          break;
+        }
+      }
+    } catch (err) {
+      console.warn(`dugnad: filling a gap in #${ch.name} failed`, err);
+    } finally {
+      ch.fillingGap = false;
+      this.invalidate('messages', 'sidebar');
+    }
+  }
+
+  // ---- live events -------------------------------------------------------
+
+  onMessage(m) {
+    const ch = this.channels.get(m.channel);
+    if (!ch) return;
+    if (!ch.addMessage(m)) return;
+    ch.advanceSynced();
+    if (ch.hasGap && !ch.joining) this.fillGap(ch);
+    if (m.from) ch.typing.delete(m.from.id);
+    const mine = this.me && m.from && m.from.id === this.me.id;
+    if (mine) {
+      ch.readSeq = Math.max(ch.readSeq, m.seq);
+      if (m.client_id) this.outbox.remove(m.client_id);
+      this.mineHint = true;
+    }
+    this.invalidate('sidebar', 'messages', 'typing');
+  }
+
+  onPresenceDiff(e) {
+    const ch = this.channels.get(e.channel);
+    if (!ch) return;
+    const leaves = new Set((e.leaves || []).map((u) => (typeof u === 'string' ? u : u && u.id)));
+    ch.presence = ch.presence.filter((u) => !leaves.has(u.id));
+    for (const u of e.joins || []) {
+      if (u && u.id && !ch.presence.some((p) => p.id === u.id)) ch.presence.push(u);
+    }
+    if (typeof e.presence_count === 'number') ch.presenceCount = e.presence_count;
+    else if (typeof e.count === 'number') ch.presenceCount = e.count;
+    else if (ch.presenceMode === 'list') ch.presenceCount = ch.presence.length;
+    else ch.presenceCount = Math.max(0, ch.presenceCount + (e.joins || []).length - leaves.size);
+    if (ch === this.activeChannel) this.invalidate('presence');
+  }
+
+  onTyping(e) {
+    const ch = this.channels.get(e.channel);
+    if (!ch || !e.user || (this.me && e.user.id === this.me.id)) return;
+    ch.typing.set(e.user.id, { name: displayName(e.user), until: Date.now() + TYPING_SHOW_MS });
+    if (ch === this.activeChannel) {
+      this.invalidate('typing');
+      clearTimeout(this.typingTimer);
+      this.typingTimer = setTimeout(() => this.invalidate('typing'), TYPING_SHOW_MS + 50);
+    }
+  }
+
+  onReaction(e) {
+    const ch = this.channels.get(e.channel);
+    if (!ch) return;
+    if (ch.applyReaction(e) && ch === this.activeChannel) this.invalidate('messages');
+  }
+
+  // ---- actions -----------------------------------------------------------
+
+  get activeChannel() {
+    return this.view && this.view.kind === 'channel' ? this.channels.get(this.view.name) : null;
+  }
+
+  showChannel(name, { focus = false } = {}) {
+    const ch = this.channels.get(name);
+    if (!ch) return;
+    const changed = !this.view || this.view.kind !== 'channel' || this.view.name !== name;
+    this.view = { kind: 'channel', name };
+    rememberView(name);
+    if (changed) {
+      this.messages.open(ch);
+      this.composer.open(ch);
+    }
+    if (!ch.historyLoaded && ch.joined) this.loadInitialHistory(ch);
+    this.invalidate('all');
+    this.flushRender();
+    if (focus) {
+      if (!NARROW.matches && !$('#composer-input').disabled) $('#composer-input').focus();
+      else $('#message-list').focus();
+    }
+  }
+
+  showAnnouncements({ focus = true } = {}) {
+    this.view = { kind: 'announcements' };
+    rememberView('@announcements');
+    this.setNavOpen(false);
+    this.invalidate('all');
+    this.flushRender();
+    if (this.canAnnounce) this.refreshSentStats();
+    if (focus) $('#announcements-title').focus();
+  }
+
+  showEmpty() {
+    this.view = { kind: 'empty' };
+    this.invalidate('all');
+  }
+
+  async joinFromForm() {
+    const input = $('#join-name');
+    const errorEl = $('#join-error');
+    errorEl.textContent = '';
+    const name = input.value.trim().replace(/^#/, '').toLowerCase();
+    if (!CHANNEL_RE.test(name)) {
+      errorEl.textContent = 'Use 1–64 lowercase letters, digits, dots, dashes or underscores, starting with a letter or digit.';
+      input.focus();
+      return;
+    }
+    if (this.channels.has(name)) {
+      input.value = '';
+      this.showChannel(name, { focus: true });
+      this.setNavOpen(false);
+      return;
+    }
+    if (!this.conn || !this.conn.isReady) {
+      errorEl.textContent = 'You are offline. Try again when the connection is back.';
+      return;
+    }
+    const button = $('#join-form button[type=submit]');
+    button.disabled = true;
+    const ch = new ChannelState({ name, last_seq: 0, read_seq: 0 });
+    try {
+      const fields = { channel: name, history: HISTORY_PAGE };
+      const reply = await this.conn.request('join', fields);
+      this.channels.set(name, ch);
+      if (!this.channelOrder.includes(name)) this.channelOrder.push(name);
+      this.applyJoin(ch, reply, fields);
+      input.value = '';
+      this.showChannel(name, { focus: true });
+      this.setNavOpen(false);
+    } catch (err) {
+      errorEl.textContent =
+        err.code === 'forbidden'
+          ? `You cannot join #${name}: it is private and you have not been given access.`
+          : err.code === 'not_found'
+            ? `There is no channel called #${name}.`
+            : `Could not join #${name}: ${errorText(err)}`;
+      input.focus();
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  async leaveActive() {
+    const ch = this.activeChannel;
+    if (!ch || !this.conn) return;
+    if (!window.confirm(`Leave #${ch.name}? You can join it again later if it is public.`)) return;
+    try {
+      await this.conn.request('leave', { channel: ch.name, forget: true });
+      this.removeChannel(ch.name);
+      this.toast(`You left #${ch.name}.`);
+    } catch (err) {
+      this.toast(`Could not leave #${ch.name}: ${errorText(err)}`, { kind: 'warn' });
+    }
+  }
+
+  removeChannel(name) {
+    this.channels.delete(name);
+    this.channelOrder = this.channelOrder.filter((n) => n !== name);
+    if (this.view && this.view.kind === 'channel' && this.view.name === name) {
+      const next = this.channelOrder[0];
+      if (next) this.showChannel(next);
+      else this.showEmpty();
+    }
+    this.invalidate('all');
+  }
+
+  // ---- publishing (the outbox) ---------------------------------------------
+
+  publish(body, replyTo) {
+    const ch = this.activeChannel;
+    if (!ch) return false;
+    const item = this.outbox.add({ channel: ch.name, body, reply_to: replyTo ? replyTo.id : null });
+    this.mineHint = true;
+    this.queueSend(item);
+    this.invalidate('messages');
+    return true;
+  }
+
+  /** Publishes of one channel go out one after another, in the order written. */
+  queueSend(item) {
+    const prev = this.sendChains.get(item.channel) || Promise.resolve();
+    const next = prev.then(() => this.trySend(item));
+    this.sendChains.set(item.channel, next);
+  }
+
+  flushOutbox(channel) {
+    for (const item of this.outbox.forChannel(channel)) {
+      if (item.status !== 'failed' && !item.inFlight) this.queueSend(item);
+    }
+  }
+
+  async trySend(item) {
+    if (!this.outbox.find(item.client_id) || item.inFlight || item.status === 'failed') return;
+    const ch = this.channels.get(item.channel);
+    if (!this.conn || !this.conn.isReady || !ch || !ch.joined) return; // retried after the rejoin
+    item.inFlight = true;
+    item.status = 'sending';
+    this.invalidate('messages');
+    try {
+      const fields = { channel: item.channel, body: item.body, client_id: item.client_id };
+      if (item.reply_to) fields.reply_to = item.reply_to;
+      const reply = await this.conn.request('publish', fields, { timeoutMs: 20000 });
+      this.outbox.remove(item.client_id);
+      const m = reply.message;
+      if (m && typeof m.seq === 'number') {
+        const target = this.channels.get(m.channel || item.channel);
+        if (target) {
+          target.addMessage({ channel: target.name, ...m });
+          target.advanceSynced();
+          target.readSeq = Math.max(target.readSeq, m.seq);
+          if (target.hasGap && !target.joining) this.fillGap(target);
+        }
+      }
+    } catch (err) {
+      if (err.code === 'rate_limited') {
+        item.status = 'queued';
+        setTimeout(() => this.queueSend(item), err.retryAfterMs ?? 1000);
+      } else if (err.code === 'timeout') {
+        item.status = 'queued';
+        setTimeout(() => this.queueSend(item), 2000);
+      } else if (['offline', 'disconnected', 'stopped'].includes(err.code)) {
+        item.status = 'queued'; // the rejoin after the reconnect sends it again
+      } else {
+        item.status = 'failed';
+        item.error = errorText(err);
+      }
+    } finally {
+      item.inFlight = false;
+      this.invalidate('messages', 'sidebar');
+    }
+  }
+
+  async react(message, emoji, remove) {
+    if (!this.conn) return;
+    try {
+      const fields = { message_id: message.id, emoji };
+      if (remove) fields.remove = true;
+      await this.conn.request('react', fields);
+      const ch = this.channels.get(message.channel) || this.activeChannel;
+      if (ch && this.me) {
+        ch.applyReaction({ message_id: message.id, emoji, user: this.me, op: remove ? 'remove' : 'add' });
+        this.invalidate('messages');
+      }
+    } catch (err) {
+      this.toast(`Could not react: ${errorText(err)}`, { kind: 'warn' });
+    }
+  }
+
+  // ---- read positions ------------------------------------------------------
+
+  markSeen(seq) {
+    const ch = this.activeChannel;
+    if (!ch || seq <= ch.readSeq) return; // only forward
+    ch.readSeq = Math.min(seq, ch.lastSeq);
+    this.invalidate('sidebar');
+    clearTimeout(this.markReadTimers.get(ch.name));
+    this.markReadTimers.set(
+      ch.name,
+      setTimeout(() => this.sendMarkRead(ch), 300),
+    );
+  }
+
+  sendMarkRead(ch) {
+    if (!this.conn || !this.conn.isReady || !ch.joined) return; // resent after the rejoin
+    const seq = ch.readSeq;
+    this.conn.request('mark_read', { channel: ch.name, seq }).catch((err) => {
+      if (!['offline', 'disconnected'].includes(err.code)) console.warn('dugnad: mark_read failed', err);
+    });
+    if (this.welcomeRead) this.welcomeRead.set(ch.name, Math.max(this.welcomeRead.get(ch.name) ?? 0, seq));
+  }
+
+  // ---- announcements -------------------------------------------------------
+
+  onAnnouncement(a) {
+    const known = this.inbox.items.has(a.id);
+    const entry = this.inbox.receive(a, { reminder: known });
+    if (!entry) return;
+    if (!known || entry.reminded) {
+      const urgent = a.priority === 'urgent';
+      this.toast(`${urgent ? 'Urgent announcement' : 'New announcement'}: ${a.title || ''}`, { kind: urgent ? 'urgent' : 'info' });
+    }
+    this.invalidate('announcements', 'sidebar');
+  }
+
+  async ackAnnouncement(entry, kind) {
+    if (!this.conn) return;
+    const id = entry.announcement.id;
+    const focusWasInside = document.activeElement && document.activeElement.closest(`[data-announcement-id="${CSS.escape(id)}"]`);
+    try {
+      await this.conn.request('ack', { announcement_id: id, kind });
+      entry.read = true;
+      if (kind === 'ack') entry.acked = true;
+      this.invalidate('announcements', 'sidebar');
+      this.flushRender();
+      if (focusWasInside) {
+        const again = document.querySelector(`[data-announcement-id="${CSS.escape(id)}"] button`);
+        (again || $('#main')).focus();
+      }
+    } catch (err) {
+      this.toast(`Could not ${kind === 'ack' ? 'acknowledge' : 'mark as read'}: ${errorText(err)}`, { kind: 'warn' });
+    }
+  }
+
+  openAnnounceComposer() {
+    if (!this.canAnnounce) return;
+    this.showAnnouncements({ focus: false });
+    const slot = $('#announce-composer-slot');
+    const clientId = newClientId(); // one per composed announcement: a retry cannot duplicate it
+    const close = () => {
+      slot.replaceChildren();
+      $('#announce-new').hidden = false;
+      $('#announce-new').focus();
+    };
+    const composer = announceComposer({
+      channels: this.channelOrder.map((n) => this.channels.get(n)).filter(Boolean),
+      onCancel: close,
+      onSubmit: async (fields) => {
+        if (!this.conn) throw new Error(ERROR_TEXT.offline);
+        let reply;
+        try {
+          reply = await this.conn.request('announce', { ...fields, client_id: clientId });
+        } catch (err) {
+          throw new Error(errorText(err));
+        }
+        const a = reply.announcement || { id: reply.id, ...fields, ts: Date.now() };
+        if (a && a.id) {
+          this.sent.add(a);
+          this.requestStats(a.id);
+        }
+        slot.replaceChildren();
+        $('#announce-new').hidden = false;
+        this.toast('Announcement sent.');
+        this.invalidate('announcements');
+        this.flushRender();
+        document.querySelector(`.reach[data-announcement-id="${CSS.escape(a.id)}"] button`)?.focus();
+      },
+    });
+    slot.replaceChildren(composer.form);
+    $('#announce-new').hidden = true;
+    composer.focus();
+  }
+
+  refreshSentStats() {
+    if (!this.sent) return;
+    for (const entry of this.sent.list()) this.requestStats(entry.announcement.id);
+  }
+
+  async requestStats(id) {
+    if (!this.conn || !this.conn.isReady) return;
+    try {
+      const reply = await this.conn.request('announcement_stats', { announcement_id: id });
+      const stats = reply.stats || reply;
+      if (this.sent.updateStats(id, stats)) this.invalidate('announcements');
+    } catch (err) {
+      if (err.code === 'not_found') {
+        this.sent.items.delete(id);
+        this.sent.save();
+        this.invalidate('announcements');
+      }
+    }
+  }
+
+  onAnnouncementStats(s) {
+    if (!this.sent) return;
+    const { type, ...stats } = s;
+    if (this.sent.updateStats(s.id || s.announcement_id, stats)) this.invalidate('announcements');
+  }
+
+  async remind(entry, button) {
+    if (!this.conn) return;
+    button.disabled = true;
+    try {
+      const reply = await this.conn.request('remind', { announcement_id: entry.announcement.id });
+      entry.reminded = typeof reply.reminded === 'number' ? reply.reminded : null;
+      this.invalidate('announcements');
+    } catch (err) {
+      this.toast(`Could not send a reminder: ${errorText(err)}`, { kind: 'warn' });
+      button.disabled = false;
+    }
+  }
+
+  // ---- rendering -----------------------------------------------------------
+
+  invalidate(...parts) {
+    for (const p of parts) this.renderQueued.add(p);
+    if (this.renderFrame) return;
+    this.renderFrame = requestAnimationFrame(() => this.flushRender());
+  }
+
+  flushRender() {
+    if (this.renderFrame) cancelAnimationFrame(this.renderFrame);
+    this.renderFrame = null;
+    const q = this.renderQueued;
+    if (q.size === 0 || !this.me) return;
+    const all = q.has('all');
+    this.renderQueued = new Set();
+    if (all || q.has('view')) this.renderView();
+    if (all || q.has('sidebar')) this.renderSidebar();
+    if (all || q.has('messages')) this.renderMessages();
+    if (all || q.has('presence')) this.renderPresence();
+    if (all || q.has('typing')) this.renderTyping();
+    if (all || q.has('announcements')) this.renderAnnouncements();
+    if (all || q.has('sidebar') || q.has('announcements')) this.renderTitle();
+  }
+
+  renderMe() {
+    $('#me-name').textContent = displayName(this.me);
+    const av = $('#me-avatar');
+    av.textContent = initials(displayName(this.me));
+    av.style.setProperty('--avatar-hue', String(avatarHue(this.me.id)));
+    const role = this.roles.includes('admin') ? 'Admin' : this.roles.includes('leader') ? 'Leader' : null;
+    $('#me-role').hidden = !role;
+    $('#me-role').textContent = role || '';
+  }
+
+  renderView() {
+    const kind = this.view ? this.view.kind : 'empty';
+    $('#channel-view').hidden = kind !== 'channel';
+    $('#announcements-view').hidden = kind !== 'announcements';
+    $('#empty-view').hidden = kind !== 'empty';
+    $('#nav-announcements').classList.toggle('is-active', kind === 'announcements');
+    if (kind === 'announcements') $('#nav-announcements').setAttribute('aria-current', 'page');
+    else $('#nav-announcements').removeAttribute('aria-current');
+    document.body.dataset.view = kind;
+
+    const ch = this.activeChannel;
+    if (!ch) return;
+    $('#channel-title').textContent = `#${ch.name}`;
+    const kindText = { public: 'Public channel', private: 'Private channel', announce: 'Announcement channel' }[ch.kind] || 'Channel';
+    $('#channel-meta').textContent = ch.title && ch.title.toLowerCase() !== ch.name ? `${kindText} · ${ch.title}` : kindText;
+    let reason = null;
+    if (ch.kind === 'announce' && !this.canAnnounce) {
+      reason = `Only leaders and admins can post in #${ch.name}. You can read it and react to posts.`;
+    }
+    this.composer.setAllowed(reason, ch.name);
+  }
+
+  renderSidebar() {
+    const list = this.channelOrder.map((n) => this.channels.get(n)).filter(Boolean);
+    this.channelList.render(list, this.activeChannel ? this.activeChannel.name : null);
+    const n = this.inbox.unreadCount;
+    const badge = $('#announcements-badge');
+    badge.hidden = n === 0;
+    badge.textContent = String(n);
+    $('#nav-announcements').setAttribute('aria-label', n ? `Announcements, ${n} need${n === 1 ? 's' : ''} your attention` : 'Announcements');
+  }
+
+  renderMessages() {
+    const ch = this.activeChannel;
+    if (!ch) return;
+    const pending = this.outbox.forChannel(ch.name);
+    const canPost = !(ch.kind === 'announce' && !this.canAnnounce);
+    this.messages.render(ch, pending, { mine: this.mineHint, older: this.olderHint, canPost });
+    this.mineHint = false;
+    this.olderHint = false;
+    const composerNote = $('#composer-hint');
+    const offline = !this.conn || !this.conn.isReady;
+    composerNote.textContent = offline
+      ? 'You are offline — messages you send now go out when the connection is back.'
+      : 'Enter to send, Shift+Enter for a new line';
+    composerNote.classList.toggle('hint--warn', offline);
+  }
+
+  renderPresence() {
+    renderPresence({ countEl: $('#presence-count'), listEl: $('#presence-list'), toggleEl: $('#presence-toggle') }, this.activeChannel, this.me);
+  }
+
+  renderTyping() {
+    const ch = this.activeChannel;
+    const text = ch ? typingText(ch.typingNames()) : '';
+    const el = $('#typing');
+    if (el.textContent !== text) el.textContent = text;
+  }
+
+  renderAnnouncements() {
+    // Cards are rebuilt when figures change; keep keyboard focus where it was.
+    const active = document.activeElement;
+    const card = active && active.closest ? active.closest('[data-announcement-id]') : null;
+    const keep = card && active.dataset.action ? { id: card.dataset.announcementId, action: active.dataset.action, list: card.closest('ul, section')?.id } : null;
+    this.renderAnnouncementParts();
+    if (keep && !document.activeElement?.isConnected) {
+      const sel = `[data-announcement-id="${CSS.escape(keep.id)}"] [data-action="${CSS.escape(keep.action)}"]`;
+      const again = (keep.list && document.getElementById(keep.list)?.querySelector(sel)) || document.querySelector(sel);
+      if (again) again.focus();
+    }
+  }
+
+  renderAnnouncementParts() {
+    const handlers = {
+      onRead: (entry) => this.ackAnnouncement(entry, 'read'),
+      onAck: (entry) => this.ackAnnouncement(entry, 'ack'),
+      onViewAll: () => this.showAnnouncements(),
+    };
+    const inAnnouncements = this.view && this.view.kind === 'announcements';
+    renderBanner($('#announcement-banner'), inAnnouncements ? [] : this.inbox.needingAttention(), handlers);
+    if (inAnnouncements) {
+      renderFeed($('#announcement-feed'), $('#announcement-feed-empty'), this.inbox.all(), handlers);
+      if (this.canAnnounce && this.sent) {
+        renderSent($('#sent-section'), $('#sent-list'), this.sent.list(), { onRemind: (entry, button) => this.remind(entry, button) });
+      } else {
+        $('#sent-section').hidden = true;
+      }
+    }
+  }
+
+  renderTitle() {
+    let unread = 0;
+    for (const ch of this.channels.values()) unread += ch.unread;
+    const attention = this.inbox.unreadCount;
+    const where = this.activeChannel ? `#${this.activeChannel.name}` : this.view?.kind === 'announcements' ? 'Announcements' : '';
+    const count = unread + attention;
+    document.title = `${count ? `(${count}) ` : ''}${where ? `${where} · ` : ''}Dugnad`;
+  }
+
+  toast(text, { kind = 'info', sticky = false } = {}) {
+    const el = h(
+      'div',
+      { class: `toast toast--${kind}` },
+      h('span', null, text),
+      h('button', { type: 'button', class: 'icon-btn icon-btn--sm', 'aria-label': 'Dismiss', onclick: () => el.remove() }, icon(Icons.close, { size: 14 })),
+    );
+    $('#toasts').append(el);
+    while ($('#toasts').childElementCount > 4) $('#toasts').firstElementChild.remove();
+    if (!sticky) setTimeout(() => el.remove(), 6000);
+  }
+
+  debugState() {
+    const channels = {};
+    for (const [name, ch] of this.channels) {
+      channels[name] = {
+        kind: ch.kind,
+        epoch: ch.epoch,
+        lastSeq: ch.lastSeq,
+        readSeq: ch.readSeq,
+        syncedSeq: ch.syncedSeq,
+        unread: ch.unread,
+        seqs: ch.order.map((m) => m.seq),
+        presence: ch.presence.map((p) => p.id),
+        joined: ch.joined,
+      };
+    }
+    return {
+      connection: this.conn ? this.conn.state : 'none',
+      me: this.me,
+      view: this.view,
+      channels,
+      outbox: this.outbox.items.map((i) => ({ client_id: i.client_id, channel: i.channel, status: i.status })),
+      announcements: this.inbox.all().map((e) => ({ id: e.announcement.id, read: e.read, acked: e.acked })),
+    };
+  }
+}
+
+function rememberView(value) {
+  try {
+    sessionStorage.setItem(ACTIVE_KEY, value);
+  } catch {
+    /* storage disabled */
+  }
+}
+
+new App().boot();

@@ -1,0 +1,339 @@
+// Client-side state: channels with their messages (deduplicated by seq and
+// kept in seq order), the outbox of publishes not yet confirmed, and the
+// announcements this user has received or sent. No DOM here.
+
+/** One channel the user is a member of. */
+export class ChannelState {
+  constructor(info) {
+    this.name = info.name;
+    this.kind = info.kind || 'public';
+    this.title = info.title || '';
+    this.epoch = info.epoch ?? null;
+    this.lastSeq = info.last_seq ?? 0; // highest seq the hub has (as far as we know)
+    this.readSeq = info.read_seq ?? this.lastSeq; // the user's read position
+    this.bySeq = new Map(); // seq -> message
+    this.byId = new Map(); // id -> message
+    this.order = []; // messages sorted by seq
+    // Everything up to syncedSeq has been received or deliberately skipped
+    // (older history not loaded yet): it is what a rejoin passes as `since`.
+    this.syncedSeq = this.lastSeq;
+    this.historyLoaded = false;
+    this.hasOlder = this.lastSeq > 0;
+    this.loadingOlder = false;
+    this.joined = false;
+    this.joining = null; // the in-flight join promise
+    this.presence = [];
+    this.presenceCount = 0;
+    this.presenceMode = 'list';
+    this.typing = new Map(); // user id -> {name, until}
+    this.reactions = new Map(); // message id -> Map(emoji -> {users:Set, count})
+    this.version = 0; // bumped on every change that affects the message list
+  }
+
+  updateInfo(info) {
+    if (info.kind) this.kind = info.kind;
+    if (typeof info.title === 'string') this.title = info.title;
+  }
+
+  get unread() {
+    return Math.max(0, this.lastSeq - this.readSeq);
+  }
+
+  get lowestSeq() {
+    return this.order.length ? this.order[0].seq : this.syncedSeq + 1;
+  }
+
+  get highestSeq() {
+    return this.order.length ? this.order[this.order.length - 1].seq : 0;
+  }
+
+  /** Insert a message unless this seq is already held. Returns true if new. */
+  addMessage(message) {
+    if (!message || typeof message.seq !== 'number') return false;
+    if (this.bySeq.has(message.seq)) return false;
+    this.bySeq.set(message.seq, message);
+    if (message.id) this.byId.set(message.id, message);
+    if (message.reactions) this.setReactionsFromMessage(message);
+    const order = this.order;
+    if (order.length === 0 || order[order.length - 1].seq < message.seq) {
+      order.push(message);
+    } else {
+      let lo = 0;
+      let hi = order.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (order[mid].seq < message.seq) lo = mid + 1;
+        else hi = mid;
+      }
+      order.splice(lo, 0, message);
+    }
+    if (message.seq > this.lastSeq) this.lastSeq = message.seq;
+    this.version += 1;
+    return true;
+  }
+
+  /** Advance syncedSeq over every contiguous message we hold. */
+  advanceSynced() {
+    while (this.bySeq.has(this.syncedSeq + 1)) this.syncedSeq += 1;
+  }
+
+  /** True when we hold a message beyond a hole after syncedSeq. */
+  get hasGap() {
+    return this.highestSeq > this.syncedSeq;
+  }
+
+  /** Forget all messages: the history was reset (new epoch) or we skipped ahead. */
+  reset({ epoch, lastSeq }) {
+    this.bySeq.clear();
+    this.byId.clear();
+    this.order = [];
+    this.reactions.clear();
+    if (epoch !== undefined) this.epoch = epoch;
+    if (typeof lastSeq === 'number') this.lastSeq = lastSeq;
+    this.syncedSeq = this.lastSeq;
+    this.historyLoaded = false;
+    this.hasOlder = this.lastSeq > 0;
+    this.version += 1;
+  }
+
+  // ---- reactions ----------------------------------------------------------
+
+  /** Accept the shapes a stored message may carry its reactions in:
+   *  [{emoji, count, users:[id|{id}]}] or {emoji: count | [id|{id}]}. */
+  setReactionsFromMessage(message) {
+    const map = new Map();
+    const add = (emoji, users, count) => {
+      const ids = new Set((users || []).map((u) => (typeof u === 'string' ? u : u && u.id)).filter(Boolean));
+      map.set(emoji, { users: ids, count: typeof count === 'number' ? count : ids.size });
+    };
+    const r = message.reactions;
+    if (Array.isArray(r)) {
+      for (const item of r) if (item && typeof item.emoji === 'string') add(item.emoji, item.users || item.user_ids, item.count);
+    } else if (r && typeof r === 'object') {
+      for (const [emoji, value] of Object.entries(r)) {
+        if (Array.isArray(value)) add(emoji, value);
+        else if (typeof value === 'number') add(emoji, [], value);
+        else if (value && typeof value === 'object') add(emoji, value.users || value.user_ids, value.count);
+      }
+    }
+    this.reactions.set(message.id, map);
+  }
+
+  applyReaction(event) {
+    const userId = event.user && event.user.id;
+    if (!event.message_id || !event.emoji || !userId) return false;
+    let map = this.reactions.get(event.message_id);
+    if (!map) {
+      map = new Map();
+      this.reactions.set(event.message_id, map);
+    }
+    let entry = map.get(event.emoji);
+    if (event.op === 'remove') {
+      if (!entry) return false;
+      if (entry.users.delete(userId)) entry.count = Math.max(0, entry.count - 1);
+      else if (entry.count > entry.users.size) entry.count -= 1;
+      if (entry.count <= 0) map.delete(event.emoji);
+    } else {
+      if (!entry) {
+        entry = { users: new Set(), count: 0 };
+        map.set(event.emoji, entry);
+      }
+      if (!entry.users.has(userId)) {
+        entry.users.add(userId);
+        entry.count += 1;
+      }
+    }
+    this.version += 1;
+    return true;
+  }
+
+  // ---- typing -------------------------------------------------------------
+
+  typingNames(now = Date.now()) {
+    const names = [];
+    for (const [id, entry] of this.typing) {
+      if (entry.until > now) names.push(entry.name);
+      else this.typing.delete(id);
+    }
+    return names;
+  }
+}
+
+// ---- outbox -----------------------------------------------------------------
+
+const OUTBOX_KEY = 'dugnad.outbox';
+
+/** Publishes not yet confirmed by the hub. Each keeps its client_id, so a
+ *  retry after a reconnect (or a reload) cannot store a duplicate. */
+export class Outbox {
+  constructor(storage = safeStorage('sessionStorage')) {
+    this.storage = storage;
+    this.items = [];
+    try {
+      const saved = JSON.parse(storage?.getItem(OUTBOX_KEY) || '[]');
+      if (Array.isArray(saved)) this.items = saved.filter((i) => i && i.client_id && i.channel);
+    } catch {
+      this.items = [];
+    }
+    for (const item of this.items) {
+      item.status = 'queued';
+      item.inFlight = false;
+    }
+  }
+
+  add({ channel, body, reply_to = null }) {
+    const item = {
+      client_id: newClientId(),
+      channel,
+      body,
+      reply_to,
+      created: Date.now(),
+      status: 'queued', // queued | sending | failed
+      error: null,
+      inFlight: false,
+    };
+    this.items.push(item);
+    this.save();
+    return item;
+  }
+
+  forChannel(name) {
+    return this.items.filter((i) => i.channel === name);
+  }
+
+  find(clientId) {
+    return this.items.find((i) => i.client_id === clientId);
+  }
+
+  remove(clientId) {
+    this.items = this.items.filter((i) => i.client_id !== clientId);
+    this.save();
+  }
+
+  save() {
+    try {
+      this.storage?.setItem(
+        OUTBOX_KEY,
+        JSON.stringify(this.items.map(({ client_id, channel, body, reply_to, created }) => ({ client_id, channel, body, reply_to, created }))),
+      );
+    } catch {
+      /* storage full or disabled: the outbox still works for this page */
+    }
+  }
+}
+
+export function newClientId() {
+  if (typeof crypto !== 'undefined' && typeof crypto.randomUUID === 'function') return crypto.randomUUID();
+  const bytes = new Uint8Array(16);
+  crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+// ---- announcements ---------------------------------------------------------
+
+/** Announcements received by this user, with what they have done about them. */
+export class AnnouncementInbox {
+  constructor() {
+    this.items = new Map(); // id -> {announcement, read, acked, receivedAt, reminded}
+  }
+
+  /** From the welcome or an `announcement` event. A repeat (remind) brings
+   *  it back to the top of the feed. */
+  receive(announcement, { reminder = false } = {}) {
+    if (!announcement || !announcement.id) return null;
+    let entry = this.items.get(announcement.id);
+    if (!entry) {
+      entry = { announcement, read: Boolean(announcement.read), acked: Boolean(announcement.acked), receivedAt: Date.now(), reminded: 0 };
+      this.items.set(announcement.id, entry);
+    } else {
+      entry.announcement = { ...entry.announcement, ...announcement };
+      if (reminder) {
+        entry.reminded += 1;
+        entry.receivedAt = Date.now();
+        // Reminded users had not acknowledged (or not read): show it again.
+        if (entry.announcement.require_ack) entry.acked = false;
+        else entry.read = false;
+      }
+    }
+    return entry;
+  }
+
+  /** Needs attention: unacknowledged require_ack ones, then unread ones. */
+  needingAttention() {
+    return [...this.items.values()]
+      .filter((e) => (e.announcement.require_ack ? !e.acked : !e.read))
+      .sort(compareAttention);
+  }
+
+  all() {
+    return [...this.items.values()].sort((a, b) => (b.announcement.ts || 0) - (a.announcement.ts || 0));
+  }
+
+  get unreadCount() {
+    return this.needingAttention().length;
+  }
+}
+
+const PRIORITY_RANK = { urgent: 0, important: 1, normal: 2 };
+
+function compareAttention(a, b) {
+  const pa = PRIORITY_RANK[a.announcement.priority] ?? 2;
+  const pb = PRIORITY_RANK[b.announcement.priority] ?? 2;
+  if (pa !== pb) return pa - pb;
+  return (b.announcement.ts || 0) - (a.announcement.ts || 0);
+}
+
+/** Announcements this user sent, remembered across reloads so the reach view
+ *  can ask for their stats again (there is no "list my announcements" call). */
+export class SentAnnouncements {
+  constructor(userId, storage = safeStorage('localStorage')) {
+    this.key = `dugnad.sent.${userId}`;
+    this.storage = storage;
+    this.items = new Map(); // id -> {announcement, stats, reminded, remindedAt}
+    try {
+      const saved = JSON.parse(storage?.getItem(this.key) || '[]');
+      for (const a of Array.isArray(saved) ? saved : []) if (a && a.id) this.items.set(a.id, { announcement: a, stats: null, reminded: null });
+    } catch {
+      /* ignore a corrupt entry */
+    }
+  }
+
+  add(announcement) {
+    const existing = this.items.get(announcement.id);
+    this.items.set(announcement.id, { stats: null, reminded: null, ...existing, announcement });
+    this.save();
+  }
+
+  updateStats(id, stats) {
+    const entry = this.items.get(id);
+    if (!entry) return false;
+    entry.stats = { ...entry.stats, ...stats };
+    return true;
+  }
+
+  list() {
+    return [...this.items.values()].sort((a, b) => (b.announcement.ts || 0) - (a.announcement.ts || 0));
+  }
+
+  save() {
+    const keep = this.list()
+      .slice(0, 20)
+      .map((e) => {
+        const a = e.announcement;
+        return { id: a.id, title: a.title, priority: a.priority, require_ack: a.require_ack, audience: a.audience, ts: a.ts };
+      });
+    try {
+      this.storage?.setItem(this.key, JSON.stringify(keep));
+    } catch {
+      /* storage full or disabled */
+    }
+  }
+}
+
+function safeStorage(name) {
+  try {
+    return window[name];
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,277 @@
+// Announcements: the banner of those needing attention, the received feed,
+// the composer for leaders and admins, and the reach view of what they sent.
+
+import { h, icon, Icons, setChildren } from '../dom.js';
+import { displayName, plural } from '../format.js';
+import { timeEl } from './messages.js';
+
+const PRIORITY_LABEL = { normal: 'Normal', important: 'Important', urgent: 'Urgent' };
+const BANNER_LIMIT = 3;
+
+function priorityOf(a) {
+  return PRIORITY_LABEL[a.priority] ? a.priority : 'normal';
+}
+
+function audienceText(audience) {
+  if (!audience) return '';
+  if (audience.all) return 'Everyone';
+  if (Array.isArray(audience.channels)) return audience.channels.map((c) => `#${c}`).join(', ');
+  return '';
+}
+
+/** One received announcement, with its Mark as read / Acknowledge buttons. */
+export function announcementCard(entry, { onRead, onAck, headingLevel = 'h3', idPrefix = 'ann' }) {
+  const a = entry.announcement;
+  const priority = priorityOf(a);
+  const titleId = `${idPrefix}-${a.id}-title`;
+  const needsAck = Boolean(a.require_ack) && !entry.acked;
+  const status = entry.acked ? 'Acknowledged' : entry.read ? 'Read' : a.require_ack ? 'Needs your acknowledgement' : 'Unread';
+
+  return h(
+    'article',
+    {
+      class: `announcement announcement--${priority}${needsAck ? ' announcement--needs-ack' : ''}`,
+      'aria-labelledby': titleId,
+      dataset: { announcementId: a.id },
+    },
+    h(
+      'div',
+      { class: 'announcement-head' },
+      h('span', { class: `priority-badge priority-badge--${priority}` }, icon(priority === 'urgent' ? Icons.bell : Icons.megaphone, { size: 14 }), PRIORITY_LABEL[priority]),
+      h(headingLevel, { class: 'announcement-title', id: titleId }, a.title || '(untitled)'),
+    ),
+    h(
+      'p',
+      { class: 'announcement-meta' },
+      `From ${displayName(a.from)} · `,
+      a.ts ? timeEl(a.ts, 'announcement-time') : null,
+      entry.reminded ? ' · Reminder' : null,
+    ),
+    h('div', { class: 'announcement-body' }, a.body || ''),
+    h(
+      'div',
+      { class: 'announcement-actions' },
+      h('span', { class: `announcement-status${entry.acked ? ' announcement-status--done' : ''}` }, entry.acked || entry.read ? icon(Icons.check, { size: 14 }) : null, status),
+      !entry.read && !entry.acked
+        ? h('button', { type: 'button', class: 'btn btn--secondary btn--sm', 'data-action': 'read', onclick: () => onRead(entry) }, 'Mark as read')
+        : null,
+      needsAck ? h('button', { type: 'button', class: 'btn btn--primary btn--sm', 'data-action': 'ack', onclick: () => onAck(entry) }, 'Acknowledge') : null,
+    ),
+  );
+}
+
+/** The banner above the channel view: urgent first, at most a few. */
+export function renderBanner(container, entries, handlers) {
+  if (entries.length === 0) {
+    container.hidden = true;
+    container.replaceChildren();
+    return;
+  }
+  container.hidden = false;
+  const shown = entries.slice(0, BANNER_LIMIT);
+  const more = entries.length - shown.length;
+  setChildren(
+    container,
+    h('h2', { class: 'visually-hidden' }, 'Announcements that need your attention'),
+    shown.map((entry) => announcementCard(entry, { ...handlers, idPrefix: 'banner' })),
+    more > 0
+      ? h('button', { type: 'button', class: 'btn btn--ghost btn--sm banner-more', onclick: handlers.onViewAll }, `${plural(more, 'more announcement', 'more announcements')} — view all`)
+      : null,
+  );
+}
+
+export function renderFeed(list, emptyEl, entries, handlers) {
+  emptyEl.hidden = entries.length > 0;
+  setChildren(
+    list,
+    entries.map((entry) => h('li', null, announcementCard(entry, { ...handlers, idPrefix: 'feed' }))),
+  );
+}
+
+/** Reach of the announcements this user sent: audience, delivered, read, acked. */
+export function renderSent(section, list, entries, { onRemind }) {
+  section.hidden = entries.length === 0;
+  setChildren(
+    list,
+    entries.map((entry) => {
+      const a = entry.announcement;
+      const s = entry.stats || {};
+      const audience = typeof s.audience === 'number' ? s.audience : null;
+      const priority = priorityOf(a);
+      const rows = [
+        ['Delivered', s.delivered],
+        ['Read', s.read],
+      ];
+      if (a.require_ack) rows.push(['Acknowledged', s.acked]);
+      return h(
+        'li',
+        { class: 'reach', dataset: { announcementId: a.id } },
+        h(
+          'div',
+          { class: 'reach-head' },
+          h('span', { class: `priority-badge priority-badge--${priority}` }, PRIORITY_LABEL[priority]),
+          h('h3', { class: 'reach-title' }, a.title || '(untitled)'),
+        ),
+        h(
+          'p',
+          { class: 'reach-meta' },
+          `To ${audienceText(a.audience) || 'its audience'}`,
+          a.ts ? [' · ', timeEl(a.ts, 'announcement-time')] : null,
+          a.require_ack ? ' · Acknowledgement required' : null,
+        ),
+        h(
+          'dl',
+          { class: 'reach-bars' },
+          h('div', { class: 'reach-row reach-row--audience' }, h('dt', null, 'Audience'), h('dd', { 'data-stat': 'audience' }, audience === null ? '…' : plural(audience, 'person', 'people'))),
+          rows.map(([label, value]) => reachRow(label, value, audience)),
+        ),
+        h(
+          'div',
+          { class: 'reach-actions' },
+          h(
+            'button',
+            { type: 'button', class: 'btn btn--secondary btn--sm', 'data-action': 'remind', onclick: (ev) => onRemind(entry, ev.currentTarget) },
+            icon(Icons.bell, { size: 14 }),
+            'Remind',
+          ),
+          entry.reminded !== null && entry.reminded !== undefined
+            ? h('span', { class: 'reach-note', role: 'status' }, entry.reminded === 0 ? 'Everyone is up to date — nobody to remind.' : `Reminded ${plural(entry.reminded, 'person', 'people')}.`)
+            : null,
+        ),
+      );
+    }),
+  );
+}
+
+function reachRow(label, value, audience) {
+  const known = typeof value === 'number';
+  const pct = known && audience ? Math.round((value / audience) * 100) : 0;
+  const fill = h('span', { class: 'bar-fill' });
+  fill.style.setProperty('width', `${Math.min(100, pct)}%`);
+  const key = label.toLowerCase() === 'acknowledged' ? 'acked' : label.toLowerCase();
+  return h(
+    'div',
+    { class: 'reach-row' },
+    h('dt', null, label),
+    h(
+      'dd',
+      null,
+      h('span', { class: 'bar', role: 'img', 'aria-label': known ? `${value} of ${audience ?? '?'} (${pct}%)` : 'not known yet' }, fill),
+      h('span', { class: 'reach-value', 'data-stat': key }, known ? `${value}${audience !== null ? ` / ${audience}` : ''}` : '…'),
+      h('span', { class: 'reach-pct', 'aria-hidden': 'true' }, known && audience ? `${pct}%` : ''),
+    ),
+  );
+}
+
+/**
+ * The leader/admin composer. `onSubmit(fields)` returns a promise; the form
+ * shows its error or closes on success.
+ */
+export function announceComposer({ channels, onSubmit, onCancel }) {
+  const error = h('p', { class: 'field-error', role: 'alert' });
+  const title = h('input', { id: 'announce-title', name: 'title', type: 'text', maxlength: '200', required: true, autocomplete: 'off' });
+  const body = h('textarea', { id: 'announce-body', name: 'body', rows: '5', maxlength: '16384', required: true });
+  const channelBoxes = channels.map((c) =>
+    h(
+      'label',
+      { class: 'check' },
+      h('input', { type: 'checkbox', name: 'audience-channel', value: c.name }),
+      h('span', null, `#${c.name}`),
+    ),
+  );
+  const channelPicker = h(
+    'div',
+    { class: 'audience-channels', id: 'announce-channels', hidden: true },
+    channelBoxes.length ? channelBoxes : h('p', { class: 'hint' }, 'Join a channel first to send to chosen channels.'),
+  );
+  const audienceAll = h('input', { type: 'radio', name: 'audience', value: 'all', checked: true, id: 'announce-audience-all' });
+  const audienceChannels = h('input', { type: 'radio', name: 'audience', value: 'channels', id: 'announce-audience-channels', 'aria-controls': 'announce-channels' });
+  const syncAudience = () => {
+    channelPicker.hidden = !audienceChannels.checked;
+  };
+  audienceAll.addEventListener('change', syncAudience);
+  audienceChannels.addEventListener('change', syncAudience);
+
+  const priority = h(
+    'select',
+    { id: 'announce-priority', name: 'priority' },
+    h('option', { value: 'normal', selected: true }, 'Normal'),
+    h('option', { value: 'important' }, 'Important'),
+    h('option', { value: 'urgent' }, 'Urgent'),
+  );
+  const requireAck = h('input', { type: 'checkbox', id: 'announce-require-ack', name: 'require_ack' });
+  const submit = h('button', { type: 'submit', class: 'btn btn--primary', id: 'announce-submit' }, 'Send announcement');
+
+  const form = h(
+    'form',
+    { class: 'announce-composer', id: 'announce-composer', 'aria-labelledby': 'announce-composer-title', novalidate: true },
+    h('h2', { class: 'section-title', id: 'announce-composer-title' }, 'New announcement'),
+    h('div', { class: 'field' }, h('label', { for: 'announce-title' }, 'Title'), title),
+    h('div', { class: 'field' }, h('label', { for: 'announce-body' }, 'Message'), body),
+    h(
+      'fieldset',
+      { class: 'field' },
+      h('legend', null, 'Audience'),
+      h('label', { class: 'check' }, audienceAll, h('span', null, 'Everyone')),
+      h('label', { class: 'check' }, audienceChannels, h('span', null, 'Members of chosen channels')),
+      channelPicker,
+    ),
+    h(
+      'div',
+      { class: 'field-grid' },
+      h('div', { class: 'field' }, h('label', { for: 'announce-priority' }, 'Priority'), priority),
+      h('div', { class: 'field field--check' }, h('label', { class: 'check' }, requireAck, h('span', null, 'Require acknowledgement'))),
+    ),
+    error,
+    h(
+      'div',
+      { class: 'form-actions' },
+      h('button', { type: 'button', class: 'btn btn--ghost', onclick: onCancel }, 'Cancel'),
+      submit,
+    ),
+  );
+
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    error.textContent = '';
+    const fields = {
+      title: title.value.trim(),
+      body: body.value.trim(),
+      priority: priority.value,
+      require_ack: requireAck.checked,
+    };
+    if (!fields.title) {
+      error.textContent = 'Give the announcement a title.';
+      title.focus();
+      return;
+    }
+    if (!fields.body) {
+      error.textContent = 'Write the announcement itself.';
+      body.focus();
+      return;
+    }
+    if (audienceChannels.checked) {
+      const chosen = channelBoxes.map((l) => l.querySelector('input')).filter((i) => i.checked).map((i) => i.value);
+      if (chosen.length === 0) {
+        error.textContent = 'Choose at least one channel, or send to everyone.';
+        return;
+      }
+      fields.audience = { channels: chosen };
+    } else {
+      fields.audience = { all: true };
+    }
+    submit.disabled = true;
+    submit.textContent = 'Sending…';
+    try {
+      await onSubmit(fields);
+    } catch (err) {
+      error.textContent = err && err.message ? err.message : 'The announcement could not be sent.';
+      submit.disabled = false;
+      submit.textContent = 'Send announcement';
+    }
+  });
+  form.addEventListener('keydown', (ev) => {
+    if (ev.key === 'Escape') onCancel();
+  });
+  return { form, focus: () => title.focus() };
+}

@@ -1,0 +1,444 @@
+// The message stream of one channel: day dividers, messages grouped by
+// author, replies quoted, reactions, and the pending publishes of the
+// outbox. Message nodes are cached and reconciled, so a new message does not
+// rebuild the list (focus, selection and scroll position survive).
+
+import { h, icon, Icons, reconcile, setChildren } from '../dom.js';
+import { avatarHue, clockTime, dayKey, dayLabel, displayName, fullTime, initials, relativeTime } from '../format.js';
+
+const GROUP_WINDOW_MS = 5 * 60 * 1000;
+const QUICK_REACTIONS = ['👍', '❤️', '😄', '🎉', '👀', '🙏', '✅', '😮'];
+const URL_RE = /\bhttps?:\/\/[^\s<>"'`]+/g;
+
+export class MessageListView {
+  /**
+   * @param {object} els      listEl, scrollEl, loadOlderBtn, historyStartEl, newBelowEl, jumpBtn
+   * @param {object} actions  onReply(message), onReact(message, emoji, remove), onSeen(seq),
+   *                          onLoadOlder(), onRetry(item), onDiscard(item)
+   */
+  constructor(els, actions) {
+    Object.assign(this, els);
+    this.actions = actions;
+    this.me = null;
+    this.channelName = null;
+    this.nodes = new Map(); // key -> element
+    this.renderedVersion = -1;
+    this.unreadMarkerSeq = null; // first unread seq when the channel was opened
+    this.visible = new Set();
+    this.picker = null;
+
+    this.observer = new IntersectionObserver((entries) => this.onIntersect(entries), {
+      root: this.scrollEl,
+      threshold: 0.6,
+    });
+    this.scrollEl.addEventListener('scroll', () => {
+      if (this.isNearBottom()) this.newBelowEl.hidden = true;
+    });
+    this.jumpBtn.addEventListener('click', () => {
+      this.scrollToBottom();
+      this.listEl.focus({ preventScroll: true });
+    });
+    this.loadOlderBtn.addEventListener('click', () => this.actions.onLoadOlder());
+    document.addEventListener('visibilitychange', () => this.reportSeen());
+  }
+
+  setMe(user) {
+    this.me = user;
+  }
+
+  /** Switch to another channel: drop cached nodes and remember where the
+   *  unread messages start so a "New" divider can mark them. */
+  open(channel) {
+    this.closePicker(false);
+    this.channelName = channel.name;
+    for (const node of this.nodes.values()) this.observer.unobserve(node);
+    this.nodes.clear();
+    this.visible.clear();
+    this.listEl.replaceChildren();
+    this.renderedVersion = -1;
+    this.unreadMarkerSeq = channel.unread > 0 ? channel.readSeq + 1 : null;
+    this.scrollToMarker = this.unreadMarkerSeq !== null;
+    this.stickToBottom = true;
+    this.newBelowEl.hidden = true;
+  }
+
+  isNearBottom() {
+    const el = this.scrollEl;
+    return el.scrollHeight - el.scrollTop - el.clientHeight < 48;
+  }
+
+  scrollToBottom() {
+    this.scrollEl.scrollTop = this.scrollEl.scrollHeight;
+    this.newBelowEl.hidden = true;
+  }
+
+  /**
+   * @param {ChannelState} channel
+   * @param {Array} pending outbox items of this channel
+   * @param {object} hints  {mine: bool (a message of mine arrived), older: bool (older page prepended)}
+   */
+  render(channel, pending, hints = {}) {
+    const wasAtBottom = this.stickToBottom || this.isNearBottom();
+    const oldHeight = this.scrollEl.scrollHeight;
+    const oldTop = this.scrollEl.scrollTop;
+    const hadCount = this.listEl.childElementCount;
+
+    const rows = [];
+    const used = new Set();
+    let prev = null;
+    let prevDay = null;
+    for (const message of channel.order) {
+      const day = dayKey(message.ts);
+      if (day !== prevDay) {
+        rows.push(this.node(`day:${day}`, () => dayDivider(message.ts), used));
+        prevDay = day;
+        prev = null;
+      }
+      if (this.unreadMarkerSeq !== null && message.seq === this.unreadMarkerSeq && !this.isMine(message)) {
+        rows.push(this.node('unread', () => h('div', { class: 'unread-divider', role: 'separator', 'aria-label': 'New messages' }, h('span', null, 'New')), used));
+        prev = null;
+      }
+      const continued = Boolean(
+        prev && prev.from && message.from && prev.from.id === message.from.id && message.ts - prev.ts < GROUP_WINDOW_MS,
+      );
+      // Keyed by id: after a history reset a seq may come back as another message.
+      const node = this.node(`m:${message.id || message.seq}`, () => this.messageNode(message), used);
+      node.classList.toggle('msg--continued', continued);
+      this.updateQuote(node, message, channel);
+      this.updateReactions(node, message, channel);
+      rows.push(node);
+      prev = message;
+    }
+    for (const item of pending) {
+      const node = this.node(`p:${item.client_id}`, () => this.pendingNode(item), used);
+      this.updatePending(node, item);
+      rows.push(node);
+    }
+
+    for (const [key, node] of this.nodes) {
+      if (!used.has(key)) {
+        this.observer.unobserve(node);
+        this.nodes.delete(key);
+        if (node.dataset.seq) this.visible.delete(Number(node.dataset.seq));
+      }
+    }
+    reconcile(this.listEl, rows);
+
+    this.loadOlderBtn.hidden = !channel.hasOlder || channel.order.length === 0;
+    this.loadOlderBtn.disabled = channel.loadingOlder;
+    this.loadOlderBtn.textContent = channel.loadingOlder ? 'Loading…' : 'Load earlier messages';
+    this.historyStartEl.hidden = channel.hasOlder || !channel.historyLoaded;
+    this.historyStartEl.textContent = channel.order.length
+      ? `This is the start of #${channel.name}.`
+      : `No messages in #${channel.name} yet.${hints.canPost === false ? '' : ' Say hello!'}`;
+
+    const marker = this.nodes.get('unread');
+    if (this.scrollToMarker && marker) {
+      // Opening a channel with unread messages: start at the first unread one.
+      this.scrollToMarker = false;
+      marker.scrollIntoView({ block: 'start' });
+      if (this.isNearBottom()) this.scrollToBottom();
+    } else if (hints.older) {
+      this.scrollEl.scrollTop = oldTop + (this.scrollEl.scrollHeight - oldHeight);
+    } else if (wasAtBottom || hints.mine) {
+      this.scrollToBottom();
+    } else if (this.listEl.childElementCount > hadCount) {
+      this.newBelowEl.hidden = false;
+    }
+    if (channel.historyLoaded && !marker) this.scrollToMarker = false;
+    this.stickToBottom = false;
+    this.renderedVersion = channel.version;
+    this.reportSeen();
+  }
+
+  node(key, make, used) {
+    used.add(key);
+    let node = this.nodes.get(key);
+    if (!node) {
+      node = make();
+      this.nodes.set(key, node);
+      if (node.dataset.seq) this.observer.observe(node);
+    }
+    return node;
+  }
+
+  isMine(message) {
+    return Boolean(this.me && message.from && message.from.id === this.me.id);
+  }
+
+  messageNode(message) {
+    const author = displayName(message.from);
+    const authorId = message.from ? message.from.id : '';
+    const mine = this.isMine(message);
+    const bodyId = `msg-body-${message.seq}`;
+    const node = h(
+      'article',
+      {
+        class: `msg${mine ? ' msg--mine' : ''}`,
+        dataset: { seq: String(message.seq), id: message.id || '' },
+        'aria-labelledby': `msg-author-${message.seq}`,
+        'aria-describedby': bodyId,
+      },
+      h('div', { class: 'msg-gutter', 'aria-hidden': 'true' }, avatar(authorId, author), h('span', { class: 'msg-gutter-time' }, clockTime(message.ts))),
+      h(
+        'div',
+        { class: 'msg-main' },
+        h(
+          'header',
+          { class: 'msg-header' },
+          h('span', { class: 'msg-author', id: `msg-author-${message.seq}` }, author),
+          timeEl(message.ts),
+        ),
+        h('div', { class: 'msg-quote-slot' }),
+        h('div', { class: 'msg-body', id: bodyId }, linkify(message.body)),
+        h('div', { class: 'msg-reactions' }),
+      ),
+      h(
+        'div',
+        { class: 'msg-actions' },
+        h(
+          'button',
+          { type: 'button', class: 'icon-btn icon-btn--sm', 'aria-label': `Reply to ${author}`, title: 'Reply', onclick: () => this.actions.onReply(message) },
+          icon(Icons.reply, { size: 16 }),
+        ),
+        h(
+          'button',
+          {
+            type: 'button',
+            class: 'icon-btn icon-btn--sm',
+            'aria-label': `Add a reaction to ${author}'s message`,
+            'aria-haspopup': 'menu',
+            title: 'Add reaction',
+            onclick: (ev) => this.openPicker(ev.currentTarget, message),
+          },
+          icon(Icons.smile, { size: 16 }),
+        ),
+      ),
+    );
+    return node;
+  }
+
+  updateQuote(node, message, channel) {
+    if (!message.reply_to) return;
+    const slot = node.querySelector('.msg-quote-slot');
+    const target = channel.byId.get(message.reply_to);
+    const state = target ? `seq:${target.seq}` : 'missing';
+    if (slot.dataset.state === state) return;
+    slot.dataset.state = state;
+    if (target) {
+      setChildren(
+        slot,
+        h(
+          'blockquote',
+          { class: 'msg-quote' },
+          h('span', { class: 'visually-hidden' }, 'In reply to '),
+          h('span', { class: 'msg-quote-author' }, displayName(target.from)),
+          h('span', { class: 'msg-quote-body' }, excerpt(target.body, 160)),
+        ),
+      );
+    } else {
+      setChildren(slot, h('blockquote', { class: 'msg-quote msg-quote--missing' }, 'In reply to an earlier message'));
+    }
+  }
+
+  updateReactions(node, message, channel) {
+    const slot = node.querySelector('.msg-reactions');
+    const map = channel.reactions.get(message.id);
+    const me = this.me ? this.me.id : null;
+    const entries = map ? [...map.entries()].filter(([, e]) => e.count > 0) : [];
+    const signature = entries.map(([emoji, e]) => `${emoji}:${e.count}:${e.users.has(me) ? 1 : 0}`).join('|');
+    if (slot.dataset.sig === signature) return;
+    slot.dataset.sig = signature;
+    const hadFocus = slot.contains(document.activeElement) ? document.activeElement.dataset.emoji : null;
+    setChildren(
+      slot,
+      entries.map(([emoji, entry]) => {
+        const mine = entry.users.has(me);
+        const btn = h(
+          'button',
+          {
+            type: 'button',
+            class: `reaction${mine ? ' reaction--mine' : ''}`,
+            'aria-pressed': mine ? 'true' : 'false',
+            'aria-label': `${emoji} ${entry.count} ${entry.count === 1 ? 'reaction' : 'reactions'}${mine ? ', including yours' : ''}`,
+            dataset: { emoji },
+            onclick: () => this.actions.onReact(message, emoji, mine),
+          },
+          h('span', { class: 'reaction-emoji', 'aria-hidden': 'true' }, emoji),
+          h('span', { class: 'reaction-count', 'aria-hidden': 'true' }, String(entry.count)),
+        );
+        return btn;
+      }),
+    );
+    if (hadFocus) slot.querySelector(`[data-emoji="${CSS.escape(hadFocus)}"]`)?.focus();
+  }
+
+  pendingNode(item) {
+    const author = displayName(this.me);
+    return h(
+      'article',
+      { class: 'msg msg--mine msg--pending', dataset: { clientId: item.client_id } },
+      h('div', { class: 'msg-gutter', 'aria-hidden': 'true' }, avatar(this.me ? this.me.id : '', author)),
+      h(
+        'div',
+        { class: 'msg-main' },
+        h('header', { class: 'msg-header' }, h('span', { class: 'msg-author' }, author), h('span', { class: 'msg-status' })),
+        h('div', { class: 'msg-body' }, linkify(item.body)),
+        h('div', { class: 'msg-pending-actions' }),
+      ),
+    );
+  }
+
+  updatePending(node, item) {
+    const status = node.querySelector('.msg-status');
+    const actions = node.querySelector('.msg-pending-actions');
+    const failed = item.status === 'failed';
+    node.classList.toggle('msg--failed', failed);
+    const text = failed ? `Not sent: ${item.error || 'the hub refused it'}` : item.status === 'sending' ? 'Sending…' : 'Waiting for connection…';
+    if (status.textContent !== text) status.textContent = text;
+    const want = failed ? 'failed' : 'none';
+    if (actions.dataset.state === want) return;
+    actions.dataset.state = want;
+    setChildren(
+      actions,
+      failed && [
+        h('button', { type: 'button', class: 'btn btn--ghost btn--xs', onclick: () => this.actions.onRetry(item) }, 'Retry'),
+        h('button', { type: 'button', class: 'btn btn--ghost btn--xs', onclick: () => this.actions.onDiscard(item) }, 'Discard'),
+      ],
+    );
+  }
+
+  // ---- read tracking ---------------------------------------------------
+
+  onIntersect(entries) {
+    for (const entry of entries) {
+      const seq = Number(entry.target.dataset.seq);
+      if (!seq) continue;
+      if (entry.isIntersecting) this.visible.add(seq);
+      else this.visible.delete(seq);
+    }
+    this.reportSeen();
+  }
+
+  reportSeen() {
+    if (document.visibilityState !== 'visible' || this.visible.size === 0) return;
+    if (this.listEl.closest('[hidden]')) return;
+    this.actions.onSeen(Math.max(...this.visible));
+  }
+
+  // ---- reaction picker -------------------------------------------------
+
+  openPicker(anchor, message) {
+    this.closePicker(false);
+    const items = QUICK_REACTIONS.map((emoji) =>
+      h(
+        'button',
+        {
+          type: 'button',
+          role: 'menuitem',
+          class: 'picker-item',
+          'aria-label': `React with ${emoji}`,
+          tabindex: '-1',
+          onclick: () => {
+            this.closePicker(true);
+            this.actions.onReact(message, emoji, false);
+          },
+        },
+        emoji,
+      ),
+    );
+    const menu = h('div', { class: 'picker', role: 'menu', 'aria-label': 'Add a reaction' }, items);
+    menu.addEventListener('keydown', (ev) => {
+      const index = items.indexOf(document.activeElement);
+      if (ev.key === 'Escape') {
+        ev.preventDefault();
+        this.closePicker(true);
+      } else if (ev.key === 'ArrowRight' || ev.key === 'ArrowDown') {
+        ev.preventDefault();
+        items[(index + 1) % items.length].focus();
+      } else if (ev.key === 'ArrowLeft' || ev.key === 'ArrowUp') {
+        ev.preventDefault();
+        items[(index - 1 + items.length) % items.length].focus();
+      } else if (ev.key === 'Tab') {
+        this.closePicker(false);
+      }
+    });
+    document.body.append(menu);
+    const rect = anchor.getBoundingClientRect();
+    const width = menu.offsetWidth;
+    const left = Math.max(8, Math.min(window.innerWidth - width - 8, rect.right - width));
+    const top = rect.top - menu.offsetHeight - 6 > 8 ? rect.top - menu.offsetHeight - 6 : rect.bottom + 6;
+    menu.style.setProperty('left', `${left}px`);
+    menu.style.setProperty('top', `${top}px`);
+    anchor.setAttribute('aria-expanded', 'true');
+    this.picker = { menu, anchor };
+    this.pickerOutside = (ev) => {
+      if (!menu.contains(ev.target) && ev.target !== anchor && !anchor.contains(ev.target)) this.closePicker(false);
+    };
+    document.addEventListener('pointerdown', this.pickerOutside, true);
+    items[0].focus();
+  }
+
+  closePicker(returnFocus) {
+    if (!this.picker) return;
+    const { menu, anchor } = this.picker;
+    this.picker = null;
+    document.removeEventListener('pointerdown', this.pickerOutside, true);
+    menu.remove();
+    anchor.setAttribute('aria-expanded', 'false');
+    if (returnFocus && anchor.isConnected) anchor.focus();
+  }
+}
+
+// ---- pieces --------------------------------------------------------------
+
+export function avatar(id, name, extraClass = '') {
+  const el = h('span', { class: `avatar ${extraClass}`.trim(), 'aria-hidden': 'true' }, initials(name));
+  el.style.setProperty('--avatar-hue', String(avatarHue(id)));
+  return el;
+}
+
+export function timeEl(ts, extraClass = 'msg-time') {
+  return h(
+    'time',
+    { class: extraClass, datetime: new Date(ts).toISOString(), title: fullTime(ts), dataset: { ts: String(ts) } },
+    relativeTime(ts),
+  );
+}
+
+/** Refresh every relative time on the page (called on a timer). */
+export function refreshTimes(root = document) {
+  const now = Date.now();
+  for (const el of root.querySelectorAll('time[data-ts]')) {
+    const text = relativeTime(Number(el.dataset.ts), now);
+    if (el.textContent !== text) el.textContent = text;
+  }
+}
+
+function dayDivider(ts) {
+  return h('h2', { class: 'day-divider' }, h('span', null, dayLabel(ts)));
+}
+
+function excerpt(text, max) {
+  const flat = String(text ?? '').replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
+/** Text with http(s) links made clickable. Built from text nodes and <a>
+ *  elements only: the body is never parsed as HTML. */
+export function linkify(text) {
+  const value = String(text ?? '');
+  const parts = [];
+  let last = 0;
+  for (const match of value.matchAll(URL_RE)) {
+    let url = match[0];
+    const trailing = /[.,;:!?)\]]+$/.exec(url);
+    if (trailing) url = url.slice(0, -trailing[0].length);
+    const start = match.index;
+    if (start > last) parts.push(value.slice(last, start));
+    parts.push(h('a', { href: url, target: '_blank', rel: 'noopener noreferrer nofollow' }, url));
+    last = start + url.length;
+  }
+  if (last < value.length) parts.push(value.slice(last));
+  return parts;
+}

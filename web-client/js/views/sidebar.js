@@ -1,0 +1,122 @@
+// The channel list (with unread counts) and the presence panel.
+
+import { h, icon, Icons, reconcile, setChildren } from '../dom.js';
+import { displayName, plural } from '../format.js';
+import { avatar } from './messages.js';
+
+const KIND_ICON = { public: Icons.hash, private: Icons.lock, announce: Icons.megaphone };
+const KIND_LABEL = { public: 'public channel', private: 'private channel', announce: 'announcement channel' };
+
+/**
+ * Keeps one <li> per channel and updates it in place, so keyboard focus on a
+ * channel survives unread counts changing.
+ */
+export class ChannelListView {
+  constructor(listEl, emptyEl, onSelect) {
+    this.listEl = listEl;
+    this.emptyEl = emptyEl;
+    this.onSelect = onSelect;
+    this.items = new Map(); // name -> {li, button, badge, label}
+  }
+
+  render(channels, activeName) {
+    const rows = [];
+    const seen = new Set();
+    for (const ch of channels) {
+      seen.add(ch.name);
+      let item = this.items.get(ch.name);
+      if (!item) {
+        item = this.makeItem(ch);
+        this.items.set(ch.name, item);
+      }
+      const active = ch.name === activeName;
+      const unread = ch.unread;
+      item.button.classList.toggle('is-active', active);
+      item.button.classList.toggle('has-unread', unread > 0 && !active);
+      if (active) item.button.setAttribute('aria-current', 'page');
+      else item.button.removeAttribute('aria-current');
+      const badgeText = unread > 99 ? '99+' : String(unread);
+      item.badge.hidden = unread === 0;
+      if (item.badge.textContent !== badgeText) item.badge.textContent = badgeText;
+      item.srUnread.textContent = unread > 0 ? `, ${plural(unread, 'unread message', 'unread messages')}` : '';
+      item.srKind.textContent = `, ${KIND_LABEL[ch.kind] || 'channel'}`;
+      item.icon.replaceWith((item.icon = icon(KIND_ICON[ch.kind] || Icons.hash, { size: 16 })));
+      rows.push(item.li);
+    }
+    for (const [name, item] of this.items) {
+      if (!seen.has(name)) {
+        item.li.remove();
+        this.items.delete(name);
+      }
+    }
+    reconcile(this.listEl, rows);
+    this.emptyEl.hidden = channels.length > 0;
+  }
+
+  makeItem(ch) {
+    const badge = h('span', { class: 'badge', 'aria-hidden': 'true' });
+    const srUnread = h('span', { class: 'visually-hidden' });
+    const srKind = h('span', { class: 'visually-hidden' });
+    const kindIcon = icon(KIND_ICON[ch.kind] || Icons.hash, { size: 16 });
+    const label = h('span', { class: 'channel-name' }, ch.name);
+    const button = h(
+      'button',
+      { type: 'button', class: 'nav-item channel-item', dataset: { channel: ch.name }, onclick: () => this.onSelect(ch.name) },
+      kindIcon,
+      label,
+      srKind,
+      srUnread,
+      badge,
+    );
+    return { li: h('li', null, button), button, badge, srUnread, srKind, label, icon: kindIcon };
+  }
+
+  focus(name) {
+    this.items.get(name)?.button.focus();
+  }
+}
+
+/** Who is online in the active channel (or only how many, in counts mode). */
+export function renderPresence({ countEl, listEl, toggleEl }, channel, me) {
+  if (!channel) {
+    countEl.textContent = '';
+    listEl.replaceChildren();
+    toggleEl.textContent = '';
+    return;
+  }
+  const count = channel.presenceMode === 'counts' ? channel.presenceCount : Math.max(channel.presence.length, channel.presenceCount || 0);
+  const label = channel.joined ? `${count} online` : 'Offline';
+  if (toggleEl.dataset.label !== label) {
+    toggleEl.dataset.label = label;
+    setChildren(toggleEl, icon(Icons.users, { size: 16 }), h('span', null, label));
+  }
+  if (channel.presenceMode === 'counts') {
+    countEl.textContent = `${plural(count, 'person', 'people')} online. This channel is large, so only the number is shown.`;
+    listEl.replaceChildren();
+    return;
+  }
+  if (!channel.joined) {
+    // What we last knew is stale while the connection is down.
+    countEl.textContent = 'You are offline. Who is online shows again once you reconnect.';
+    listEl.replaceChildren();
+    return;
+  }
+  countEl.textContent = `${plural(count, 'person', 'people')} online`;
+  const people = [...channel.presence].sort((a, b) => {
+    if (me && a.id === me.id) return -1;
+    if (me && b.id === me.id) return 1;
+    return displayName(a).localeCompare(displayName(b));
+  });
+  setChildren(
+    listEl,
+    people.map((p) =>
+      h(
+        'li',
+        { class: 'presence-item', dataset: { userId: p.id } },
+        h('span', { class: 'presence-avatar' }, avatar(p.id, displayName(p), 'avatar--sm'), h('span', { class: 'online-dot', 'aria-hidden': 'true' })),
+        h('span', { class: 'presence-name' }, displayName(p)),
+        me && p.id === me.id ? h('span', { class: 'presence-you' }, '(you)') : null,
+      ),
+    ),
+  );
+}
