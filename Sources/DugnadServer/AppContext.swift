@@ -13,6 +13,8 @@ final class AppContext: Sendable {
     let logger: Logger
     let connections = ConnectionRegistry()
     let fileReader: StaticFiles
+    /// HTTP API rate limits, one bucket per caller (API key or user).
+    let apiBuckets = NIOLockedValueBox<[String: TokenBucket]>([:])
 
     init(
         configuration: ServerConfiguration, hub: Hub, authenticator: Authenticator, registry: PrometheusCollectorRegistry,

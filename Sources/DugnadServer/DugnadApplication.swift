@@ -39,7 +39,7 @@ public final class DugnadApplication: Sendable {
         try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
         let store = try SQLiteStore(path: configuration.dataDirectory + "/dugnad.sqlite")
         let verifier = try await TokenVerifier(configuration: configuration.tokens)
-        let authenticator = Authenticator(verifier: verifier)
+        let authenticator = Authenticator(verifier: verifier, store: store)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.eventLoops))
         let registry = PrometheusCollectorRegistry()
         let hub = Hub(

@@ -9,5 +9,5 @@ struct Dugnad: AsyncParsableCommand {
             Run `dugnad serve` to start a hub with an embedded SQLite database in ./dugnad-data and
             the web client at http://localhost:8080/. `dugnad token` mints a sign-in token.
             """,
-        subcommands: [Serve.self, Token.self, Channels.self])
+        subcommands: [Serve.self, Token.self, Channels.self, Keys.self, Users.self, Bench.self])
 }

@@ -62,6 +62,19 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Accept tokens without `exp` (not recommended).")
     var allowTokensWithoutExpiry = false
 
+    func validate() throws {
+        for (name, value) in [
+            ("--publish-rate", publishRate), ("--command-rate", commandRate),
+        ] where !(value > 0) {
+            throw ValidationError("\(name) must be greater than 0.")
+        }
+        for (name, value) in [("--publish-burst", publishBurst), ("--command-burst", commandBurst)] where !(value >= 1) {
+            throw ValidationError("\(name) must be at least 1.")
+        }
+        guard pingInterval > 0 else { throw ValidationError("--ping-interval must be greater than 0.") }
+        guard outboundLimit >= 4096 else { throw ValidationError("--outbound-limit must be at least 4096 bytes.") }
+    }
+
     func run() async throws {
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)

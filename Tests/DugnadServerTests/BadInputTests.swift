@@ -90,12 +90,12 @@ import Testing
     }
 
     @Test func aClientThatFloodsIsRateLimitedThenClosedWith4029() async throws {
+        // A rate so low that nothing refills during the test, however slow the machine.
         let hub = try await TestHub.start {
-            $0.hub.publishRate = 5; $0.hub.publishBurst = 5; $0.hub.rateLimitStrikes = 10
+            $0.hub.publishRate = 0.001; $0.hub.publishBurst = 5; $0.hub.rateLimitStrikes = 10
         }
         let kari = try await hub.connect("kari")
         try await kari.ok("join", [("channel", "general")])
-        let started = ContinuousClock.now
         var limited: JSONValue?
         for _ in 0..<8 {
             let reply = try await kari.request("publish", [("channel", "general"), ("body", "flood")])
@@ -112,12 +112,11 @@ import Testing
         let (code, reason) = try await kari.closed()
         #expect(code == 4029)
         #expect(reason.contains("rate limit"))
-        // Nothing beyond the burst plus what the rate refilled meanwhile was stored.
-        let elapsed = Double((ContinuousClock.now - started).components.seconds) + 1
+        // Nothing beyond the burst was stored.
         let ola = try await hub.connect("ola")
         try await ola.ok("join", [("channel", "general")])
         let page = try await ola.ok("history", [("channel", "general"), ("limit", 200)])
-        #expect(Double(page["messages"]?.arrayValue?.count ?? 0) <= 5 + 5 * elapsed)
+        #expect(page["messages"]?.arrayValue?.count == 5)
         await hub.stop()
     }
 
@@ -177,10 +176,11 @@ import Testing
     }
 
     @Test func aClientThatDoesNotAnswerPingsIsClosedWith1001() async throws {
-        let hub = try await TestHub.start { $0.pingInterval = 1 }
+        // Two seconds between pings: a polite client on a loaded machine still answers in time.
+        let hub = try await TestHub.start { $0.pingInterval = 2 }
         let silent = try await hub.connect("silent", autoPong: false)
         let polite = try await hub.connect("polite")
-        let (code, _) = try await silent.closed(timeout: .seconds(6))
+        let (code, _) = try await silent.closed(timeout: .seconds(12))
         #expect(code == 1001)
         try await polite.ok("ping")
         await hub.stop()

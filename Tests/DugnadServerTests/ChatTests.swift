@@ -45,6 +45,8 @@ import Testing
         #expect(messages.seqs == [3, 4, 5])
         #expect(reply["last_seq"] == .int(5))
         #expect(reply["read_seq"] == .int(5), "a new member starts at the channel's last_seq")
+        #expect(reply["recovered"] == true, "nothing to recover, nothing lost")
+        #expect(reply["truncated"] == nil, "truncated comes only with since")
 
         let page = try await late.ok("history", [("channel", "team"), ("before", 3), ("limit", 10)])
         #expect(page["messages"]?.arrayValue?.seqs == [1, 2])
@@ -85,6 +87,8 @@ import Testing
 
         let reset = try await ola.ok("join", [("channel", "general"), ("since", 3), ("epoch", "e_other")])
         #expect(reset["recovered"] == false, "another epoch means the history was reset: reload")
+        #expect(reset["messages"]?.arrayValue?.seqs == Array(1...8), "the latest of the current history")
+        #expect(reset["truncated"] == false)
         await hub.stop()
     }
 

@@ -72,6 +72,13 @@ class App {
     else this.showSignin(null);
     // A sign-in link opened in a tab already showing Dugnad only changes the
     // fragment (no reload): pick the new token up and start over with it.
+    // Leaving the page: send read positions still waiting for their debounce.
+    window.addEventListener('pagehide', () => {
+      for (const name of [...this.markReadTimers.keys()]) {
+        const ch = this.channels.get(name);
+        if (ch) this.sendMarkRead(ch);
+      }
+    });
     window.addEventListener('hashchange', () => {
       if (!/[#&]token=/.test(window.location.hash)) return;
       const fresh = takeToken();
@@ -434,6 +441,12 @@ class App {
         if (err.code === 'forbidden' || err.code === 'not_found') {
           this.toast(`You no longer have access to #${ch.name}.`, { kind: 'warn' });
           this.removeChannel(ch.name);
+        } else if (err.code === 'rate_limited' || err.code === 'timeout') {
+          // Many channels rejoining at once can hit the command rate limit.
+          const conn = this.conn;
+          setTimeout(() => {
+            if (this.conn === conn && conn.isReady && this.channels.get(ch.name) === ch && !ch.joined) this.rejoin(ch);
+          }, err.retryAfterMs ?? 1000 + Math.random() * 1000);
         } else if (!['offline', 'disconnected'].includes(err.code)) {
           console.warn(`dugnad: rejoining #${ch.name} failed`, err);
         }
@@ -462,7 +475,7 @@ class App {
         // Too much was missed to replay; jump to the latest page instead.
         ch.reset({ lastSeq });
       } else {
-        for (const m of messages) ch.addMessage({ channel: ch.name, ...m });
+        for (const m of messages) this.absorb(ch, m);
         ch.lastSeq = Math.max(ch.lastSeq, lastSeq);
         ch.advanceSynced();
       }
@@ -470,7 +483,7 @@ class App {
       if (typeof reply.read_seq === 'number') ch.readSeq = Math.max(ch.readSeq, Math.min(reply.read_seq, ch.lastSeq));
     } else {
       ch.epoch = info.epoch ?? ch.epoch;
-      for (const m of messages) ch.addMessage({ channel: ch.name, ...m });
+      for (const m of messages) this.absorb(ch, m);
       ch.lastSeq = Math.max(ch.lastSeq, lastSeq);
       ch.syncedSeq = Math.max(ch.syncedSeq, lastSeq);
       ch.advanceSynced();
@@ -522,7 +535,7 @@ class App {
     try {
       const reply = await this.conn.request('history', { channel: ch.name, before, limit: HISTORY_PAGE });
       if (this.channels.get(ch.name) !== ch) return;
-      for (const m of reply.messages || []) ch.addMessage({ channel: ch.name, ...m });
+      for (const m of reply.messages || []) this.absorb(ch, m);
       ch.hasOlder = Boolean(reply.has_more);
       ch.historyLoaded = true;
       this.olderHint = !initial;
@@ -542,7 +555,7 @@ class App {
       for (let round = 0; round < 20 && ch.hasGap; round += 1) {
         const before = ch.syncedSeq;
         const reply = await this.conn.request('history', { channel: ch.name, after: ch.syncedSeq, limit: 200 });
-        for (const m of reply.messages || []) ch.addMessage({ channel: ch.name, ...m });
+        for (const m of reply.messages || []) this.absorb(ch, m);
         ch.advanceSynced();
         if (ch.syncedSeq === before) {
           // The hub has nothing for this hole; don't ask forever.
@@ -556,6 +569,16 @@ class App {
       ch.fillingGap = false;
       this.invalidate('messages', 'sidebar');
     }
+  }
+
+  /** Add a message from a reply (join, history, publish). A message of ours
+   *  that carries the client_id of an outbox item confirms that item. */
+  absorb(ch, m) {
+    const added = ch.addMessage({ channel: ch.name, ...m });
+    if (m.client_id && this.me && m.from && m.from.id === this.me.id && this.outbox.find(m.client_id)) {
+      this.outbox.remove(m.client_id);
+    }
+    return added;
   }
 
   // ---- live events -------------------------------------------------------
@@ -758,7 +781,7 @@ class App {
       if (m && typeof m.seq === 'number') {
         const target = this.channels.get(m.channel || item.channel);
         if (target) {
-          target.addMessage({ channel: target.name, ...m });
+          this.absorb(target, m);
           target.advanceSynced();
           target.readSeq = Math.max(target.readSeq, m.seq);
           if (target.hasGap && !target.joining) this.fillGap(target);
@@ -814,11 +837,18 @@ class App {
   }
 
   sendMarkRead(ch) {
+    clearTimeout(this.markReadTimers.get(ch.name));
+    this.markReadTimers.delete(ch.name);
     if (!this.conn || !this.conn.isReady || !ch.joined) return; // resent after the rejoin
     const seq = ch.readSeq;
-    this.conn.request('mark_read', { channel: ch.name, seq }).catch((err) => {
-      if (!['offline', 'disconnected'].includes(err.code)) console.warn('dugnad: mark_read failed', err);
-    });
+    this.conn
+      .request('mark_read', { channel: ch.name, seq })
+      .then((reply) => {
+        ch.serverReadSeq = Math.max(ch.serverReadSeq || 0, typeof reply.read_seq === 'number' ? reply.read_seq : seq);
+      })
+      .catch((err) => {
+        if (!['offline', 'disconnected'].includes(err.code)) console.warn('dugnad: mark_read failed', err);
+      });
     if (this.welcomeRead) this.welcomeRead.set(ch.name, Math.max(this.welcomeRead.get(ch.name) ?? 0, seq));
   }
 
@@ -1085,6 +1115,7 @@ class App {
         epoch: ch.epoch,
         lastSeq: ch.lastSeq,
         readSeq: ch.readSeq,
+        serverReadSeq: ch.serverReadSeq || 0,
         syncedSeq: ch.syncedSeq,
         unread: ch.unread,
         seqs: ch.order.map((m) => m.seq),

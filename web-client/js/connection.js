@@ -80,6 +80,9 @@ export class Connection {
     this.onBrowserOnline = () => {
       if (this.state === State.waiting) this.reconnectNow();
     };
+    this.onVisible = () => {
+      if (document.visibilityState === 'visible') this.checkLiveness();
+    };
   }
 
   // ---- events -------------------------------------------------------------
@@ -116,7 +119,10 @@ export class Connection {
   // ---- lifecycle ----------------------------------------------------------
 
   start() {
-    if (typeof window !== 'undefined') window.addEventListener('online', this.onBrowserOnline);
+    if (typeof window !== 'undefined') {
+      window.addEventListener('online', this.onBrowserOnline);
+      document.addEventListener('visibilitychange', this.onVisible);
+    }
     this.open();
   }
 
@@ -128,7 +134,10 @@ export class Connection {
     this.ws = null;
     if (ws) ws.close(1000, 'bye');
     this.failPending('stopped', 'The connection was closed.');
-    if (typeof window !== 'undefined') window.removeEventListener('online', this.onBrowserOnline);
+    if (typeof window !== 'undefined') {
+      window.removeEventListener('online', this.onBrowserOnline);
+      document.removeEventListener('visibilitychange', this.onVisible);
+    }
     this.setState(State.stopped, { reason: 'signed_out' });
   }
 
@@ -315,13 +324,17 @@ export class Connection {
 
   startLiveness() {
     clearInterval(this.livenessTimer);
-    this.livenessTimer = setInterval(() => {
-      if (!this.isReady) return;
-      const ws = this.ws;
-      this.request('ping', {}, { timeoutMs: this.options.livenessTimeoutMs }).catch((err) => {
-        if (err.code === 'timeout' && ws === this.ws) this.dropSocket(ws, 'liveness_timeout');
-      });
-    }, this.options.livenessIntervalMs);
+    this.livenessTimer = setInterval(() => this.checkLiveness(), this.options.livenessIntervalMs);
+  }
+
+  /** Ping the hub; a connection that does not answer is treated as dropped.
+   *  Also called when the page becomes visible again (after a laptop slept). */
+  checkLiveness() {
+    if (!this.isReady) return;
+    const ws = this.ws;
+    this.request('ping', {}, { timeoutMs: this.options.livenessTimeoutMs }).catch((err) => {
+      if (err.code === 'timeout' && ws === this.ws) this.dropSocket(ws, 'liveness_timeout');
+    });
   }
 
   failPending(code, message) {

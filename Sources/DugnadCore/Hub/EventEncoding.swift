@@ -199,3 +199,86 @@ public enum EventEncoding {
         return TextFrame.make(writer.bytes)
     }
 }
+
+extension EventEncoding {
+    /// The announcement object of section 6 (without `type`), plus the user's receipt
+    /// (`read`, `acked`) when one is given.
+    public static func writeAnnouncement(
+        _ announcement: AnnouncementRecord, receipt: (readAt: Int64?, ackedAt: Int64?)? = nil, into writer: inout JSONWriter
+    ) {
+        writer.key("id")
+        writer.string(announcement.id)
+        writer.key("from")
+        writeUser(id: announcement.fromID, name: announcement.fromName, into: &writer)
+        writer.key("title")
+        writer.string(announcement.title)
+        writer.key("body")
+        writer.string(announcement.body)
+        writer.key("priority")
+        writer.string(announcement.priority.rawValue)
+        writer.key("require_ack")
+        writer.bool(announcement.requireAck)
+        writer.key("audience")
+        writer.beginObject()
+        switch announcement.audience {
+        case .all:
+            writer.key("all")
+            writer.bool(true)
+        case .channels(let channels):
+            writer.key("channels")
+            writer.beginArray()
+            for channel in channels { writer.string(channel) }
+            writer.endArray()
+        }
+        writer.endObject()
+        writer.key("ts")
+        writer.int(announcement.ts)
+        writer.key("audience_count")
+        writer.int(announcement.audienceCount)
+        if let receipt {
+            writer.key("read")
+            writer.bool(receipt.readAt != nil)
+            writer.key("acked")
+            writer.bool(receipt.ackedAt != nil)
+        }
+    }
+
+    public static func writeAnnouncementObject(_ announcement: AnnouncementRecord, into writer: inout JSONWriter) {
+        writer.beginObject()
+        writeAnnouncement(announcement, into: &writer)
+        writer.endObject()
+    }
+
+    public static func announcementEvent(_ announcement: AnnouncementRecord) -> ByteBuffer {
+        var writer = JSONWriter(capacity: 256 + announcement.body.utf8.count)
+        writer.beginObject()
+        writer.key("type")
+        writer.string("announcement")
+        writeAnnouncement(announcement, into: &writer)
+        writer.endObject()
+        return TextFrame.make(writer.bytes)
+    }
+
+    public static func writeStats(_ stats: AnnouncementStats, into writer: inout JSONWriter) {
+        writer.key("audience")
+        writer.int(stats.audience)
+        writer.key("delivered")
+        writer.int(stats.delivered)
+        writer.key("read")
+        writer.int(stats.read)
+        writer.key("acked")
+        writer.int(stats.acked)
+    }
+
+    public static func statsEvent(id: String, stats: AnnouncementStats) -> ByteBuffer {
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.key("type")
+        writer.string("announcement_stats")
+        writer.key("id")
+        writer.string(id)
+        writeStats(stats, into: &writer)
+        writer.endObject()
+        return TextFrame.make(writer.bytes)
+    }
+}

@@ -1,3 +1,4 @@
+import DugnadProtocol
 import NIOCore
 
 /// One event for many connections: the complete WebSocket frame, encoded once; every
@@ -37,4 +38,6 @@ public protocol FrameSink: AnyObject {
     /// limit closes itself (4008) instead of queueing.
     func enqueue(_ frame: ByteBuffer)
     func flush()
+    /// Closes the connection with a close frame (e.g. 4500 for a revoked key).
+    func close(code: CloseCode, reason: String)
 }

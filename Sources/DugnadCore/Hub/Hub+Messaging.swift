@@ -10,6 +10,9 @@ extension Hub {
     {
         let started = NIODeadline.now()
         metrics.messagesIn.increment()
+        if principal.isBot && !principal.hasScope("publish") && !principal.isAdmin {
+            return loop.makeFailedFuture(ProtocolError.forbidden("this key lacks the 'publish' scope"))
+        }
         return readableChannel(request.channel, by: principal, on: loop).flatMap { [self] record in
             do {
                 try checkPost(record, by: principal)

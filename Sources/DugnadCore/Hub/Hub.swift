@@ -25,6 +25,7 @@ public final class Hub: Sendable {
     let membershipCache = NIOLockedValueBox<[String: CachedMemberships]>([:])
     let presenceState = NIOLockedValueBox(PresenceState())
     private let timers = NIOLockedValueBox<[RepeatedTask]>([])
+    let announcementLive = NIOLockedValueBox(AnnouncementLiveState())
 
     struct CachedMemberships: Sendable {
         var channels: Set<String>
@@ -72,7 +73,19 @@ public final class Hub: Sendable {
             initialDelay: .seconds(configuration.sessionHeartbeatSeconds),
             delay: .seconds(configuration.sessionHeartbeatSeconds)
         ) { [self] _ in writer.submit(.heartbeat(at: Clock.nowMillis())) }
-        timers.withLockedValue { $0 = [flush, heartbeat] }
+        let stats = loop.scheduleRepeatedTask(
+            initialDelay: .milliseconds(configuration.statsIntervalMillis),
+            delay: .milliseconds(configuration.statsIntervalMillis)
+        ) { [self] _ in flushAnnouncementStats() }
+        let urgentEvery = max(1_000, min(60_000, configuration.urgentResendMillis / 4))
+        let urgent = loop.scheduleRepeatedTask(
+            initialDelay: .milliseconds(urgentEvery), delay: .milliseconds(urgentEvery)
+        ) { [self] _ in resendUrgentAnnouncements() }
+        let revocations = loop.scheduleRepeatedTask(
+            initialDelay: .milliseconds(configuration.keyRevocationCheckMillis),
+            delay: .milliseconds(configuration.keyRevocationCheckMillis)
+        ) { [self] _ in closeRevokedKeys() }
+        timers.withLockedValue { $0 = [flush, heartbeat, stats, urgent, revocations] }
     }
 
     /// Stops timers, commits everything queued, and stops the readers.

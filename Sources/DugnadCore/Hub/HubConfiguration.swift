@@ -25,6 +25,20 @@ public struct HubConfiguration: Sendable {
     public var presenceFlushMillis: Int64 = 100
     /// Threads reading storage (history, joins, welcome). Default 2.
     public var readThreads = 2
+    /// Urgent announcements that require an ack are re-sent to online users who have not
+    /// acknowledged, this often. Default 10 minutes.
+    public var urgentResendMillis: Int64 = 10 * 60 * 1000
+    /// At most this many automatic re-sends per user and announcement. Default 6.
+    public var urgentMaxResends = 6
+    /// `announcement_stats` events are coalesced to at most one per announcement this often. Default 1 s.
+    public var statsIntervalMillis: Int64 = 1000
+    /// How often the hub looks for revoked API keys to close their connections. Default 1 s
+    /// (keys may be revoked by `dugnad keys revoke` in another process).
+    public var keyRevocationCheckMillis: Int64 = 1000
+    /// HTTP API requests per second per API key. Default 50.
+    public var apiKeyRate: Double = 50
+    /// Default 50.
+    public var apiKeyBurst: Double = 50
     /// Group commit settings of the single writer.
     public var writer = BatchingWriter.Configuration()
 

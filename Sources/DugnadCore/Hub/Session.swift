@@ -6,8 +6,6 @@ import NIOCore
 public protocol ConnectionOutput: FrameSink {
     /// Queues and flushes one frame.
     func send(_ frame: ByteBuffer)
-    /// Sends a close frame and closes the connection.
-    func close(code: CloseCode, reason: String)
     /// The credentials changed (refresh): reschedule expiry warnings and the close at `exp`.
     func credentialsChanged(_ principal: Principal)
 }
@@ -68,18 +66,25 @@ public final class Session {
         hub.metrics.connections.increment()
         hub.metrics.connectionsOpened.increment()
         let userID = principal.userID
-        return hub.read(on: loop) { store in try store.memberships(userID: userID) }
-            .assumeIsolated()
-            .map { memberships in
-                hub.retainMemberships(userID: userID, channels: memberships.map(\.channel.name))
-                for membership in memberships { hub.cacheChannel(membership.channel) }
-                session.sendWelcome(memberships: memberships, server: server)
-                return session
+        return hub.read(on: loop) { store in
+            (try store.memberships(userID: userID), try store.pendingAnnouncements(userID: userID, now: now))
+        }
+        .assumeIsolated()
+        .map { memberships, announcements in
+            hub.retainMemberships(userID: userID, channels: memberships.map(\.channel.name))
+            for membership in memberships { hub.cacheChannel(membership.channel) }
+            session.sendWelcome(memberships: memberships, announcements: announcements, server: server)
+            for pending in announcements {
+                hub.writer.submit(.markDelivered(announcementID: pending.announcement.id, userIDs: [userID], at: now)) { _, _ in
+                    hub.markStatsDirty(pending.announcement.id)
+                }
             }
-            .nonisolated()
+            return session
+        }
+        .nonisolated()
     }
 
-    private func sendWelcome(memberships: [MembershipRecord], server: ServerInfo) {
+    private func sendWelcome(memberships: [MembershipRecord], announcements: [UserAnnouncement], server: ServerInfo) {
         var writer = JSONWriter(capacity: 512)
         writer.beginObject()
         writer.key("type")
@@ -119,6 +124,12 @@ public final class Session {
         writer.endArray()
         writer.key("announcements")
         writer.beginArray()
+        for pending in announcements {
+            writer.beginObject()
+            EventEncoding.writeAnnouncement(
+                pending.announcement, receipt: (pending.readAt, pending.ackedAt), into: &writer)
+            writer.endObject()
+        }
         writer.endArray()
         writer.endObject()
         output?.send(TextFrame.make(writer.bytes))
@@ -209,8 +220,27 @@ public final class Session {
             refresh(token: token, ref: ref)
         case .ping:
             if let ref { output?.send(EventEncoding.okReply(ref: ref)) }
-        case .announce, .ack, .announcementStats, .remind:
-            fail(ref, ProtocolError(.internal, "announcements are not available in this build yet"))
+        case .announce(let request):
+            respond(ref, hub.announce(request, by: principal, on: loop)) { writer, result in
+                writer.key("announcement")
+                EventEncoding.writeAnnouncementObject(result.announcement, into: &writer)
+            }
+        case .ack(let announcementID, let kind):
+            respondEmpty(ref, hub.acknowledge(announcementID, kind: kind, by: principal, on: loop))
+        case .announcementStats(let announcementID):
+            respond(ref, hub.announcementStats(announcementID, by: principal, on: loop)) { writer, result in
+                writer.key("id")
+                writer.string(announcementID)
+                writer.key("stats")
+                writer.beginObject()
+                EventEncoding.writeStats(result.stats, into: &writer)
+                writer.endObject()
+            }
+        case .remind(let announcementID):
+            respond(ref, hub.remind(announcementID, by: principal, on: loop)) { writer, count in
+                writer.key("reminded")
+                writer.int(count)
+            }
         }
     }
 
@@ -276,7 +306,10 @@ public final class Session {
     /// asked for: missed messages after `since`, or the latest `history`.
     private func loadJoinMessages(_ request: JoinRequest, record: ChannelRecord, readSeq: Int64, ref: JSONValue?) {
         let channel = record.name
-        let recovering = request.since != nil && (request.epoch == nil || request.epoch == record.epoch)
+        // Only another epoch means the client's history is gone; without `since` there was
+        // nothing to recover, so nothing was lost either.
+        let epochChanged = request.since != nil && request.epoch != nil && request.epoch != record.epoch
+        let recovering = request.since != nil && !epochChanged
         let page: HistoryPage?
         if recovering, let since = request.since {
             page = .after(seq: since, limit: Limits.maxRecoveredMessages)
@@ -305,7 +338,7 @@ public final class Session {
             writer.key("messages")
             EventEncoding.writeMessages(result.messages, into: &writer)
             writer.key("recovered")
-            writer.bool(recovering)
+            writer.bool(!epochChanged)
             if request.since != nil {
                 writer.key("truncated")
                 writer.bool(recovering && result.hasMore)

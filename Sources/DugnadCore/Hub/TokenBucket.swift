@@ -23,6 +23,8 @@ public struct TokenBucket: Sendable {
             tokens -= 1
             return nil
         }
-        return max(1, Int(((1 - tokens) / rate * 1000).rounded(.up)))
+        // A rate of 0 (or less) never refills: answer an hour rather than dividing by zero.
+        guard rate > 0 else { return 3_600_000 }
+        return max(1, Int(min(3_600_000, ((1 - tokens) / rate * 1000).rounded(.up))))
     }
 }

@@ -86,6 +86,9 @@ public struct PresenceState: Sendable {
 
     public var onlineUserCount: Int { online.count }
 
+    /// Every user with at least one connection.
+    public var onlineUserIDs: [String] { Array(online.keys) }
+
     public func count(channel: String) -> Int { channels[channel]?.count ?? 0 }
 
     /// Present users of a channel, ordered by id.

@@ -143,18 +143,24 @@ public final class BatchingWriter: Sendable {
                 results = Array(repeating: .failure(storeError), count: ops.count)
             }
         }
-        state.withLockedValue { $0.healthy = !failed }
-        onBatch(ops.count, failed)
+        // Only a batch that wrote something says anything about the storage's health.
+        if !ops.isEmpty {
+            state.withLockedValue { $0.healthy = !failed }
+            onBatch(ops.count, failed)
+        }
         var post = PostCommit()
         var index = 0
+        var flushes: [Pending] = []
         for pending in batch {
             if pending.op == nil {
-                pending.completion(.success(.done), &post)
+                flushes.append(pending)
             } else {
                 pending.completion(results[index], &post)
                 index += 1
             }
         }
         if !post.events.isEmpty { afterBatch(post.events) }
+        // Flush waiters resume last, once the batch's events are handed on too.
+        for pending in flushes { pending.completion(.success(.done), &post) }
     }
 }

@@ -6,6 +6,7 @@ extension SQLiteStore {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1-hub", migrate: createHubTables)
+        migrator.registerMigration("v2-announcements", migrate: createAnnouncementTables)
         return migrator
     }
 
@@ -124,6 +125,177 @@ extension SQLiteStore {
                     id INTEGER PRIMARY KEY CHECK (id = 1),
                     checked_at INTEGER NOT NULL
                 )
+                """)
+    }
+
+    /// Announcements with their fixed audiences and receipts, reminders, API keys, the
+    /// indexes behind the engagement figures, and the time of each member's last read.
+    private static func createAnnouncementTables(_ db: Database) throws {
+        // audience_channels is a JSON array of channel names ('[]' for everyone).
+        // audience_count is fixed with the audience, so the reach needs no count of it.
+        // UNIQUE (id, require_ack) exists for the audience's composite foreign key.
+        try db.execute(
+            sql: """
+                CREATE TABLE announcements (
+                    id TEXT NOT NULL PRIMARY KEY,
+                    from_id TEXT NOT NULL,
+                    from_name TEXT NOT NULL,
+                    title TEXT NOT NULL,
+                    body TEXT NOT NULL,
+                    priority TEXT NOT NULL CHECK (priority IN ('normal', 'important', 'urgent')),
+                    require_ack INTEGER NOT NULL CHECK (require_ack IN (0, 1)),
+                    audience_kind TEXT NOT NULL CHECK (audience_kind IN ('all', 'channels')),
+                    audience_channels TEXT NOT NULL DEFAULT '[]'
+                        CHECK (json_valid(audience_channels) AND json_type(audience_channels) = 'array'),
+                    client_id TEXT,
+                    ts INTEGER NOT NULL,
+                    audience_count INTEGER NOT NULL DEFAULT 0 CHECK (audience_count >= 0),
+                    UNIQUE (id, require_ack),
+                    CHECK (audience_kind = 'channels' OR audience_channels = '[]')
+                )
+                """)
+        try db.execute(
+            sql: """
+                CREATE UNIQUE INDEX announcements_by_sender_client_id
+                ON announcements (from_id, client_id) WHERE client_id IS NOT NULL
+                """)
+        try db.execute(sql: "CREATE INDEX announcements_by_ts ON announcements (ts)")
+
+        // One row per user of the audience, fixed at posting. No foreign key to users: a
+        // channel member may be known only through a token not recorded yet.
+        //
+        // require_ack repeats the announcement's flag so that partial indexes can hold
+        // just the receipts still pending; the composite foreign key makes SQLite keep
+        // the copy equal to the original. An ack is also a read, hence the CHECK.
+        try db.execute(
+            sql: """
+                CREATE TABLE announcement_audience (
+                    announcement_id TEXT NOT NULL,
+                    user_id TEXT NOT NULL,
+                    require_ack INTEGER NOT NULL,
+                    delivered_at INTEGER,
+                    read_at INTEGER,
+                    acked_at INTEGER,
+                    last_sent_at INTEGER,
+                    resend_count INTEGER NOT NULL DEFAULT 0 CHECK (resend_count >= 0),
+                    reminded_count INTEGER NOT NULL DEFAULT 0 CHECK (reminded_count >= 0),
+                    PRIMARY KEY (announcement_id, user_id),
+                    FOREIGN KEY (announcement_id, require_ack) REFERENCES announcements (id, require_ack),
+                    CHECK (acked_at IS NULL OR read_at IS NOT NULL)
+                ) WITHOUT ROWID
+                """)
+        // The welcome and the urgent re-sends look for a user's pending receipts: a row
+        // leaves these indexes as soon as it is acknowledged (or read, where no ack is
+        // required), so their size follows what is pending, not the years of history.
+        // resend_count in the key lets the re-sends skip the rows that reached the
+        // maximum (users who never acknowledge) with a range instead of visiting them.
+        try db.execute(
+            sql: """
+                CREATE INDEX announcement_audience_unacked ON announcement_audience (user_id, resend_count)
+                WHERE require_ack = 1 AND acked_at IS NULL
+                """)
+        try db.execute(
+            sql: """
+                CREATE INDEX announcement_audience_unread ON announcement_audience (user_id)
+                WHERE require_ack = 0 AND read_at IS NULL
+                """)
+        // Reads in order of time per announcement: the read and ack counts (an ack is a
+        // read, so every ack is here) and the median time to read, from the index alone
+        // and without visiting the rows of those who have not read.
+        try db.execute(
+            sql: """
+                CREATE INDEX announcement_audience_reads
+                ON announcement_audience (announcement_id, read_at, acked_at)
+                WHERE read_at IS NOT NULL
+                """)
+
+        try db.execute(
+            sql: """
+                CREATE TABLE announcement_reminders (
+                    id INTEGER PRIMARY KEY,
+                    announcement_id TEXT NOT NULL REFERENCES announcements (id),
+                    by_user_id TEXT NOT NULL,
+                    at INTEGER NOT NULL,
+                    recipients INTEGER NOT NULL CHECK (recipients >= 0)
+                )
+                """)
+        try db.execute(
+            sql: "CREATE INDEX announcement_reminders_by_announcement ON announcement_reminders (announcement_id, at)")
+
+        // Only the SHA-256 of a key is stored. A name is unique among live keys, so that
+        // a revoked key's name can be given to its replacement.
+        try db.execute(
+            sql: """
+                CREATE TABLE api_keys (
+                    id TEXT NOT NULL PRIMARY KEY,
+                    name TEXT NOT NULL,
+                    hash TEXT NOT NULL UNIQUE,
+                    scopes TEXT NOT NULL CHECK (json_valid(scopes) AND json_type(scopes) = 'array'),
+                    channels TEXT NOT NULL CHECK (json_valid(channels) AND json_type(channels) = 'array'),
+                    created_at INTEGER NOT NULL,
+                    revoked_at INTEGER
+                ) WITHOUT ROWID
+                """)
+        try db.execute(
+            sql: "CREATE UNIQUE INDEX api_keys_live_name ON api_keys (name) WHERE revoked_at IS NULL")
+        try db.execute(
+            sql: "CREATE INDEX api_keys_by_revoked_at ON api_keys (revoked_at) WHERE revoked_at IS NOT NULL")
+
+        // When the member's read position last moved (by mark_read or by posting): the
+        // engagement figures' active readers. NULL for rows from before this migration
+        // and for members who have not read since joining.
+        try db.execute(sql: "ALTER TABLE memberships ADD COLUMN read_at INTEGER")
+        try db.execute(sql: "CREATE INDEX memberships_by_read_at ON memberships (read_at) WHERE read_at IS NOT NULL")
+
+        // Messages per channel in a time window, with their posters, read from the index
+        // alone: seq orders a channel's history but says nothing about time.
+        try db.execute(sql: "CREATE INDEX messages_by_channel_ts ON messages (channel, ts, from_id)")
+
+        // The UTC days (counted from 1970-01-01) on which each user had a session: daily
+        // active users over a year read one row per user and day from this key, instead
+        // of deduplicating millions of sessions. The triggers keep it in step with
+        // sessions: a session is on its first day when it opens, and on every later day
+        // at the first heartbeat (or close) of that day, since last_alive then moves
+        // into a new day. Heartbeats come every few seconds, so no day of a session is
+        // missed; the WHEN clause makes all the other heartbeats cost nothing here.
+        try db.execute(
+            sql: """
+                CREATE TABLE user_active_days (
+                    day INTEGER NOT NULL,
+                    user_id TEXT NOT NULL,
+                    PRIMARY KEY (day, user_id)
+                ) WITHOUT ROWID
+                """)
+        try db.execute(
+            sql: """
+                CREATE TRIGGER sessions_mark_active_day_on_open AFTER INSERT ON sessions
+                BEGIN
+                    INSERT INTO user_active_days (day, user_id) VALUES (NEW.connected_at / 86400000, NEW.user_id)
+                    ON CONFLICT (day, user_id) DO NOTHING;
+                END
+                """)
+        try db.execute(
+            sql: """
+                CREATE TRIGGER sessions_mark_active_day_when_alive AFTER UPDATE OF last_alive ON sessions
+                WHEN NEW.last_alive / 86400000 <> OLD.last_alive / 86400000
+                BEGIN
+                    INSERT INTO user_active_days (day, user_id) VALUES (NEW.last_alive / 86400000, NEW.user_id)
+                    ON CONFLICT (day, user_id) DO NOTHING;
+                END
+                """)
+        // Sessions recorded before this migration: every day from connection to the end
+        // (or to the last time known alive, for one still open).
+        try db.execute(
+            sql: """
+                WITH RECURSIVE spans (user_id, day, last_day) AS (
+                    SELECT user_id, connected_at / 86400000, coalesce(disconnected_at, last_alive) / 86400000
+                    FROM sessions
+                    UNION ALL
+                    SELECT user_id, day + 1, last_day FROM spans WHERE day < last_day
+                )
+                INSERT INTO user_active_days (day, user_id)
+                SELECT day, user_id FROM spans WHERE true
+                ON CONFLICT (day, user_id) DO NOTHING
                 """)
     }
 }

@@ -71,6 +71,23 @@ extension SQLiteStore {
                 sql: "UPDATE sessions SET last_alive = ? WHERE disconnected_at IS NULL AND last_alive < ?",
                 arguments: [at, at])
             return .done
+        case .announce(let announcement):
+            return try announce(announcement, db)
+        case .markDelivered(let announcementID, let userIDs, let at):
+            return try markDelivered(announcementID: announcementID, userIDs: userIDs, at: at, db)
+        case .acknowledge(let announcementID, let userID, let kind, let at):
+            return try acknowledge(announcementID: announcementID, userID: userID, kind: kind, at: at, db)
+        case .remind(let announcementID, let byUserID, let at):
+            return try remind(announcementID: announcementID, byUserID: byUserID, at: at, db)
+        case .dueUrgentResends(let onlineUserIDs, let now, let intervalMillis, let maxResends):
+            return try dueUrgentResends(
+                onlineUserIDs: onlineUserIDs, now: now, intervalMillis: intervalMillis, maxResends: maxResends, db)
+        case .importUsers(let users):
+            return try importUsers(users, db)
+        case .createAPIKey(let key):
+            return try createAPIKey(key, db)
+        case .revokeAPIKey(let idOrName, let at):
+            return try revokeAPIKey(idOrName: idOrName, at: at, db)
         }
     }
 
@@ -124,10 +141,14 @@ extension SQLiteStore {
             ])
 
         // Publishing moves the publisher's own read position (protocol, section 5); a
-        // publisher that is not a member (a bot over HTTP) has none to move.
+        // publisher that is not a member (a bot over HTTP) has none to move. read_at makes
+        // the publisher an active reader in the engagement figures.
         try db.execute(
-            sql: "UPDATE memberships SET read_seq = ? WHERE user_id = ? AND channel = ? AND read_seq < ?",
-            arguments: [seq, new.fromID, new.channel, seq])
+            sql: """
+                UPDATE memberships SET read_seq = ?, read_at = ?
+                WHERE user_id = ? AND channel = ? AND read_seq < ?
+                """,
+            arguments: [seq, new.ts, new.fromID, new.channel, seq])
         return .message(stored, duplicate: false)
     }
 
@@ -227,9 +248,11 @@ extension SQLiteStore {
         // newest message (a client cannot have read what does not exist).
         let readSeq = max(current, min(seq, lastSeq))
         if readSeq != current {
+            // The op carries no time, so the read is stamped when it is stored (within a
+            // batch interval of the client's mark_read): for the engagement figures.
             try db.execute(
-                sql: "UPDATE memberships SET read_seq = ? WHERE user_id = ? AND channel = ?",
-                arguments: [readSeq, userID, name])
+                sql: "UPDATE memberships SET read_seq = ?, read_at = ? WHERE user_id = ? AND channel = ?",
+                arguments: [readSeq, Clock.nowMillis(), userID, name])
         }
         return .readSeq(readSeq)
     }
@@ -298,6 +321,15 @@ extension WriteOp {
         case .openSession(let id, _, _): "open session '\(id)'"
         case .closeSession(let id, _, _): "close session '\(id)'"
         case .heartbeat: "record a heartbeat"
+        case .announce(let announcement): "store announcement '\(announcement.id)'"
+        case .markDelivered(let announcementID, _, _): "record the delivery of '\(announcementID)'"
+        case .acknowledge(let announcementID, let userID, let kind, _):
+            "record the \(kind.rawValue) of '\(announcementID)' by '\(userID)'"
+        case .remind(let announcementID, _, _): "record a reminder of '\(announcementID)'"
+        case .dueUrgentResends: "record the urgent re-sends"
+        case .importUsers(let users): "import \(users.count) users"
+        case .createAPIKey(let key): "create API key '\(key.name)'"
+        case .revokeAPIKey(let idOrName, _): "revoke API key '\(idOrName)'"
         }
     }
 }

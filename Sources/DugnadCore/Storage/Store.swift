@@ -32,4 +32,28 @@ public protocol Store: Sendable {
     func user(id: String) throws -> UserRecord?
     /// Fails when storage cannot take a write right now (for `/readyz`).
     func checkWritable() throws
+
+    // MARK: Announcements
+
+    func announcement(id: String) throws -> AnnouncementRecord?
+    func announcementStats(id: String) throws -> AnnouncementStats?
+    func isInAudience(announcementID: String, userID: String) throws -> Bool
+    /// For the welcome: every announcement whose audience includes the user, that requires
+    /// an ack and is not acked (all of them, oldest first), then those of the last 7 days
+    /// (since `now` − 7 days) the user has not read, newest first, at most 50.
+    func pendingAnnouncements(userID: String, now: Int64) throws -> [UserAnnouncement]
+
+    // MARK: Users and keys
+
+    func allUsers() throws -> [UserRecord]
+    func apiKey(hash: String) throws -> APIKeyRecord?
+    func apiKeys() throws -> [APIKeyRecord]
+    /// Ids of keys revoked at or after `since` (the hub closes their connections).
+    func revokedAPIKeyIDs(since: Int64) throws -> [String]
+
+    // MARK: Engagement
+
+    /// Figures for [now − days, now]: per channel (messages, active posters, active
+    /// readers), per announcement posted in the window, and daily active users.
+    func engagement(days: Int, now: Int64) throws -> EngagementStats
 }

@@ -164,6 +164,28 @@ public enum WriteOp: Sendable {
     case closeSession(id: String, userID: String, at: Int64)
     /// Marks every open session as alive at `at` (so a crash loses at most one interval).
     case heartbeat(at: Int64)
+    /// Stores an announcement and fixes its audience in the same transaction: for `.all`
+    /// every user in `users`, for `.channels` the members of those channels at this moment;
+    /// never the author. A retry with the same (fromID, clientID) returns the first one as
+    /// a duplicate. Unknown channels in the audience fail with `.notFound`.
+    case announce(NewAnnouncement)
+    /// Records that the announcement was sent on a socket to these users (first time only).
+    case markDelivered(announcementID: String, userIDs: [String], at: Int64)
+    /// Records a read (or an ack, which is also a read) the first time; `.notFound` when the
+    /// user is not in the audience.
+    case acknowledge(announcementID: String, userID: String, kind: AckKind, at: Int64)
+    /// Records a reminder by `byUserID` and returns the audience users who have not
+    /// acknowledged (or not read, where no ack is required).
+    case remind(announcementID: String, byUserID: String, at: Int64)
+    /// For urgent announcements that require an ack: among `onlineUserIDs`, the users of
+    /// each audience who have not acknowledged, were last sent it at least `intervalMillis`
+    /// ago and were re-sent it fewer than `maxResends` times; records the re-send for them.
+    case dueUrgentResends(onlineUserIDs: [String], now: Int64, intervalMillis: Int64, maxResends: Int)
+    /// Adds or updates users of the directory (name and roles); keeps last_seen.
+    case importUsers([UserRecord])
+    case createAPIKey(APIKeyRecord)
+    /// Revokes by id or by name; `.notFound` when no live key matches.
+    case revokeAPIKey(idOrName: String, at: Int64)
 }
 
 /// What a `WriteOp` produced.
@@ -173,6 +195,16 @@ public enum WriteOutcome: Sendable, Equatable {
     case membership(channel: ChannelRecord, readSeq: Int64, created: Bool)
     case readSeq(Int64)
     case reaction(ReactionRecord)
+    /// The announcement and the user ids of its audience (empty for a duplicate).
+    case announcement(AnnouncementRecord, audience: [String], duplicate: Bool)
+    /// Whether a receipt was recorded now (false when it was already there).
+    case receipt(changed: Bool)
+    /// Users to send an announcement to (remind).
+    case recipients([String])
+    /// Urgent re-sends due: announcement id → users.
+    case resends([String: [String]])
+    case count(Int)
+    case apiKey(APIKeyRecord)
     case done
 }
 

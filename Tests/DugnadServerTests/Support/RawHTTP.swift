@@ -1,3 +1,4 @@
+import DugnadProtocol
 import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
@@ -63,4 +64,21 @@ enum RawHTTP {
 
 extension Array where Element == String {
     fileprivate var pair: (String, String) { (first ?? "", count > 1 ? self[1] : "") }
+}
+
+extension RawHTTP {
+    /// A JSON request with an optional bearer token; the body parsed as JSON when it is.
+    static func json(
+        port: Int, _ method: String, _ path: String, token: String? = nil, body: String? = nil
+    ) async throws -> (status: Int, json: JSONValue, headers: [String: String]) {
+        var request = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+        if let token { request += "Authorization: Bearer \(token)\r\n" }
+        if let body {
+            request += "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+        } else {
+            request += "\r\n"
+        }
+        let response = try await send(port: port, request)
+        return (response.status, (try? JSONParser.parse(response.body)) ?? .null, response.headers)
+    }
 }

@@ -180,8 +180,9 @@ export function announceComposer({ channels, onSubmit, onCancel }) {
     ),
   );
   const channelPicker = h(
-    'div',
+    'fieldset',
     { class: 'audience-channels', id: 'announce-channels', hidden: true },
+    h('legend', { class: 'visually-hidden' }, 'Channels whose members receive it'),
     channelBoxes.length ? channelBoxes : h('p', { class: 'hint' }, 'Join a channel first to send to chosen channels.'),
   );
   const audienceAll = h('input', { type: 'radio', name: 'audience', value: 'all', checked: true, id: 'announce-audience-all' });
@@ -209,11 +210,15 @@ export function announceComposer({ channels, onSubmit, onCancel }) {
     h('div', { class: 'field' }, h('label', { for: 'announce-title' }, 'Title'), title),
     h('div', { class: 'field' }, h('label', { for: 'announce-body' }, 'Message'), body),
     h(
-      'fieldset',
+      'div',
       { class: 'field' },
-      h('legend', null, 'Audience'),
-      h('label', { class: 'check' }, audienceAll, h('span', null, 'Everyone')),
-      h('label', { class: 'check' }, audienceChannels, h('span', null, 'Members of chosen channels')),
+      h(
+        'fieldset',
+        { class: 'field field--plain' },
+        h('legend', null, 'Audience'),
+        h('label', { class: 'check' }, audienceAll, h('span', null, 'Everyone')),
+        h('label', { class: 'check' }, audienceChannels, h('span', null, 'Members of chosen channels')),
+      ),
       channelPicker,
     ),
     h(

@@ -1,2 +1,0 @@
-/// Load generator behind `dugnad bench` (issue 5: not written yet).
-enum DugnadBench {}

@@ -1,0 +1,170 @@
+import DugnadProtocol
+import NIOCore
+
+/// Announcements (section 5): post to a fixed audience, deliver to whoever is online now
+/// and to everyone else in their next welcome, record receipts, and keep leaders' figures
+/// live. Shared by the WebSocket session and the HTTP API.
+extension Hub {
+    /// Posts an announcement. Leaders, admins and bots with the `announce` scope only.
+    public func announce(_ request: AnnounceRequest, by principal: Principal, on loop: any EventLoop)
+        -> EventLoopFuture<(announcement: AnnouncementRecord, duplicate: Bool)>
+    {
+        guard principal.isLeader || principal.isAdmin || principal.hasScope("announce") else {
+            let who = principal.isBot ? "this key lacks the 'announce' scope" : "only leaders can announce"
+            return loop.makeFailedFuture(ProtocolError.forbidden(who))
+        }
+        let now = Clock.nowMillis()
+        let new = NewAnnouncement(
+            id: Identifiers.announcementID(now: now), fromID: principal.userID, fromName: principal.name, title: request.title,
+            body: request.body, priority: request.priority, requireAck: request.requireAck, audience: request.audience,
+            clientID: request.clientID, ts: now)
+        return write(.announce(new), on: loop) { [self] outcome, post in
+            guard case .announcement(let record, let audience, duplicate: false) = outcome else { return }
+            send(record, to: audience, post: &post)
+        }.flatMapThrowing { outcome in
+            guard case .announcement(let record, _, let duplicate) = outcome else {
+                throw ProtocolError(.internal, "unexpected store outcome")
+            }
+            return (record, duplicate)
+        }
+    }
+
+    /// Records a read or an acknowledgement (the first time; repeating is harmless).
+    public func acknowledge(_ announcementID: String, kind: AckKind, by principal: Principal, on loop: any EventLoop)
+        -> EventLoopFuture<Void>
+    {
+        write(.acknowledge(announcementID: announcementID, userID: principal.userID, kind: kind, at: Clock.nowMillis()), on: loop)
+        {
+            [self] outcome, _ in
+            if case .receipt(changed: true) = outcome { markStatsDirty(announcementID) }
+        }.map { _ in }
+    }
+
+    /// The figures of an announcement, for its author, leaders and admins; a user who asks
+    /// also receives live `announcement_stats` events for it from then on.
+    public func announcementStats(_ announcementID: String, by principal: Principal, on loop: any EventLoop)
+        -> EventLoopFuture<(announcement: AnnouncementRecord, stats: AnnouncementStats)>
+    {
+        read(on: loop) { store -> (AnnouncementRecord, AnnouncementStats)? in
+            guard let record = try store.announcement(id: announcementID),
+                let stats = try store.announcementStats(id: announcementID)
+            else { return nil }
+            return (record, stats)
+        }.flatMapThrowing { [self] found in
+            guard let (record, stats) = found else { throw ProtocolError.notFound("no announcement '\(announcementID)'") }
+            try checkReach(record, by: principal)
+            if !principal.isBot {
+                announcementLive.withLockedValue { $0.watch(announcementID, by: principal.userID) }
+            }
+            return (record, stats)
+        }
+    }
+
+    /// Sends the announcement again to every user of its audience who has not acknowledged
+    /// it (or not read it, where no ack is required). Online ones get it now; the others
+    /// find it in their next welcome. Returns how many users that is.
+    public func remind(_ announcementID: String, by principal: Principal, on loop: any EventLoop) -> EventLoopFuture<Int> {
+        read(on: loop) { store in try store.announcement(id: announcementID) }.flatMap { [self] record in
+            guard let record else { return loop.makeFailedFuture(ProtocolError.notFound("no announcement '\(announcementID)'")) }
+            do {
+                try checkReach(record, by: principal)
+            } catch {
+                return loop.makeFailedFuture(error)
+            }
+            return write(.remind(announcementID: announcementID, byUserID: principal.userID, at: Clock.nowMillis()), on: loop) {
+                [self] outcome, post in
+                guard case .recipients(let users) = outcome else { return }
+                send(record, to: users, post: &post)
+            }.flatMapThrowing { outcome in
+                guard case .recipients(let users) = outcome else { throw ProtocolError(.internal, "unexpected store outcome") }
+                return users.count
+            }
+        }
+    }
+
+    /// Author, leaders and admins (and keys with `admin`) may see figures and remind.
+    func checkReach(_ record: AnnouncementRecord, by principal: Principal) throws(ProtocolError) {
+        guard record.fromID == principal.userID || principal.isLeader || principal.isAdmin else {
+            throw .forbidden("only the author, leaders and admins can see an announcement's reach")
+        }
+    }
+
+    /// Queues the event for the online users among `users` (one frame for all of them) and
+    /// records the delivery. Runs on the writer's queue, right after a commit.
+    func send(_ record: AnnouncementRecord, to users: [String], post: inout BatchingWriter.PostCommit) {
+        let online = presenceState.withLockedValue { state in users.filter { state.isOnline($0) } }
+        guard !online.isEmpty else { return }
+        post.events.append(FanoutEvent(target: .users(online), frame: EventEncoding.announcementEvent(record)))
+        writer.submit(.markDelivered(announcementID: record.id, userIDs: online, at: Clock.nowMillis())) { [self] result, _ in
+            if case .success(.count(let count)) = result, count == 0 { return }
+            markStatsDirty(record.id)
+        }
+    }
+
+    func markStatsDirty(_ announcementID: String) {
+        announcementLive.withLockedValue { $0.markDirty(announcementID) }
+    }
+
+    /// Sends one `announcement_stats` event per changed announcement to its author and watchers.
+    func flushAnnouncementStats() {
+        let dirty = announcementLive.withLockedValue { $0.takeDirty() }
+        guard !dirty.isEmpty else { return }
+        let store = self.store
+        let bus = self.bus
+        _ = readPool.runIfActive(eventLoop: group.next()) {
+            var events: [FanoutEvent] = []
+            for (id, watchers) in dirty {
+                guard let record = try store.announcement(id: id), let stats = try store.announcementStats(id: id) else {
+                    continue
+                }
+                var recipients = watchers
+                recipients.insert(record.fromID)
+                events.append(
+                    FanoutEvent(target: .users(recipients.sorted()), frame: EventEncoding.statsEvent(id: id, stats: stats)))
+            }
+            bus.publish(events)
+        }
+    }
+
+    /// Re-sends urgent, ack-requiring announcements to online users who have not acknowledged.
+    func resendUrgentAnnouncements() {
+        let online = presenceState.withLockedValue { $0.onlineUserIDs }
+        guard !online.isEmpty else { return }
+        let store = self.store
+        writer.submit(
+            .dueUrgentResends(
+                onlineUserIDs: online, now: Clock.nowMillis(), intervalMillis: configuration.urgentResendMillis,
+                maxResends: configuration.urgentMaxResends)
+        ) { result, post in
+            guard case .success(.resends(let due)) = result else { return }
+            for (id, users) in due.sorted(by: { $0.key < $1.key }) {
+                guard let record = try? store.announcement(id: id) else { continue }
+                post.events.append(FanoutEvent(target: .users(users), frame: EventEncoding.announcementEvent(record)))
+            }
+        }
+    }
+
+    /// Closes the connections of keys revoked since the last check with 4500.
+    func closeRevokedKeys() {
+        let since = announcementLive.withLockedValue { state -> Int64 in
+            let since = state.revocationsCheckedAt
+            // Overlap the windows by a second: a revocation committed by another process
+            // just before the previous check must not fall between two checks.
+            state.revocationsCheckedAt = Clock.nowMillis() - 1_000
+            return since
+        }
+        let store = self.store
+        let local = self.local
+        _ = readPool.runIfActive(eventLoop: group.next()) {
+            let revoked = try store.revokedAPIKeyIDs(since: since)
+            guard !revoked.isEmpty else { return }
+            local.forEachRouter { router in
+                for keyID in revoked {
+                    for sink in router.sinks(ofUser: "bot:" + keyID) {
+                        sink.close(code: .revoked, reason: AuthFailure.keyRevoked.rawValue)
+                    }
+                }
+            }
+        }
+    }
+}
