@@ -48,7 +48,7 @@ extension BenchConnectionHandler {
         if count > 0 {
             let inWindow = stats.window.contains(now)
             for _ in 0..<count {
-                schedule.noteSent()
+                schedule.noteSent(now: now)
                 context.write(wrapOutboundOut(makePublish(ref: schedule.sent, sentAt: now, context: context)), promise: nil)
             }
             context.flush()
@@ -67,7 +67,7 @@ extension BenchConnectionHandler {
         guard !publisherFinished else { return }
         publisherFinished = true
         stats.counters.publishersFinished += 1
-        stats.counters.behindSchedule += schedule?.skipped ?? 0
+        stats.counters.lateSends += schedule?.late ?? 0
     }
 
     private func makePublish(ref: Int, sentAt: UInt64, context: ChannelHandlerContext) -> ByteBuffer {

@@ -23,9 +23,9 @@ struct BenchCounters: Sendable {
     var rejectedCodes: [String: Int] = [:]
     /// Acknowledged messages by channel index (what subscribers of each channel must receive).
     var ackedPerChannel: [Int] = []
-    /// Messages the open-loop schedule could not send in time (the hub or the socket was
-    /// slower than the rate asked for); they are skipped, not sent late.
-    var behindSchedule = 0
+    /// Open loop: messages sent over 100 ms after their time in the schedule (the client, the
+    /// socket or the in-flight window held them back).
+    var lateSends = 0
     var publishersFinished = 0
     var inFlight = 0
 
@@ -64,7 +64,7 @@ struct BenchCounters: Sendable {
             ackedPerChannel.append(contentsOf: repeatElement(0, count: other.ackedPerChannel.count - ackedPerChannel.count))
         }
         for (index, count) in other.ackedPerChannel.enumerated() { ackedPerChannel[index] += count }
-        behindSchedule += other.behindSchedule
+        lateSends += other.lateSends
         publishersFinished += other.publishersFinished
         inFlight += other.inFlight
         delivered += other.delivered

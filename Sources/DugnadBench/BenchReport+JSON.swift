@@ -46,7 +46,7 @@ extension BenchReport {
             writer.key("rejected_codes")
             writeCounts(rejectedCodes.map { ($0.key, $0.value) }, into: &writer)
             writer.field("unanswered", unanswered)
-            writer.field("behind_schedule", behindSchedule)
+            writer.field("late_sends", lateSends)
             writer.field("deliveries_expected", deliveriesExpected)
             writer.field("deliveries", deliveries)
             writer.field("lost", lost)

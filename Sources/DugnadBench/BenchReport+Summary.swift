@@ -21,7 +21,7 @@ extension BenchReport {
                 "messages",
                 "sent \(Format.count(messagesSent))  acked \(Format.count(messagesAcked))  "
                     + "rejected \(Format.count(publishRejected))  unanswered \(Format.count(unanswered))"
-                    + (behindSchedule > 0 ? "  behind schedule \(Format.count(behindSchedule))" : ""))
+                    + (lateSends > 0 ? "  sent late \(Format.count(lateSends))" : ""))
             let lossText = lost > 0 ? "LOST \(Format.count(lost)) (\(Format.percent(lossPercent)))" : "lost 0"
             row(
                 "deliveries",

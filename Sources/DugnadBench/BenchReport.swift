@@ -25,8 +25,9 @@ public struct BenchReport: Sendable {
     public var rejectedCodes: [String: Int] = [:]
     /// Publishes with no reply at the end (after the drain timeout).
     public var unanswered = 0
-    /// Open loop: messages skipped because the schedule fell more than 100 ms behind.
-    public var behindSchedule = 0
+    /// Open loop: messages sent over 100 ms after their time in the schedule (the client, the
+    /// socket or the in-flight window held them back; the rate reached is then below the one asked).
+    public var lateSends = 0
 
     public var deliveriesExpected = 0
     /// Distinct messages received, summed over subscribers.

@@ -19,8 +19,8 @@ extension BenchRunner {
         report.setupSeconds = Self.seconds(started, .now())
         report.connectionsPerSecond = report.setupSeconds > 0 ? Double(held.count) / report.setupSeconds : 0
 
-        // Let the hub finish what joins leave behind (presence flushes, session writes) before
-        // the memory reading that the hold ends with.
+        // The memory reading ends the hold, so the hub has long finished what joins leave
+        // behind (presence flushes, session writes).
         await monitor.enter(.holding)
         let holdStarted = NIODeadline.now()
         let serverFrom = sampleServer()

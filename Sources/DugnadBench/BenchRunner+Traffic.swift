@@ -91,7 +91,7 @@ extension BenchRunner {
         report.publishRejected = counters.rejected
         report.rejectedCodes = counters.rejectedCodes
         report.unanswered = max(0, counters.sent - counters.acked - counters.rejected)
-        report.behindSchedule = counters.behindSchedule
+        report.lateSends = counters.lateSends
         report.deliveriesExpected = Self.expectedDeliveries(counters, subscribersPerChannel: subscribersPerChannel)
         report.deliveries = counters.delivered
         report.lost = max(0, report.deliveriesExpected - counters.delivered)

@@ -74,6 +74,7 @@ public final class DugnadApplication: Sendable {
 
     private static func bootstrap(app: AppContext, group: MultiThreadedEventLoopGroup) -> ServerBootstrap {
         let configuration = app.configuration
+        let limiter = AddressLimiter(limit: configuration.maxConnectionsPerAddress)
         return ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 4096)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -85,12 +86,18 @@ public final class DugnadApplication: Sendable {
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { channel in
                 let upgrader = NIOWebSocketServerUpgrader(
-                    maxFrameSize: configuration.hub.limits.maxFrameBytes,
+                    // One decoder limit serves every path; with the echo endpoint on it is
+                    // raised to the echo's, and `/ws` still closes larger messages with 1009.
+                    maxFrameSize: configuration.echoPath == nil
+                        ? configuration.hub.limits.maxFrameBytes
+                        : max(configuration.hub.limits.maxFrameBytes, EchoHandler.maxMessageBytes),
                     automaticErrorHandling: true,
                     shouldUpgrade: { channel, head in
                         switch WebSocketUpgrade.decide(head, configuration: configuration) {
                         case .refuse:
                             return channel.eventLoop.makeSucceededFuture(nil)
+                        case .echo:
+                            return channel.eventLoop.makeSucceededFuture(HTTPHeaders())
                         case .accept(let subprotocol):
                             var headers = HTTPHeaders()
                             if let subprotocol { headers.add(name: "Sec-WebSocket-Protocol", value: subprotocol) }
@@ -98,12 +105,19 @@ public final class DugnadApplication: Sendable {
                         }
                     },
                     upgradePipelineHandler: { channel, head in
+                        if WebSocketUpgrade.decide(head, configuration: configuration) == .echo {
+                            return channel.eventLoop.makeCompletedFuture {
+                                try channel.pipeline.syncOperations.addHandler(EchoHandler(app: app))
+                            }
+                        }
                         let token = WebSocketUpgrade.token(from: head)
                         return channel.eventLoop.makeCompletedFuture {
                             try channel.pipeline.syncOperations.addHandler(WebSocketHandler(app: app, initialToken: token))
                         }
                     })
                 return channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        AddressLimitHandler(limiter: limiter, headerTimeout: .seconds(configuration.headerTimeoutSeconds)))
                     let httpHandler = HTTPHandler(app: app)
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(
                         withServerUpgrade: (
@@ -113,9 +127,15 @@ public final class DugnadApplication: Sendable {
                                 if let http = try? context.pipeline.syncOperations.context(handlerType: HTTPHandler.self) {
                                     context.pipeline.syncOperations.removeHandler(context: http, promise: nil)
                                 }
+                                // WebSocket liveness is the ping/pong's business from here on.
+                                if let idle = try? context.pipeline.syncOperations.context(handlerType: IdleStateHandler.self) {
+                                    context.pipeline.syncOperations.removeHandler(context: idle, promise: nil)
+                                }
                             }
                         ),
                         withErrorHandling: true)
+                    try channel.pipeline.syncOperations.addHandler(
+                        IdleStateHandler(readTimeout: .seconds(configuration.httpIdleTimeoutSeconds)))
                     try channel.pipeline.syncOperations.addHandler(httpHandler)
                 }
             }

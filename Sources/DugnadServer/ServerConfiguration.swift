@@ -22,15 +22,32 @@ public struct ServerConfiguration: Sendable {
     public var maxHTTPBodyBytes = 1 << 20
     /// Event loops (threads) serving connections. Default: one per core.
     public var eventLoops = System.coreCount
-    /// Origins allowed to open `/ws` from a browser; nil allows any. Requests without an
-    /// `Origin` header (bots, CLI) are always allowed.
-    public var allowedOrigins: [String]?
+    /// Origins allowed to open `/ws` from a browser, besides the hub's own origin (always
+    /// allowed: the web client is served from it). Default: none, so a page on another
+    /// site cannot open a socket as a signed-in user (cross-site WebSocket hijacking);
+    /// nil allows any origin. Requests without an `Origin` header (bots, CLI) are allowed.
+    public var allowedOrigins: [String]? = []
+    /// Seconds a new connection has to send a complete request head (slowloris defence).
+    /// Default 10.
+    public var headerTimeoutSeconds: Int64 = 10
+    /// Seconds an HTTP connection (not a WebSocket) may sit idle between requests. Default 60.
+    public var httpIdleTimeoutSeconds: Int64 = 60
+    /// Open connections from one remote address; more are answered 429 and closed.
+    /// Default 4,096 (offices behind one NAT share an address).
+    public var maxConnectionsPerAddress = 4_096
+    /// Open WebSocket connections of one user or key; more are closed with 4029
+    /// `too_many_connections`. Default 64 (tabs and devices).
+    public var maxConnectionsPerUser = 64
     /// Seconds a connection we closed may take to drain its queue and answer our close
     /// frame before the TCP connection is cut. Default 5: enough for a slow consumer that
     /// reads again to see its 4008.
     public var closeTimeoutSeconds: Int64 = 5
     /// Seconds graceful shutdown waits for clients to close after 1001. Default 2.
     public var shutdownGraceSeconds: Int64 = 2
+    /// Path of a test-only WebSocket endpoint that echoes every message, without
+    /// authentication, through the same frame logic as `/ws` (for the Autobahn suite).
+    /// Default nil: off, as it should be on any hub that real clients reach.
+    public var echoPath: String?
     public var hub = HubConfiguration()
     public var tokens = TokenVerifier.Configuration()
     /// Reported in the welcome.

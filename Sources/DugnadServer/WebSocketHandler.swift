@@ -26,8 +26,8 @@ final class WebSocketHandler: ChannelInboundHandler, ConnectionOutput {
     private var state = State.awaitingAuth
     private var context: ChannelHandlerContext?
     private var rawContext: ChannelHandlerContext?
-    private var fragments: ByteBuffer?
-    private var fragmentOpcode: WebSocketOpcode?
+    /// The frame rules (reassembly, size limit, UTF-8, control and close frames).
+    private var assembler: WebSocketMessageAssembler
     /// Frames that arrive while the token is being verified (a client may send `join`
     /// right after the upgrade); bounded, beyond it the connection is closed.
     private var pendingWhileAuthenticating: [ByteBuffer] = []
@@ -48,6 +48,8 @@ final class WebSocketHandler: ChannelInboundHandler, ConnectionOutput {
         self.app = app
         self.initialToken = initialToken
         self.decoder = CommandDecoder(limits: app.configuration.hub.limits)
+        self.assembler = WebSocketMessageAssembler(
+            maxMessageBytes: app.configuration.hub.limits.maxFrameBytes, acceptsBinary: false)
     }
 
     // MARK: - Lifecycle
@@ -110,62 +112,29 @@ final class WebSocketHandler: ChannelInboundHandler, ConnectionOutput {
             return
         }
         if case .closed = state { return }
-        switch frame.opcode {
-        case .text, .binary:
-            guard fragmentOpcode == nil else {
-                return close(code: .protocolError, reason: "new message inside a fragmented message")
-            }
-            guard frame.opcode == .text else { return close(code: .unsupportedData, reason: "binary frames are not supported") }
-            if frame.fin {
-                message(frame.unmaskedData)
-            } else {
-                fragmentOpcode = frame.opcode
-                fragments = frame.unmaskedData
-            }
-        case .continuation:
-            guard fragmentOpcode != nil, var buffer = fragments else {
-                return close(code: .protocolError, reason: "continuation without a message")
-            }
-            var data = frame.unmaskedData
-            guard buffer.readableBytes + data.readableBytes <= app.configuration.hub.limits.maxFrameBytes else {
-                fragments = nil
-                return close(
-                    code: .messageTooBig, reason: "message larger than \(app.configuration.hub.limits.maxFrameBytes) bytes")
-            }
-            buffer.writeBuffer(&data)
-            if frame.fin {
-                fragments = nil
-                fragmentOpcode = nil
-                message(buffer)
-            } else {
-                fragments = buffer
-            }
-        case .ping:
-            var payload = frame.unmaskedData
+        switch assembler.receive(frame) {
+        case .text(let message):
+            self.message(message)
+        case .binary:
+            // The assembler refuses binary frames for this handler; kept for completeness.
+            close(code: .unsupportedData, reason: "binary frames are not supported")
+        case .sendPong(var payload):
             send(TextFrame.make(opcode: 0xA, payload: payload.readBytes(length: payload.readableBytes) ?? []))
-        case .pong:
+        case .pongReceived:
             unansweredPings = 0
-        case .connectionClose:
-            var payload = frame.unmaskedData
-            let code = payload.readInteger(as: UInt16.self) ?? CloseCode.normal.rawValue
-            let echo = (1000...4999).contains(code) ? code : CloseCode.normal.rawValue
-            closeWith(payload: [UInt8(echo >> 8), UInt8(echo & 0xff)])
+        case .replyToClose(let code):
+            closeWith(payload: [UInt8(code >> 8), UInt8(code & 0xff)])
             // The client started the handshake: our answer completes it.
             context.close(promise: nil)
-        default:
-            close(code: .protocolError, reason: "unknown opcode")
+        case .close(let code, let reason):
+            close(code: code, reason: reason)
+        case .ignore:
+            break
         }
     }
 
+    /// A complete text message, already checked by the assembler (size, UTF-8).
     private func message(_ buffer: ByteBuffer) {
-        guard buffer.readableBytes <= app.configuration.hub.limits.maxFrameBytes else {
-            return close(code: .messageTooBig, reason: "message larger than \(app.configuration.hub.limits.maxFrameBytes) bytes")
-        }
-        guard let text = buffer.getString(at: buffer.readerIndex, length: buffer.readableBytes),
-            text.utf8.elementsEqual(buffer.readableBytesView)
-        else {
-            return close(code: .invalidPayload, reason: "text frame is not valid UTF-8")
-        }
         switch state {
         case .awaitingAuth:
             let decoded = decoder.decode(buffer.readableBytesView)
@@ -216,6 +185,9 @@ final class WebSocketHandler: ChannelInboundHandler, ConnectionOutput {
 
     private func open(_ principal: Principal) {
         guard let context else { return }
+        guard app.hub.connectionCount(of: principal.userID) < app.configuration.maxConnectionsPerUser else {
+            return close(code: .rateLimited, reason: "too_many_connections")
+        }
         userID = principal.userID
         let server = ServerInfo(version: app.configuration.version, pingInterval: Int(app.configuration.pingInterval))
         Session.open(

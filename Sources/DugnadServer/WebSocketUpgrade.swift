@@ -9,12 +9,16 @@ enum WebSocketUpgrade {
     enum Decision: Equatable {
         /// Upgrade, echoing `subprotocol` when the client offered it.
         case accept(subprotocol: String?)
+        /// Upgrade to the test-only echo endpoint (`ServerConfiguration.echoPath`): no
+        /// authentication, no origin check, no subprotocol.
+        case echo
         /// Do not upgrade; the HTTP handler answers (400 or 403).
         case refuse
     }
 
     static func decide(_ head: HTTPRequestHead, configuration: ServerConfiguration) -> Decision {
         let path = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        if let echoPath = configuration.echoPath, path == echoPath { return .echo }
         guard path == "/ws" else { return .refuse }
         guard originAllowed(head, configuration) else { return .refuse }
         let offered = head.headers["sec-websocket-protocol"]

@@ -53,8 +53,31 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Above this many users online in a channel, presence is sent as counts only.")
     var presenceListLimit = 1_000
 
-    @Option(name: .customLong("allowed-origin"), help: "Origin allowed to open /ws from a browser (repeatable; default: any).")
+@Option(
+        name: .customLong("allowed-origin"),
+        help: "Another origin allowed to open /ws from a browser (repeatable; '*' allows any; default: only the hub's own).")
     var allowedOrigins: [String] = []
+
+    @Option(help: "Open connections allowed from one remote address.")
+    var maxConnectionsPerAddress = 4_096
+
+    @Option(help: "Open WebSocket connections allowed per user or API key.")
+    var maxConnectionsPerUser = 64
+
+    @Option(help: "JWT algorithm: HS256 (shared secret), RS256 or ES256 (with --jwt-public-key).")
+    var jwtAlgorithm = "HS256"
+
+    @Option(help: "PEM public key file for RS256/ES256 tokens from an identity provider.")
+    var jwtPublicKey: String?
+
+    @Option(help: "Required `iss` claim (default: not checked).")
+    var jwtIssuer: String?
+
+    @Option(help: "Required `aud` claim (default: not checked).")
+    var jwtAudience: String?
+
+    @Option(help: "test-only echo endpoint for the Autobahn suite; off by default")
+    var echoPath: String?
 
     @Flag(help: "Refuse to create public channels on join.")
     var noAutoCreate = false
@@ -82,7 +105,7 @@ struct Serve: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "dugnad")
-        let (key, generated) = try secret.resolveSecret(create: true)
+        let key = try secret.resolveSecret(create: true).secret
 
         var configuration = ServerConfiguration()
         configuration.host = host
@@ -92,18 +115,32 @@ struct Serve: AsyncParsableCommand {
         configuration.pingInterval = pingInterval
         configuration.outboundLimitBytes = outboundLimit
         if let eventLoops { configuration.eventLoops = eventLoops }
-        if !allowedOrigins.isEmpty { configuration.allowedOrigins = allowedOrigins }
+        configuration.allowedOrigins = allowedOrigins.contains("*") ? nil : allowedOrigins
+        configuration.maxConnectionsPerAddress = maxConnectionsPerAddress
+        configuration.maxConnectionsPerUser = maxConnectionsPerUser
         configuration.hub.publishRate = publishRate
         configuration.hub.publishBurst = publishBurst
         configuration.hub.commandRate = commandRate
         configuration.hub.commandBurst = commandBurst
         configuration.hub.presenceListLimit = presenceListLimit
         configuration.hub.autoCreatePublicChannels = !noAutoCreate
+        configuration.echoPath = echoPath
+        guard let algorithm = TokenVerifier.Algorithm(rawValue: jwtAlgorithm.uppercased()) else {
+            throw ValidationError("--jwt-algorithm must be HS256, RS256 or ES256.")
+        }
+        var publicKeyPEM: String?
+        if algorithm != .hs256 {
+            guard let path = jwtPublicKey, let data = FileManager.default.contents(atPath: path) else {
+                throw ValidationError("\(algorithm.rawValue) needs --jwt-public-key with a readable PEM file.")
+            }
+            publicKeyPEM = String(decoding: data, as: UTF8.self)
+        }
         configuration.tokens = TokenVerifier.Configuration(
-            algorithm: .hs256, secret: key, allowNoExpiry: allowTokensWithoutExpiry)
+            algorithm: algorithm, secret: key, publicKeyPEM: publicKeyPEM, allowNoExpiry: allowTokensWithoutExpiry,
+            issuer: jwtIssuer, audience: jwtAudience)
 
         let service = HubService(
-            configuration: configuration, logger: logger, secret: key, printSignIn: generated || secret.configuredSecret == nil)
+            configuration: configuration, logger: logger, secret: key, printSignIn: algorithm == .hs256)
         let group = ServiceGroup(
             configuration: .init(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
@@ -123,13 +160,13 @@ struct HubService: Service {
     func run() async throws {
         let app = try await DugnadApplication.start(configuration: configuration, logger: logger)
         let base = "http://\(configuration.host == "0.0.0.0" ? "localhost" : configuration.host):\(app.port)"
-        print(
+        say(
             "dugnad \(configuration.version) listening on \(base) (WebSocket at \(base.replacingOccurrences(of: "http", with: "ws"))/ws)"
         )
         if printSignIn {
             let token = try await TokenVerifier.sign(
                 secret: secret, sub: "admin", name: "Local admin", roles: ["admin", "leader"], channels: [], ttlSeconds: 8 * 3600)
-            print("sign in as the local admin (valid 8 hours): \(base)/#token=\(token)")
+            say("sign in as the local admin (valid 8 hours): \(base)/#token=\(token)")
         }
         await withGracefulShutdownHandler {
             try? await gracefulShutdown()
@@ -139,4 +176,10 @@ struct HubService: Service {
         await app.shutdown()
         logger.info("stopped")
     }
+}
+
+/// Writes a line to standard output unbuffered, so that the address and the sign-in URL
+/// show at once even when stdout is a pipe.
+func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }

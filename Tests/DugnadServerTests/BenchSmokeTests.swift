@@ -216,20 +216,26 @@ import Testing
         #expect(buffer.readableBytes == 0)
     }
 
-    @Test func openLoopScheduleSkipsWhatItCannotSendInTime() {
+    @Test func openLoopScheduleCatchesUpInSteadyStepsAndCountsLateSends() {
         let second: UInt64 = 1_000_000_000
         var schedule = PublishSchedule(
-            plan: PublishPlan(start: second, until: 10 * second, ratePerSecond: 100, inFlight: 1_000, quota: .max))
+            plan: PublishPlan(start: second, until: 10 * second, ratePerSecond: 100, inFlight: 1_000, quota: 50))
         #expect(schedule.due(now: second, outstanding: 0) == 1)
-        schedule.noteSent()
-        // Two seconds late: only 100 ms worth (10 messages) is caught up, the rest is skipped.
+        schedule.noteSent(now: second)
+        // Two seconds behind: 100 ms worth (10 messages) at a time, and the quota is kept.
         #expect(schedule.due(now: 3 * second, outstanding: 0) == 10)
-        #expect(schedule.skipped == 190)
+        for _ in 0..<10 { schedule.noteSent(now: 3 * second) }
+        #expect(schedule.late == 10)
+        #expect(schedule.due(now: 3 * second, outstanding: 995) == 5, "the in-flight window bounds it too")
+        for _ in 0..<39 { schedule.noteSent(now: 4 * second) }
+        #expect(schedule.isFinished(now: 4 * second))
+
         var closed = PublishSchedule(plan: PublishPlan(start: 0, until: second, ratePerSecond: 0, inFlight: 4, quota: 6))
         #expect(closed.due(now: 1, outstanding: 0) == 4)
-        for _ in 0..<4 { closed.noteSent() }
+        for _ in 0..<4 { closed.noteSent(now: 1) }
         #expect(closed.due(now: 2, outstanding: 3) == 1)
-        closed.noteSent()
+        closed.noteSent(now: 2)
         #expect(closed.due(now: 3, outstanding: 0) == 1, "the quota caps the window")
+        #expect(closed.late == 0)
     }
 }

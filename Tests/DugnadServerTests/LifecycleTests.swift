@@ -1,3 +1,4 @@
+import DugnadClient
 import DugnadProtocol
 import Foundation
 import Testing
@@ -14,7 +15,8 @@ import Testing
         let metrics = try await RawHTTP.get(port: hub.port, "/metrics")
         #expect(metrics.status == 200)
         for name in [
-            "dugnad_connections", "dugnad_joins_total 1", "dugnad_messages_in_total 1", "dugnad_fanout_deliveries_total",
+            "dugnad_connections", "dugnad_joins_total 1", "dugnad_messages_in_total 1", "dugnad_messages_out_total 1",
+            "dugnad_fanout_deliveries_total",
             "dugnad_publish_durable_seconds_bucket", "dugnad_sqlite_batch_size",
         ] {
             #expect(metrics.body.contains(name), "metrics lack \(name)")
@@ -39,6 +41,26 @@ import Testing
         #expect(ws.status == 400)
         #expect(ws.body.contains("\"error\""))
         await hub.stop()
+    }
+
+    @Test func aPageFromAnotherSiteCannotOpenASocketButTheHubsOwnPageCan() async throws {
+        let hub = try await TestHub.start()
+        let token = try await TestHub.token("kari")
+        do {
+            _ = try await hub.rawConnect(path: "/ws?token=\(token)", headers: [("Origin", "https://evil.example")])
+            Issue.record("a foreign origin was upgraded")
+        } catch let error as WebSocketUpgradeFailed {
+            #expect(error.status == 403)
+        }
+        let own = try await hub.rawConnect(
+            path: "/ws?token=\(token)", headers: [("Origin", "http://127.0.0.1:\(hub.port)"), ("Host", "127.0.0.1:\(hub.port)")])
+        #expect(try await own.next(type: "welcome").at("user", "id") == "kari")
+        await hub.stop()
+
+        let open = try await TestHub.start { $0.allowedOrigins = ["https://intranet.example"] }
+        let listed = try await open.rawConnect(path: "/ws?token=\(token)", headers: [("Origin", "https://intranet.example")])
+        #expect(try await listed.next(type: "welcome").at("user", "id") == "kari")
+        await open.stop()
     }
 
     @Test func shutdownClosesSocketsWith1001AndKeepsWhatWasAcknowledged() async throws {

@@ -13,10 +13,14 @@ public struct FanoutEvent: Sendable {
 
     public var target: Target
     public var frame: ByteBuffer
+    /// A chat message (counted in `dugnad_messages_out_total`), as opposed to presence,
+    /// typing, receipts and the like.
+    public var isMessage: Bool
 
-    public init(target: Target, frame: ByteBuffer) {
+    public init(target: Target, frame: ByteBuffer, isMessage: Bool = false) {
         self.target = target
         self.frame = frame
+        self.isMessage = isMessage
     }
 }
 

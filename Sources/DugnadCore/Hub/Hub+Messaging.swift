@@ -29,7 +29,9 @@ extension Hub {
                 noteDurable(stored)
                 metrics.publishDurableLatency.recordNanoseconds((NIODeadline.now() - started).nanoseconds)
                 post.events.append(
-                    FanoutEvent(target: .channel(stored.channel, exceptUser: nil), frame: EventEncoding.messageEvent(stored)))
+                    FanoutEvent(
+                        target: .channel(stored.channel, exceptUser: nil), frame: EventEncoding.messageEvent(stored),
+                        isMessage: true))
             }.flatMapThrowing { outcome in
                 guard case .message(let stored, let duplicate) = outcome else {
                     throw ProtocolError(.internal, "unexpected store outcome")

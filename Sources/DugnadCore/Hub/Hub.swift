@@ -44,8 +44,9 @@ public final class Hub: Sendable {
         self.group = group
         self.metrics = metrics
         self.logger = logger
-        let local = LocalFanout(group: group) { count in
-            if count > 0 { metrics.fanoutDeliveries.increment(by: Int64(count)) }
+        let local = LocalFanout(group: group) { deliveries, messages in
+            if deliveries > 0 { metrics.fanoutDeliveries.increment(by: Int64(deliveries)) }
+            if messages > 0 { metrics.messagesOut.increment(by: Int64(messages)) }
         }
         self.local = local
         let bus = makeBus?(local) ?? local
@@ -231,6 +232,11 @@ public final class Hub: Sendable {
             let countsOnly = count > configuration.presenceListLimit
             return (countsOnly ? [] : state.members(channel: channel), count, countsOnly)
         }
+    }
+
+    /// Open connections of a user (for the per-user connection limit).
+    public func connectionCount(of userID: String) -> Int {
+        presenceState.withLockedValue { $0.connections(of: userID) }
     }
 
     public func isOnline(_ userID: String) -> Bool {

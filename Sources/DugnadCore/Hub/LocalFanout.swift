@@ -4,10 +4,12 @@ import NIOCore
 /// each running that loop's `LoopRouter`.
 public final class LocalFanout: EventBus {
     private let routers: [(loop: any EventLoop, router: NIOLoopBoundBox<LoopRouter>)]
-    private let onDelivered: @Sendable (Int) -> Void
+    private let onDelivered: @Sendable (_ deliveries: Int, _ messages: Int) -> Void
 
     /// One router per loop of `group`; the set of loops is fixed for the life of the hub.
-    public init(group: any EventLoopGroup, onDelivered: @escaping @Sendable (Int) -> Void = { _ in }) {
+    public init(
+        group: any EventLoopGroup, onDelivered: @escaping @Sendable (_ deliveries: Int, _ messages: Int) -> Void = { _, _ in }
+    ) {
         var routers: [(loop: any EventLoop, router: NIOLoopBoundBox<LoopRouter>)] = []
         for loop in group.makeIterator() {
             routers.append((loop, NIOLoopBoundBox.makeBoxSendingValue(LoopRouter(), eventLoop: loop)))
@@ -31,7 +33,10 @@ public final class LocalFanout: EventBus {
             let router = entry.router
             // Always a new task, even on the current loop: delivery must never run inside
             // a handler callback, where a flush could re-enter the router.
-            entry.loop.execute { onDelivered(router.value.deliver(events)) }
+            entry.loop.execute {
+                let counts = router.value.deliver(events)
+                onDelivered(counts.deliveries, counts.messages)
+            }
         }
     }
 

@@ -37,19 +37,22 @@ public final class LoopRouter {
 
     /// Writes every event to its recipients, then flushes each touched connection once:
     /// one syscall per connection per batch instead of one per message.
-    /// Returns the number of deliveries.
+    /// Returns the number of deliveries, and how many of them were chat messages.
     @discardableResult
-    public func deliver(_ events: [FanoutEvent]) -> Int {
+    public func deliver(_ events: [FanoutEvent]) -> (deliveries: Int, messages: Int) {
         var deliveries = 0
+        var messages = 0
         for event in events {
             switch event.target {
             case .channel(let name, let exceptUser):
                 guard let sinks = channels[name] else { continue }
+                let before = deliveries
                 for sink in sinks.values {
                     if let exceptUser, sink.userID == exceptUser { continue }
                     write(event.frame, to: sink)
                     deliveries += 1
                 }
+                if event.isMessage { messages += deliveries - before }
             case .users(let ids):
                 for id in ids {
                     guard let sinks = users[id] else { continue }
@@ -65,7 +68,7 @@ public final class LoopRouter {
             sink.flush()
         }
         touched.removeAll(keepingCapacity: true)
-        return deliveries
+        return (deliveries, messages)
     }
 
     private func write(_ frame: ByteBuffer, to sink: any FrameSink) {

@@ -84,6 +84,9 @@ public struct PresenceState: Sendable {
 
     public func isOnline(_ userID: String) -> Bool { online[userID] != nil }
 
+    /// Open connections of a user anywhere on this hub.
+    public func connections(of userID: String) -> Int { online[userID] ?? 0 }
+
     public var onlineUserCount: Int { online.count }
 
     /// Every user with at least one connection.

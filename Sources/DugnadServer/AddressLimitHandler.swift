@@ -1,0 +1,104 @@
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// Counts open connections per remote address; one over the limit is answered with a
+/// bare HTTP 429 and closed before any parsing.
+final class AddressLimiter: Sendable {
+    private let counts = NIOLockedValueBox<[String: Int]>([:])
+    let limit: Int
+
+    init(limit: Int) {
+        self.limit = limit
+    }
+
+    /// Takes a slot; false when the address is at its limit.
+    func acquire(_ address: String) -> Bool {
+        counts.withLockedValue { counts in
+            let current = counts[address, default: 0]
+            guard current < limit else { return false }
+            counts[address] = current + 1
+            return true
+        }
+    }
+
+    func release(_ address: String) {
+        counts.withLockedValue { counts in
+            guard let current = counts[address] else { return }
+            counts[address] = current > 1 ? current - 1 : nil
+        }
+    }
+}
+
+/// First in every connection's pipeline: enforces the per-address limit, and closes a
+/// connection whose first request head is not complete within the header timeout
+/// (slowloris: headers dribbled byte by byte). Removes itself once the head has arrived
+/// (it then only releases the address slot at close).
+final class AddressLimitHandler: ChannelDuplexHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let limiter: AddressLimiter
+    private let headerTimeout: TimeAmount
+    private var address: String?
+    private var timer: Scheduled<Void>?
+    private var carry: [UInt8] = []
+    private var headComplete = false
+
+    init(limiter: AddressLimiter, headerTimeout: TimeAmount) {
+        self.limiter = limiter
+        self.headerTimeout = headerTimeout
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        // `remoteAddress` can be nil (e.g. the peer already left): count it under "unknown".
+        let address = context.channel.remoteAddress?.ipAddress ?? "unknown"
+        guard limiter.acquire(address) else {
+            let refusal = "HTTP/1.1 429 Too Many Requests\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+            context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: refusal))).whenComplete { _ in
+                context.close(promise: nil)
+            }
+            return
+        }
+        self.address = address
+        let channel = context.channel
+        timer = context.eventLoop.scheduleTask(in: headerTimeout) { channel.close(promise: nil) }
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard address != nil else { return }
+        if !headComplete {
+            // Look for the blank line that ends the head; the last three bytes of the
+            // previous read are kept because the terminator may straddle two reads.
+            let window = carry + Array(unwrapInboundIn(data).readableBytesView)
+            if Self.containsHeadEnd(window) {
+                headComplete = true
+                timer?.cancel()
+                carry = []
+            } else {
+                carry = Array(window.suffix(3))
+            }
+        }
+        context.fireChannelRead(data)
+    }
+
+    static func containsHeadEnd(_ bytes: [UInt8]) -> Bool {
+        guard bytes.count >= 4 else { return false }
+        for start in 0...(bytes.count - 4)
+        where bytes[start] == 13 && bytes[start + 1] == 10 && bytes[start + 2] == 13 && bytes[start + 3] == 10 {
+            return true
+        }
+        return false
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        timer?.cancel()
+        if let address {
+            limiter.release(address)
+            self.address = nil
+        }
+        context.fireChannelInactive()
+    }
+}

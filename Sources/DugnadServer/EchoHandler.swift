@@ -1,0 +1,109 @@
+import DugnadCore
+import DugnadProtocol
+import NIOCore
+import NIOWebSocket
+
+/// The test-only echo endpoint (`ServerConfiguration.echoPath`, off by default): every
+/// complete text or binary message is sent back as it came. No authentication, no hub.
+/// It exists so that the Autobahn|Testsuite can check the frame layer, and so it runs the
+/// same `WebSocketMessageAssembler` as `WebSocketHandler`; only binary messages differ
+/// (echoed here, refused with 1003 on `/ws`). Confined to its event loop.
+final class EchoHandler: ChannelInboundHandler {
+    typealias InboundIn = WebSocketFrame
+    typealias OutboundOut = WebSocketFrame
+
+    /// Largest echoed message: 16 MiB, the largest message the Autobahn suite sends
+    /// (cases 9.1.6 and 9.2.6). The frame decoder's limit is raised to match while the
+    /// echo endpoint is on; `/ws` still enforces its own, smaller limit per message.
+    static let maxMessageBytes = 1 << 24
+
+    private let app: AppContext
+    private var assembler = WebSocketMessageAssembler(maxMessageBytes: EchoHandler.maxMessageBytes, acceptsBinary: true)
+    private var context: ChannelHandlerContext?
+    private var rawContext: ChannelHandlerContext?
+    private var closeSent = false
+    private var closeTimer: Scheduled<Void>?
+
+    init(app: AppContext) {
+        self.app = app
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        rawContext = try? context.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self)
+        app.connections.add(context.channel)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        closeTimer?.cancel()
+        app.connections.remove(context.channel)
+        context.fireChannelInactive()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ShutdownEvent {
+            fail(code: .goingAway, reason: "server shutting down")
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // NIO's protocol error handler has already answered frame errors (1002, 1009) and
+        // closes once that frame is written.
+        app.logger.debug("echo websocket error: \(error)")
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        if closeSent {
+            // Our close frame is out; the peer's answer completes the handshake.
+            if frame.opcode == .connectionClose { context.close(promise: nil) }
+            return
+        }
+        switch assembler.receive(frame) {
+        case .text(let message):
+            write(opcode: 0x1, message)
+        case .binary(let message):
+            write(opcode: 0x2, message)
+        case .sendPong(let payload):
+            write(opcode: 0xA, payload)
+        case .pongReceived, .ignore:
+            break
+        case .replyToClose(let code):
+            guard let rawContext else { return }
+            closeSent = true
+            // The peer started the handshake: our answer completes it, and then the server
+            // ends the TCP connection first (RFC 6455 §7.1.1).
+            rawContext.writeAndFlush(NIOAny(TextFrame.make(opcode: 0x8, payload: [UInt8(code >> 8), UInt8(code & 0xff)])))
+                .assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+            scheduleCloseTimer()
+        case .close(let code, let reason):
+            fail(code: code, reason: reason)
+        }
+    }
+
+    private func write(opcode: UInt8, _ payload: ByteBuffer) {
+        guard let rawContext else { return }
+        rawContext.writeAndFlush(NIOAny(TextFrame.make(opcode: opcode, payload: Array(payload.readableBytesView))), promise: nil)
+    }
+
+    private func fail(code: CloseCode, reason: String) {
+        guard let rawContext, !closeSent else { return }
+        closeSent = true
+        var payload = [UInt8(code.rawValue >> 8), UInt8(code.rawValue & 0xff)]
+        payload.append(contentsOf: reason.utf8.prefix(120))
+        rawContext.writeAndFlush(NIOAny(TextFrame.make(opcode: 0x8, payload: payload)), promise: nil)
+        scheduleCloseTimer()
+    }
+
+    /// A peer that never answers our close frame (or never reads) is cut off after the
+    /// configured close timeout.
+    private func scheduleCloseTimer() {
+        guard let context else { return }
+        let channel = context.channel
+        closeTimer = context.eventLoop.scheduleTask(in: .seconds(app.configuration.closeTimeoutSeconds)) {
+            channel.close(promise: nil)
+        }
+    }
+}
