@@ -30,8 +30,8 @@ public struct BenchRunner: Sendable {
     ///   Loss, rejections and closes during the run are results, not errors.
     public func run(progress: (@Sendable (BenchProgress) -> Void)? = nil) async throws -> BenchReport {
         try configuration.validate()
-        // Room for the event loops' own descriptors, the resolver and stdio.
-        _ = try ProcessProbe.raiseFileLimit(to: configuration.peakConnections + 64)
+        // The reserve covers stdio and each event loop's epoll, eventfd and timerfd.
+        _ = try ProcessProbe.raiseFileLimit(connections: configuration.peakConnections, reserve: 32)
         let fleet = try await ClientFleet.start(configuration: configuration)
         let monitor = RunMonitor(scenario: configuration.scenario, fleet: fleet, callback: progress)
         do {

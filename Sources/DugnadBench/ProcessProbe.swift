@@ -70,9 +70,11 @@ enum ProcessProbe {
         return bounds[1] - bounds[0] + 1
     }
 
-    /// Raises the soft file-descriptor limit so that `needed` descriptors can be open, up to the
-    /// hard limit (and past it when the process may raise that). Returns the limit in force.
-    static func raiseFileLimit(to needed: Int) throws(BenchError) -> Int {
+    /// Raises the soft file-descriptor limit so that `connections` sockets plus `reserve`
+    /// descriptors for the process itself can be open: up to the hard limit, and past it when
+    /// the process may raise that. Returns the limit in force.
+    static func raiseFileLimit(connections: Int, reserve: Int) throws(BenchError) -> Int {
+        let needed = connections + reserve
         var limit = rlimit()
         guard getrlimit(RLIMIT_NOFILE_VALUE, &limit) == 0 else { return needed }
         if UInt64(limit.rlim_cur) >= UInt64(needed) { return Int(clamping: UInt64(limit.rlim_cur)) }
@@ -81,10 +83,12 @@ enum ProcessProbe {
         if UInt64(limit.rlim_max) < UInt64(needed) {
             wanted.rlim_max = rlim_t(needed)
             if setrlimit(RLIMIT_NOFILE_VALUE, &wanted) == 0 { return needed }
+            let hard = Int(clamping: UInt64(limit.rlim_max))
             throw .resources(
-                "this needs \(needed) file descriptors, but the hard limit of this process is \(limit.rlim_max) "
-                    + "(`ulimit -Hn`), and raising it was refused; ask for fewer connections, or raise the hard limit "
-                    + "(ulimit -Hn, limits.conf, LimitNOFILE) as an administrator")
+                "\(connections) connections need \(needed) file descriptors, but this process may have at most \(hard) "
+                    + "(the hard limit, `ulimit -Hn`; raising it was refused), so at most \(max(0, hard - reserve)) "
+                    + "connections fit: ask for fewer, or have an administrator raise the hard limit "
+                    + "(limits.conf, systemd LimitNOFILE)")
         }
         guard setrlimit(RLIMIT_NOFILE_VALUE, &wanted) == 0 else {
             throw .resources("cannot raise the file limit to \(needed): \(String(cString: strerror(errno)))")

@@ -129,7 +129,7 @@ struct APIRouter {
             .json(.ok) { writer in
                 writer.key("channels")
                 writer.beginArray()
-                for channel in channels { Self.writeChannel(channel, into: &writer) }
+                for channel in channels { EventEncoding.writeChannel(channel, withLastSeq: true, into: &writer) }
                 writer.endArray()
             }
         }
@@ -162,7 +162,7 @@ struct APIRouter {
         return promise.futureResult.map { channel in
             .json(.created) { writer in
                 writer.key("channel")
-                Self.writeChannel(channel, into: &writer)
+                EventEncoding.writeChannel(channel, withLastSeq: true, into: &writer)
             }
         }
     }
@@ -239,21 +239,6 @@ struct APIRouter {
         }
         guard case .object(let object) = value else { throw ProtocolError.badRequest("the body must be a JSON object") }
         return object
-    }
-
-    static func writeChannel(_ channel: ChannelRecord, into writer: inout JSONWriter) {
-        writer.beginObject()
-        writer.key("name")
-        writer.string(channel.name)
-        writer.key("kind")
-        writer.string(channel.kind.rawValue)
-        writer.key("title")
-        writer.string(channel.title)
-        writer.key("epoch")
-        writer.string(channel.epoch)
-        writer.key("last_seq")
-        writer.int(channel.lastSeq)
-        writer.endObject()
     }
 
     private func bearer(_ head: HTTPRequestHead) -> String? {

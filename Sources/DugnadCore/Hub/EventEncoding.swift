@@ -64,7 +64,11 @@ public enum EventEncoding {
         writer.endObject()
     }
 
-    public static func writeChannel(_ channel: ChannelRecord, into writer: inout JSONWriter) {
+    /// `{name, kind, title, epoch}` as in a `join` reply; with `last_seq` (welcome, HTTP
+    /// listings) and the user's `read_seq` (welcome) when asked.
+    public static func writeChannel(
+        _ channel: ChannelRecord, withLastSeq: Bool = false, readSeq: Int64? = nil, into writer: inout JSONWriter
+    ) {
         writer.beginObject()
         writer.key("name")
         writer.string(channel.name)
@@ -74,6 +78,14 @@ public enum EventEncoding {
         writer.string(channel.title)
         writer.key("epoch")
         writer.string(channel.epoch)
+        if withLastSeq {
+            writer.key("last_seq")
+            writer.int(channel.lastSeq)
+        }
+        if let readSeq {
+            writer.key("read_seq")
+            writer.int(readSeq)
+        }
         writer.endObject()
     }
 

@@ -105,21 +105,7 @@ public final class Session {
         writer.key("channels")
         writer.beginArray()
         for membership in memberships {
-            let channel = membership.channel
-            writer.beginObject()
-            writer.key("name")
-            writer.string(channel.name)
-            writer.key("kind")
-            writer.string(channel.kind.rawValue)
-            writer.key("title")
-            writer.string(channel.title)
-            writer.key("epoch")
-            writer.string(channel.epoch)
-            writer.key("last_seq")
-            writer.int(channel.lastSeq)
-            writer.key("read_seq")
-            writer.int(membership.readSeq)
-            writer.endObject()
+            EventEncoding.writeChannel(membership.channel, withLastSeq: true, readSeq: membership.readSeq, into: &writer)
         }
         writer.endArray()
         writer.key("announcements")

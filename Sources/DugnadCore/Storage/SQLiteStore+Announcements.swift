@@ -204,6 +204,7 @@ extension SQLiteStore {
 // MARK: - Reads
 
 extension SQLiteStore {
+    /// The announcement as posted, with its audience size; nil for an unknown id.
     public func announcement(id: String) throws -> AnnouncementRecord? {
         try readingStore("read announcement '\(id)'") { db in
             try Self.fetchAnnouncement(db, id: id)
@@ -232,6 +233,7 @@ extension SQLiteStore {
         }
     }
 
+    /// Whether the user was in the audience fixed at posting (never for the author).
     public func isInAudience(announcementID: String, userID: String) throws -> Bool {
         try readingStore("read the audience of announcement '\(announcementID)'") { db in
             try Self.fetchIsInAudience(db, announcementID: announcementID, userID: userID)

@@ -84,6 +84,7 @@ extension SQLiteStore {
         }
     }
 
+    /// Ids of keys revoked at or after `since`, in the order they were revoked.
     public func revokedAPIKeyIDs(since: Int64) throws -> [String] {
         try readingStore("read the revoked API keys") { db in
             try String.fetchAll(
