@@ -11,7 +11,7 @@ extension BenchConnectionHandler {
         if EventScanner.ok(in: bytes) == true {
             stats.counters.noteAcked(
                 channel: Self.channelIndex(ref: Int(ref), publisher: spec.index, channels: spec.channels.count))
-            if let sentAt = EventScanner.integer(afterLast: EventScanner.metaTimeKey, in: bytes).map(UInt64.init) {
+            if let sentAt = EventScanner.integer(afterLast: EventScanner.metaTimeKey, in: bytes).flatMap(UInt64.init(exactly:)) {
                 if sentAt >= stats.window.from {
                     stats.latencies.ack.record(nanoseconds: NIODeadline.now().uptimeNanoseconds &- sentAt)
                     if sentAt < stats.window.until { stats.counters.ackedInWindow += 1 }

@@ -75,6 +75,10 @@ final class BenchConnectionHandler: ChannelInboundHandler {
         self.context = context
     }
 
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
     func channelActive(context: ChannelHandlerContext) {
         let request = UpgradeHandshake.request(host: spec.host, port: spec.port, path: spec.path, token: spec.token)
         context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: request)), promise: nil)
@@ -89,12 +93,10 @@ final class BenchConnectionHandler: ChannelInboundHandler {
         switch previous {
         case .ready:
             stats.counters.unexpectedCloses += 1
-        case .closing:
-            if case .churner = spec.role { stats.counters.churnCompleted += 1 }
+        case .closing, .closed:
+            break
         case .upgrading, .awaitingWelcome, .settingUp:
             failSetup(.connection("the connection closed during the handshake or setup"))
-        case .closed:
-            break
         }
         if schedule != nil {
             stats.counters.inFlight -= outstanding
@@ -119,8 +121,8 @@ final class BenchConnectionHandler: ChannelInboundHandler {
             schedule = PublishSchedule(plan: plan)
             let loop = context.eventLoop.assumeIsolated()
             loop.scheduleTask(deadline: NIODeadline.uptimeNanoseconds(plan.start)) { self.pump() }
-            // Closed loop is driven by acknowledgements; this makes sure the end is noticed
-            // even if the last ones never come.
+            // In closed loop the acks drive sending; this look at `until` notices the end
+            // when no ack is due.
             loop.scheduleTask(deadline: NIODeadline.uptimeNanoseconds(plan.until)) { self.pump() }
         case .close:
             beginClose(context: context)
@@ -224,26 +226,18 @@ final class BenchConnectionHandler: ChannelInboundHandler {
     }
 
     private func handleClose(_ payload: ByteBuffer, context: ChannelHandlerContext) {
-        let code = payload.getInteger(at: payload.readerIndex, as: UInt16.self).map(Int.init) ?? 1005
-        switch state {
-        case .closing, .closed:
+        if state == .closing || state == .closed {
             // The hub's answer to our close.
-            context.close(promise: nil)
-            return
-        case .upgrading, .awaitingWelcome, .settingUp, .ready:
-            stats.counters.closeCodes[code, default: 0] += 1
+            return context.close(promise: nil)
         }
-        switch state {
-        case .closing, .closed:
-            break
-        case .upgrading, .awaitingWelcome, .settingUp:
+        let code = payload.getInteger(at: payload.readerIndex, as: UInt16.self) ?? 1005
+        stats.counters.closeCodes[Int(code), default: 0] += 1
+        if state != .ready {
             let reason = String(decoding: payload.readableBytesView.dropFirst(2), as: UTF8.self)
             failSetup(.connection("the hub closed the connection with \(code) \(reason)"))
-            echoCloseAndClose(code: UInt16(truncatingIfNeeded: code), context: context)
-        case .ready:
-            // Counted as unexpected in channelInactive.
-            echoCloseAndClose(code: UInt16(truncatingIfNeeded: code), context: context)
         }
+        // A close after setup is counted as unexpected in channelInactive.
+        echoCloseAndClose(code: code, context: context)
     }
 
     private func echoCloseAndClose(code: UInt16, context: ChannelHandlerContext) {
@@ -342,17 +336,18 @@ final class BenchConnectionHandler: ChannelInboundHandler {
             stats.counters.unreadableFrames += 1
             return
         }
-        switch tracker!.record(seq) {
-        case .new:
+        switch tracker?.record(seq) {
+        case .new?:
             stats.counters.delivered += 1
-        case .duplicate:
+        case .duplicate?:
             stats.counters.duplicates += 1
             return
-        case .stale:
+        case .stale?, nil:
             stats.counters.stale += 1
             return
         }
-        guard let sentAt = EventScanner.integer(afterLast: EventScanner.metaTimeKey, in: bytes).map(UInt64.init) else { return }
+        guard let sentAt = EventScanner.integer(afterLast: EventScanner.metaTimeKey, in: bytes).flatMap(UInt64.init(exactly:))
+        else { return }
         let latency = NIODeadline.now().uptimeNanoseconds &- sentAt
         stats.recentDelivery.record(nanoseconds: latency)
         if sentAt >= stats.window.from {

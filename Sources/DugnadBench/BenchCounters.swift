@@ -36,9 +36,6 @@ struct BenchCounters: Sendable {
     var stale = 0
     var presenceDiffs = 0
 
-    // Churn
-    var churnCompleted = 0
-
     mutating func noteAcked(channel: Int) {
         acked += 1
         if channel >= ackedPerChannel.count {
@@ -72,6 +69,5 @@ struct BenchCounters: Sendable {
         duplicates += other.duplicates
         stale += other.stale
         presenceDiffs += other.presenceDiffs
-        churnCompleted += other.churnCompleted
     }
 }

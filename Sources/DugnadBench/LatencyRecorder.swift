@@ -27,11 +27,6 @@ struct LatencyRecorder: Sendable {
         clamped += other.clamped
     }
 
-    mutating func reset() {
-        histogram.reset()
-        clamped = 0
-    }
-
     /// The summary printed and written to JSON.
     var summary: LatencySummary {
         guard histogram.totalCount > 0 else { return LatencySummary() }

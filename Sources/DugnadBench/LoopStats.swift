@@ -12,10 +12,11 @@ final class LoopStats {
     /// times count as measured; before it is warm-up. The whole run counts until set.
     var window: MeasurementWindow = .always
 
-    /// The recent delivery latencies, restarting them for the next interval.
+    /// The recent delivery latencies, restarting them for the next interval (a fresh
+    /// histogram is a zeroed allocation, cheaper than clearing the old one).
     func takeRecentDelivery() -> LatencyRecorder {
         let recent = recentDelivery
-        recentDelivery.reset()
+        recentDelivery = LatencyRecorder()
         return recent
     }
 }

@@ -50,8 +50,9 @@ final class EchoHandler: ChannelInboundHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         // NIO's protocol error handler has already answered frame errors (1002, 1009) and
-        // closes once that frame is written.
+        // closes once that frame is written; anything else is a broken socket.
         app.logger.debug("echo websocket error: \(error)")
+        if !(error is NIOWebSocketError) { context.close(promise: nil) }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

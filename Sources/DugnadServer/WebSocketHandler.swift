@@ -123,9 +123,9 @@ final class WebSocketHandler: ChannelInboundHandler, ConnectionOutput {
         case .pongReceived:
             unansweredPings = 0
         case .replyToClose(let code):
-            closeWith(payload: [UInt8(code >> 8), UInt8(code & 0xff)])
-            // The client started the handshake: our answer completes it.
-            context.close(promise: nil)
+            // The client started the handshake: our answer completes it, so the connection
+            // closes as soon as that answer is written.
+            closeWith(payload: [UInt8(code >> 8), UInt8(code & 0xff)], thenClose: true)
         case .close(let code, let reason):
             close(code: code, reason: reason)
         case .ignore:
@@ -265,12 +265,15 @@ final class WebSocketHandler: ChannelInboundHandler, ConnectionOutput {
         closeWith(payload: payload)
     }
 
-    private func closeWith(payload: [UInt8]) {
+    private func closeWith(payload: [UInt8], thenClose: Bool = false) {
         guard let context, let rawContext, !closeSent else { return }
         teardown()
         closeSent = true
-        rawContext.writeAndFlush(NIOAny(TextFrame.make(opcode: 0x8, payload: payload)), promise: nil)
         let channel = context.channel
+        let written = rawContext.writeAndFlush(NIOAny(TextFrame.make(opcode: 0x8, payload: payload)))
+        if thenClose {
+            written.whenComplete { _ in channel.close(promise: nil) }
+        }
         closeTimer = context.eventLoop.scheduleTask(in: .seconds(app.configuration.closeTimeoutSeconds)) {
             channel.close(promise: nil)
         }

@@ -123,15 +123,15 @@ struct Bench: AsyncParsableCommand {
         configuration.drainTimeout = drainTimeout
 
         let showProgress = !noProgress
+        let printProgress: @Sendable (BenchProgress) -> Void = { progress in
+            // Padded so that a shorter line covers the one before it.
+            let line = progress.line
+            let padded = line.padding(toLength: max(line.count, 120), withPad: " ", startingAt: 0)
+            FileHandle.standardError.write(Data(("\r" + padded).utf8))
+        }
         let report: BenchReport
         do {
-            report = try await BenchRunner(configuration: configuration).run { progress in
-                guard showProgress else { return }
-                // Padded so a shorter line fully covers the one before it.
-                let line = progress.line
-                FileHandle.standardError.write(
-                    Data(("\r" + line.padding(toLength: max(line.count, 120), withPad: " ", startingAt: 0)).utf8))
-            }
+            report = try await BenchRunner(configuration: configuration).run(progress: showProgress ? printProgress : nil)
         } catch let error as BenchError {
             if showProgress { FileHandle.standardError.write(Data("\n".utf8)) }
             FileHandle.standardError.write(Data("dugnad bench: \(error.description)\n".utf8))

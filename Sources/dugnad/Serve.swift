@@ -53,7 +53,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Above this many users online in a channel, presence is sent as counts only.")
     var presenceListLimit = 1_000
 
-@Option(
+    @Option(
         name: .customLong("allowed-origin"),
         help: "Another origin allowed to open /ws from a browser (repeatable; '*' allows any; default: only the hub's own).")
     var allowedOrigins: [String] = []
