@@ -63,6 +63,9 @@ public struct BenchConfiguration: Sendable {
     /// Local 127.0.0.x addresses to spread connections over; 0 decides from the ephemeral port
     /// range (one address carries about 21,000 connections).
     public var sourceAddresses = 0
+    /// Seconds one connection may take from TCP connect to its last setup reply (welcome, joins).
+    /// Default 60: opening tens of thousands at once queues them at the hub.
+    public var setupTimeout: Double = 60
     /// Seconds to wait for outstanding acks and deliveries after publishing stops, counted from
     /// the last progress made. Default 5. What has not arrived by then is lost.
     public var drainTimeout: Double = 5
@@ -153,8 +156,8 @@ public struct BenchConfiguration: Sendable {
 
     func validate() throws(BenchError) {
         guard secret.count >= 32 else { throw .configuration("the JWT secret must be at least 32 bytes") }
-        guard duration > 0, warmup >= 0, drainTimeout > 0 else {
-            throw .configuration("--duration and --drain-timeout must be positive, --warmup not negative")
+        guard duration > 0, warmup >= 0, drainTimeout > 0, setupTimeout > 0 else {
+            throw .configuration("--duration, --drain-timeout and --setup-timeout must be positive, --warmup not negative")
         }
         guard threads >= 1, connectConcurrency >= 1, bodyBytes >= 0, bodyBytes <= 16_384 else {
             throw .configuration("--threads and --connect-concurrency must be at least 1; --body-bytes 0 to 16384")

@@ -49,8 +49,6 @@ extension BenchRunner {
 
         // Publishing ends at `until`, or earlier once every quota is used up and acknowledged.
         var counters = await fleet.counters()
-        var lastAcks = -1
-        var lastProgress = NIODeadline.now()
         while counters.publishersFinished < publishers.count {
             let now = NIODeadline.now()
             if now.uptimeNanoseconds >= until { break }
@@ -66,12 +64,14 @@ extension BenchRunner {
         let subscribersPerChannel = (0..<names.count).map { channel in
             c.subscribers / names.count + (channel < c.subscribers % names.count ? 1 : 0)
         }
+        var lastAcks = -1
         var lastDeliveries = -1
+        var lastProgress = NIODeadline.now()
         while true {
             counters = await fleet.counters()
             let expected = Self.expectedDeliveries(counters, subscribersPerChannel: subscribersPerChannel)
             let acksDone = counters.publishersFinished >= publishers.count
-            if acksDone, counters.delivered + counters.duplicates >= expected { break }
+            if acksDone, counters.delivered >= expected { break }
             if counters.acked + counters.rejected != lastAcks || counters.delivered != lastDeliveries {
                 lastAcks = counters.acked + counters.rejected
                 lastDeliveries = counters.delivered

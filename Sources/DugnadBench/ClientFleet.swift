@@ -17,9 +17,6 @@ final class ClientFleet: Sendable {
     /// Part of every `client_id`, so that a rerun is not deduplicated against an earlier run.
     let runID: String
 
-    /// How long a connection may take from TCP connect to its last setup reply.
-    static let setupTimeout = TimeAmount.seconds(30)
-
     private init(
         configuration: BenchConfiguration, group: MultiThreadedEventLoopGroup, stats: [NIOLoopBound<LoopStats>],
         sources: SourceAddressPlan, target: SocketAddress
@@ -64,7 +61,8 @@ final class ClientFleet: Sendable {
     }
 
     /// Opens connection `index`: TCP connect, upgrade, welcome, the role's setup commands.
-    /// Returns once it is ready; throws a ``BenchError`` if any step fails or takes over 30 s.
+    /// Returns once it is ready; throws a ``BenchError`` if any step fails or the whole takes
+    /// longer than ``BenchConfiguration/setupTimeout``.
     func connect(index: Int, user: String, role: ConnectionSpec.Role, channels: [String], publisherIndex: Int = 0)
         async throws -> any Channel
     {
@@ -100,9 +98,9 @@ final class ClientFleet: Sendable {
             loop.execute { loopStats.value.counters.connectFailures += 1 }
             throw BenchError.connection("cannot connect to \(configuration.url): \(error)")
         }
-        let timer = loop.scheduleTask(in: Self.setupTimeout) {
-            ready.fail(
-                BenchError.connection("no welcome or setup reply within \(Self.setupTimeout.nanoseconds / 1_000_000_000) s"))
+        let timeout = configuration.setupTimeout
+        let timer = loop.scheduleTask(in: .nanoseconds(Int64(timeout * 1e9))) {
+            ready.fail(BenchError.connection("no welcome or setup reply within \(Format.seconds(timeout))"))
         }
         do {
             try await ready.futureResult.get()
@@ -145,7 +143,9 @@ final class ClientFleet: Sendable {
             }
         } catch {
             await close(opened)
-            throw error
+            guard let failure = error as? BenchError, count > 1 else { throw error }
+            throw BenchError.connection(
+                "\(failure.description) (after \(Format.count(opened.count)) of \(Format.count(count)) connections were open)")
         }
         return opened
     }

@@ -91,7 +91,9 @@ public final class DugnadApplication: Sendable {
                     maxFrameSize: configuration.echoPath == nil
                         ? configuration.hub.limits.maxFrameBytes
                         : max(configuration.hub.limits.maxFrameBytes, EchoHandler.maxMessageBytes),
-                    automaticErrorHandling: true,
+                    // Our handlers answer frame errors themselves, so that a connection
+                    // never gets a second close frame after one of ours.
+                    automaticErrorHandling: false,
                     shouldUpgrade: { channel, head in
                         switch WebSocketUpgrade.decide(head, configuration: configuration) {
                         case .refuse:

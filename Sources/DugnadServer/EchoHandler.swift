@@ -49,10 +49,17 @@ final class EchoHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        // NIO's protocol error handler has already answered frame errors (1002, 1009) and
-        // closes once that frame is written; anything else is a broken socket.
         app.logger.debug("echo websocket error: \(error)")
-        if !(error is NIOWebSocketError) { context.close(promise: nil) }
+        // A frame NIO's decoder refused: one close frame (unless ours is out already), then
+        // the end of the connection, since the decoder reads nothing more.
+        guard let frameError = error as? NIOWebSocketError, !closeSent, let rawContext else {
+            context.close(promise: nil)
+            return
+        }
+        closeSent = true
+        let code: CloseCode = frameError == .invalidFrameLength ? .messageTooBig : .protocolError
+        rawContext.writeAndFlush(NIOAny(TextFrame.make(opcode: 0x8, payload: [UInt8(code.rawValue >> 8), UInt8(code.rawValue & 0xff)])))
+            .assumeIsolated().whenComplete { _ in context.close(promise: nil) }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

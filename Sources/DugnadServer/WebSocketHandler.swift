@@ -85,9 +85,14 @@ final class WebSocketHandler: ChannelInboundHandler, ConnectionOutput {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        // NIO's protocol error handler already answered frame errors (1002, 1009); anything
-        // else is a broken socket.
         app.logger.debug("websocket error: \(error)")
+        // A frame NIO's decoder refused: answer with one close frame (unless ours is out
+        // already), then end the connection: the decoder reads nothing more.
+        if let frameError = error as? NIOWebSocketError, !closeSent {
+            let code: CloseCode = frameError == .invalidFrameLength ? .messageTooBig : .protocolError
+            let payload = [UInt8(code.rawValue >> 8), UInt8(code.rawValue & 0xff)] + Array("invalid frame".utf8)
+            return closeWith(payload: payload, thenClose: true)
+        }
         teardown()
         context.close(promise: nil)
     }

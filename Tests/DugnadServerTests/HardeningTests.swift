@@ -81,6 +81,40 @@ import Testing
         await hub.stop()
     }
 
+    @Test func concurrentConnectionsOfOneUserDoNotSlipPastItsLimit() async throws {
+        let hub = try await TestHub.start { $0.maxConnectionsPerUser = 2 }
+        let token = try await TestHub.token("kari")
+        let port = hub.port
+        // Known bug: the limit is checked before the session is opened (asynchronously)
+        // and counted only once it is, so simultaneous connections can all pass the check.
+        await withKnownIssue("per-user limit is check-then-act across Session.open", isIntermittent: true) {
+            for _ in 0..<5 {
+                let clients = try await withThrowingTaskGroup(of: (TestClient, Bool).self) { group in
+                    for _ in 0..<10 {
+                        group.addTask {
+                            let client = try await TestClient(
+                                WebSocketClient.connect(host: "127.0.0.1", port: port, path: "/ws?token=\(token)"))
+                            let welcomed = (try? await client.next(type: "welcome", timeout: .seconds(5))) != nil
+                            return (client, welcomed)
+                        }
+                    }
+                    var all: [(TestClient, Bool)] = []
+                    for try await result in group { all.append(result) }
+                    return all
+                }
+                // A welcome followed at once by a 4029 close also counts as refused.
+                var admitted = 0
+                for (client, welcomed) in clients where welcomed {
+                    if (try? await client.closed(timeout: .milliseconds(300))) == nil { admitted += 1 }
+                }
+                #expect(admitted <= 2, "\(admitted) connections of one user admitted with a limit of 2")
+                for (client, _) in clients { await client.close() }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+        }
+        await hub.stop()
+    }
+
     @Test func anAddressBeyondItsConnectionLimitGetsHTTP429() async throws {
         let hub = try await TestHub.start { $0.maxConnectionsPerAddress = 3 }
         var held: [TestClient] = []

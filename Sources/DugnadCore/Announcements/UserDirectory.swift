@@ -17,7 +17,7 @@ public enum UserDirectory {
             guard case .string(let id)? = item["id"], !id.isEmpty, id.utf8.count <= Limits.maxIDBytes else {
                 throw .badRequest("users[\(index)].id must be a non-empty string of at most \(Limits.maxIDBytes) bytes")
             }
-            let name = item["name"]?.stringValue ?? id
+            let name = item["name"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 } ?? id
             var roles: [String] = []
             switch item["roles"] {
             case nil, .null?: roles = []
@@ -53,7 +53,9 @@ public enum UserDirectory {
                 throw .badRequest("line \(number + 1): unknown role '\(role)' (member, leader, admin)")
             }
             users.append(
-                UserRecord(id: id, name: name.isEmpty ? id : name, roles: roles.isEmpty ? ["member"] : roles, lastSeen: nil))
+                UserRecord(
+                    id: id, name: name.isEmpty ? id : String(name.prefix(200)), roles: roles.isEmpty ? ["member"] : roles,
+                    lastSeen: nil))
             guard users.count <= maxUsers else { throw .badRequest("at most \(maxUsers) users per import") }
         }
         return users
