@@ -48,6 +48,13 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // A request NIO could not parse (oversized head, bad syntax) was answered with 400 by
+        // NIO's error handler; the connection cannot be trusted for another request.
+        app.logger.debug("http error: \(error)")
+        context.close(promise: nil)
+    }
+
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read, !busy {
             context.close(promise: nil)

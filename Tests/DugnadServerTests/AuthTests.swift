@@ -123,6 +123,17 @@ import Testing
         #expect(presence.at("error", "code") == "forbidden")
         let publish = try await outsider.request("publish", [("channel", "board"), ("body", "let me in")])
         #expect(publish.at("error", "code") == "forbidden")
+        let members = try await outsider.request("members", [("channel", "board")])
+        #expect(members.at("error", "code") == "forbidden")
+        // A channel that does not exist answers exactly like a private one: existence leaks nothing.
+        let missing = try await outsider.request("history", [("channel", "no-such-board")])
+        #expect(missing.at("error", "code") == "forbidden")
+        #expect(
+            missing.at("error", "message")?.stringValue
+                == history.at("error", "message")?.stringValue?.replacingOccurrences(of: "'board'", with: "'no-such-board'"))
+        let overHTTP = try await RawHTTP.json(
+            port: hub.port, "GET", "/api/v1/channels/board/messages", token: try await TestHub.token("ola"))
+        #expect(overHTTP.status == 403)
 
         let joined = try await insider.ok("join", [("channel", "board")])
         #expect(joined.at("channel", "kind") == "private")

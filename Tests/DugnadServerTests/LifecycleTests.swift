@@ -63,6 +63,15 @@ import Testing
         await open.stop()
     }
 
+    @Test func oversizedRequestHeadsAreRefused() async throws {
+        let hub = try await TestHub.start()
+        let huge = String(repeating: "a", count: 100_000)
+        let response = try await RawHTTP.get(port: hub.port, "/healthz", headers: "X-Filler: \(huge)\r\n")
+        #expect(response.status == 400 || response.status == 431 || response.status == 0, "got \(response.status)")
+        #expect(try await RawHTTP.get(port: hub.port, "/healthz").status == 200, "the server still serves")
+        await hub.stop()
+    }
+
     @Test func shutdownClosesSocketsWith1001AndKeepsWhatWasAcknowledged() async throws {
         let directory = TestHub.temporaryDirectory()
         let hub = try await TestHub.start(dataDirectory: directory)

@@ -10,23 +10,23 @@ extension Hub {
     public func readableChannel(_ name: String, by principal: Principal, on loop: any EventLoop)
         -> EventLoopFuture<ChannelRecord>
     {
-        channel(named: name, on: loop).flatMap { [self] record in
-            guard let record else {
-                return loop.makeFailedFuture(ProtocolError.notFound("no channel '\(name)'"))
-            }
-            if case .bot(_, _, let keyChannels) = principal.kind {
+        if case .bot(_, _, let keyChannels) = principal.kind {
+            return channel(named: name, on: loop).flatMapThrowing { record in
+                guard let record else { throw ProtocolError.notFound("no channel '\(name)'") }
                 guard record.kind != .private || keyChannels.contains(name) || principal.isAdmin else {
-                    return loop.makeFailedFuture(ProtocolError.forbidden("this key does not reach '\(name)'"))
+                    throw ProtocolError.forbidden("this key does not reach '\(name)'")
                 }
-                return loop.makeSucceededFuture(record)
+                return record
             }
-            return isMember(userID: principal.userID, channel: name, on: loop).flatMapThrowing { member in
-                guard member else {
-                    if record.kind == .private && !principal.channels.contains(name) && !principal.isAdmin {
-                        throw ProtocolError.forbidden("you may not access '\(name)'")
-                    }
-                    throw ProtocolError.forbidden("join '\(name)' first")
-                }
+        }
+        // Membership first, with one answer for every non-member: an outsider learns
+        // nothing, not even whether a private channel of that name exists.
+        return isMember(userID: principal.userID, channel: name, on: loop).flatMap { [self] member in
+            guard member else {
+                return loop.makeFailedFuture(ProtocolError.forbidden("you are not a member of '\(name)'; join it first"))
+            }
+            return channel(named: name, on: loop).flatMapThrowing { record in
+                guard let record else { throw ProtocolError.forbidden("you are not a member of '\(name)'; join it first") }
                 return record
             }
         }
