@@ -79,6 +79,10 @@ public final class DugnadApplication: Sendable {
             .serverChannelOption(.backlog, value: 4096)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            // A fixed kernel send buffer: left to autotuning it grows to 4 MiB per socket, so
+            // a thousand stalled readers would pin gigabytes of kernel memory and slow every
+            // other connection. The outbound limit (NIO's queue) then bounds the rest.
+            .childChannelOption(.socketOption(.so_sndbuf), value: configuration.socketSendBufferBytes)
             .childChannelOption(
                 .writeBufferWaterMark,
                 value: .init(low: configuration.outboundLimitBytes / 2, high: configuration.outboundLimitBytes)

@@ -52,7 +52,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         // A request NIO could not parse (oversized head, bad syntax) was answered with 400 by
         // NIO's error handler; the connection cannot be trusted for another request.
         app.logger.debug("http error: \(error)")
-        context.close(promise: nil)
+        if error is HTTPParserError { context.close(promise: nil) }
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {

@@ -18,6 +18,9 @@ public struct ServerConfiguration: Sendable {
     public var authTimeout: Int64 = 10
     /// Bytes a connection may have queued outbound before it is closed with 4008. Default 1 MiB.
     public var outboundLimitBytes = 1 << 20
+    /// Kernel send buffer per connection (SO_SNDBUF). Default 256 KiB: enough for full
+    /// speed on a LAN, small enough that stalled readers cannot exhaust kernel memory.
+    public var socketSendBufferBytes = 256 * 1024
     /// Largest HTTP request body. Default 1 MiB (bodies carry at most a 16 KiB message or a user import).
     public var maxHTTPBodyBytes = 1 << 20
     /// Event loops (threads) serving connections. Default: one per core.

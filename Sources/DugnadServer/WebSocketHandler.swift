@@ -190,7 +190,7 @@ final class WebSocketHandler: ChannelInboundHandler, ConnectionOutput {
 
     private func open(_ principal: Principal) {
         guard let context else { return }
-        guard app.hub.connectionCount(of: principal.userID) < app.configuration.maxConnectionsPerUser else {
+        guard app.hub.reserveConnection(of: principal.userID, limit: app.configuration.maxConnectionsPerUser) else {
             return close(code: .rateLimited, reason: "too_many_connections")
         }
         userID = principal.userID

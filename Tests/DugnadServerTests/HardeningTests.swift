@@ -28,7 +28,8 @@ import Testing
         try await socket.waitClosed(timeout: .seconds(5))
         let elapsed = ContinuousClock.now - started
         #expect(sent < head.count, "the server waited for the whole dribbled head (\(sent) bytes)")
-        #expect(elapsed >= .milliseconds(900), "closed before the header timeout: \(elapsed)")
+        // The server starts its timer on accept, a little before this side starts counting.
+        #expect(elapsed >= .milliseconds(700), "closed well before the header timeout: \(elapsed)")
         #expect(elapsed < .seconds(3), "not cut off within the header timeout: \(elapsed)")
         // Nothing was answered: the request never completed.
         #expect(socket.received.isEmpty)
@@ -85,9 +86,9 @@ import Testing
         let hub = try await TestHub.start { $0.maxConnectionsPerUser = 2 }
         let token = try await TestHub.token("kari")
         let port = hub.port
-        // Known bug: the limit is checked before the session is opened (asynchronously)
-        // and counted only once it is, so simultaneous connections can all pass the check.
-        await withKnownIssue("per-user limit is check-then-act across Session.open", isIntermittent: true) {
+        // The slot is reserved under the presence lock before the session opens, so
+        // simultaneous connections cannot all pass the check.
+        do {
             for _ in 0..<5 {
                 let clients = try await withThrowingTaskGroup(of: (TestClient, Bool).self) { group in
                     for _ in 0..<10 {

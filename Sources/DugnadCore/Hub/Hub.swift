@@ -234,9 +234,20 @@ public final class Hub: Sendable {
         }
     }
 
-    /// Open connections of a user (for the per-user connection limit).
-    public func connectionCount(of userID: String) -> Int {
-        presenceState.withLockedValue { $0.connections(of: userID) }
+    /// Counts a new connection of `userID` if the user has fewer than `limit`: check and
+    /// count happen under one lock, so simultaneous connections cannot slip past the limit.
+    /// A reserved connection is released by `Session.end()` (or `releaseConnection`).
+    public func reserveConnection(of userID: String, limit: Int) -> Bool {
+        presenceState.withLockedValue { state in
+            guard state.connections(of: userID) < limit else { return false }
+            state.connect(userID: userID)
+            return true
+        }
+    }
+
+    /// Gives back a slot reserved for a connection that never became a session.
+    public func releaseConnection(of userID: String) {
+        presenceState.withLockedValue { $0.disconnect(userID: userID) }
     }
 
     public func isOnline(_ userID: String) -> Bool {

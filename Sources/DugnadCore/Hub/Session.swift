@@ -36,6 +36,7 @@ public final class Session {
     private var commandBucket: TokenBucket
     private var strikes = 0
     private var ended = false
+    private var retainedMemberships = false
 
     private init(hub: Hub, authenticator: Authenticator, principal: Principal, output: any ConnectionOutput, loop: any EventLoop)
     {
@@ -52,7 +53,8 @@ public final class Session {
     }
 
     /// Opens a session: records the user and the session, loads memberships and sends the
-    /// welcome. Must be called on `loop`.
+    /// welcome. Must be called on `loop`, after `Hub.reserveConnection` succeeded for the
+    /// user (the session's `end()` gives that slot back).
     public static func open(
         hub: Hub, authenticator: Authenticator, principal: Principal, output: any ConnectionOutput,
         loop: any EventLoop, server: ServerInfo
@@ -62,16 +64,16 @@ public final class Session {
         hub.writer.submit(.upsertUser(id: principal.userID, name: principal.name, roles: principal.roleNames, seenAt: now))
         hub.writer.submit(.openSession(id: session.id, userID: principal.userID, at: now))
         hub.local.router(for: loop).register(output)
-        hub.presenceState.withLockedValue { $0.connect(userID: principal.userID) }
         hub.metrics.connections.increment()
         hub.metrics.connectionsOpened.increment()
         let userID = principal.userID
-        return hub.read(on: loop) { store in
+        let opened = hub.read(on: loop) { store in
             (try store.memberships(userID: userID), try store.pendingAnnouncements(userID: userID, now: now))
         }
         .assumeIsolated()
         .map { memberships, announcements in
             hub.retainMemberships(userID: userID, channels: memberships.map(\.channel.name))
+            session.retainedMemberships = true
             for membership in memberships { hub.cacheChannel(membership.channel) }
             session.sendWelcome(memberships: memberships, announcements: announcements, server: server)
             for pending in announcements {
@@ -81,7 +83,9 @@ public final class Session {
             }
             return session
         }
-        .nonisolated()
+        // A session whose welcome could not be read gives back everything it took.
+        opened.whenFailure { _ in session.end() }
+        return opened.nonisolated()
     }
 
     private func sendWelcome(memberships: [MembershipRecord], announcements: [UserAnnouncement], server: ServerInfo) {
@@ -151,7 +155,7 @@ public final class Session {
             state.disconnect(userID: userID)
         }
         joined.removeAll()
-        hub.releaseMemberships(userID: userID)
+        if retainedMemberships { hub.releaseMemberships(userID: userID) }
         hub.writer.submit(.closeSession(id: id, userID: userID, at: Clock.nowMillis()))
         hub.metrics.connections.decrement()
         output = nil
