@@ -58,8 +58,10 @@ final class EchoHandler: ChannelInboundHandler {
         }
         closeSent = true
         let code: CloseCode = frameError == .invalidFrameLength ? .messageTooBig : .protocolError
-        rawContext.writeAndFlush(NIOAny(TextFrame.make(opcode: 0x8, payload: [UInt8(code.rawValue >> 8), UInt8(code.rawValue & 0xff)])))
-            .assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        rawContext.writeAndFlush(
+            NIOAny(TextFrame.make(opcode: 0x8, payload: [UInt8(code.rawValue >> 8), UInt8(code.rawValue & 0xff)]))
+        )
+        .assumeIsolated().whenComplete { _ in context.close(promise: nil) }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

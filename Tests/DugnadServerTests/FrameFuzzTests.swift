@@ -91,7 +91,9 @@ import Testing
         await publisher.close()
         await reader.close()
         await hub.stop()
-        print("FrameFuzzTests: seed \(seed): " + tally.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        print(
+            "FrameFuzzTests: seed \(seed): "
+                + tally.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
     }
 
     /// Runs one case on a fresh connection; returns what went wrong, or nil.
@@ -179,10 +181,13 @@ private final class Observer {
         } catch {
             return "could not send the probe ping: \(error)"
         }
-        if let problem = await wait(for: "the pong to the probe", until: { event in
-            if case .pong(let payload) = event { return payload == probe }
-            return false
-        }) {
+        if let problem = await wait(
+            for: "the pong to the probe",
+            until: { event in
+                if case .pong(let payload) = event { return payload == probe }
+                return false
+            })
+        {
             return problem
         }
         if !authenticated {
@@ -203,10 +208,12 @@ private final class Observer {
     /// data frame after the close frame.
     func expectClose(_ codes: [UInt16]) async -> String? {
         var code: UInt16??
-        let problem = await wait(for: "a close frame with \(codes)", until: { event in
-            if case .close(let received, _) = event { code = .some(received) }
-            return code != nil
-        })
+        let problem = await wait(
+            for: "a close frame with \(codes)",
+            until: { event in
+                if case .close(let received, _) = event { code = .some(received) }
+                return code != nil
+            })
         if let problem { return problem }
         guard let received = code.flatMap({ $0 }) else { return "close frame without a status code, expected \(codes)" }
         guard codes.contains(received) else { return "close code \(received), expected one of \(codes)" }
@@ -218,15 +225,17 @@ private final class Observer {
         let probe = Array("either-\(UInt32.random(in: 0...UInt32.max))".utf8)
         try? await socket.send(opcode: .ping, payload: probe)
         var closeCode: UInt16??
-        let problem = await wait(for: "a pong or a close frame", until: { event in
-            switch event {
-            case .pong(let payload): return payload == probe
-            case .close(let received, _):
-                closeCode = .some(received)
-                return true
-            default: return false
-            }
-        })
+        let problem = await wait(
+            for: "a pong or a close frame",
+            until: { event in
+                switch event {
+                case .pong(let payload): return payload == probe
+                case .close(let received, _):
+                    closeCode = .some(received)
+                    return true
+                default: return false
+                }
+            })
         if let problem { return problem }
         if let closeCode {
             guard let received = closeCode, codes.contains(received) else {
@@ -478,7 +487,8 @@ private struct FuzzCase {
     private mutating func unmasked(_ random: inout SplitMix64) {
         label = "unmasked"
         let opcode: UInt8 = random.element([0x1, 0x2, 0x0, 0x9, 0xA, 0x8])
-        var frame = Frame(opcode: opcode, payload: opcode >= 0x8 ? random.bytes(random.below(10)) : Array(#"{"type":"ping"}"#.utf8))
+        var frame = Frame(
+            opcode: opcode, payload: opcode >= 0x8 ? random.bytes(random.below(10)) : Array(#"{"type":"ping"}"#.utf8))
         frame.mask = nil
         add(frame.bytes(&random))
         expect = .close([Self.protocolError])
@@ -528,7 +538,9 @@ private struct FuzzCase {
         label = "message-inside-message"
         add(Frame(fin: false, opcode: 0x1, payload: Array(#"{"type":"pi"#.utf8)).bytes(&random))
         if random.chance(0.5) { add(Frame(opcode: 0x9, payload: []).bytes(&random)) }
-        add(Frame(fin: random.chance(0.5), opcode: random.element([0x1, 0x2]), payload: Array(#"{"type":"ping"}"#.utf8)).bytes(&random))
+        add(
+            Frame(fin: random.chance(0.5), opcode: random.element([0x1, 0x2]), payload: Array(#"{"type":"ping"}"#.utf8)).bytes(
+                &random))
         expect = .close([Self.protocolError])
     }
 
@@ -572,8 +584,10 @@ private struct FuzzCase {
         bounds = Array(Set(bounds)).sorted()
         var out: [UInt8] = []
         for i in 0..<(bounds.count - 1) {
-            out += Frame(fin: i == bounds.count - 2, opcode: i == 0 ? 0x1 : 0x0, payload: Array(message[bounds[i]..<bounds[i + 1]]))
-                .bytes(&random)
+            out += Frame(
+                fin: i == bounds.count - 2, opcode: i == 0 ? 0x1 : 0x0, payload: Array(message[bounds[i]..<bounds[i + 1]])
+            )
+            .bytes(&random)
         }
         add(out)
         expect = .open
@@ -584,13 +598,17 @@ private struct FuzzCase {
         switch random.below(5) {
         case 0:
             label = "frame-over-limit"
-            add(Frame(opcode: 0x1, payload: Array(repeating: UInt8(ascii: " "), count: Self.maxMessage + 1 + random.below(3_000))).bytes(&random))
+            add(
+                Frame(opcode: 0x1, payload: Array(repeating: UInt8(ascii: " "), count: Self.maxMessage + 1 + random.below(3_000)))
+                    .bytes(&random))
             expect = .close([Self.messageTooBig])
         case 1:
             label = "fragments-over-limit"
             let first = 30_000 + random.below(30_000)
             add(Frame(fin: false, opcode: 0x1, payload: Array(repeating: UInt8(ascii: " "), count: first)).bytes(&random))
-            add(Frame(opcode: 0x0, payload: Array(repeating: UInt8(ascii: " "), count: Self.maxMessage + 1 - first)).bytes(&random))
+            add(
+                Frame(opcode: 0x0, payload: Array(repeating: UInt8(ascii: " "), count: Self.maxMessage + 1 - first)).bytes(
+                    &random))
             expect = .close([Self.messageTooBig])
         case 2:
             label = "length-127-huge"
@@ -628,7 +646,9 @@ private struct FuzzCase {
             expect = .close([CloseCode.normal.rawValue])
         case 1:
             label = "close-valid"
-            let code: UInt16 = random.element([1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 3000, 3999, 4000, 4001, 4999])
+            let code: UInt16 = random.element([
+                1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 3000, 3999, 4000, 4001, 4999,
+            ])
             let reason = Array(random.element(["", "bye", "på gjensyn", "👋"]).utf8)
             add(Frame(opcode: 0x8, payload: [UInt8(code >> 8), UInt8(code & 0xFF)] + reason).bytes(&random))
             expect = .close([code])
@@ -696,7 +716,10 @@ private struct FuzzCase {
 
     private mutating func randomText(_ random: inout SplitMix64) {
         label = "random-text"
-        let pieces = ["{", "}", "[", "]", "\"", ":", ",", "type", "ping", "ref", "null", "1e999", "-", "0", "\\u", "\\ud800", "ø", "𝄞", " ", "\u{2028}"]
+        let pieces = [
+            "{", "}", "[", "]", "\"", ":", ",", "type", "ping", "ref", "null", "1e999", "-", "0", "\\u", "\\ud800", "ø", "𝄞", " ",
+            "\u{2028}",
+        ]
         var text = ""
         for _ in 0..<random.below(30) { text += random.element(pieces) }
         add(Frame(opcode: 0x1, payload: Array(text.utf8)).bytes(&random))
