@@ -23,7 +23,7 @@ import urllib.request
 
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -205,7 +205,11 @@ class Page:
 
     def wait(self, condition, message: str, timeout: float = WAIT_S):
         try:
-            return WebDriverWait(self.d, timeout, poll_frequency=0.1).until(lambda _: condition(), message)
+            # The UI re-renders lists as events arrive, so an element found a moment ago
+            # may be gone when it is read: that is "not yet", not a failure.
+            return WebDriverWait(
+                self.d, timeout, poll_frequency=0.1, ignored_exceptions=(StaleElementReferenceException,)
+            ).until(lambda _: condition(), message)
         except TimeoutException:
             self.screenshot(f"FAILED-{self.label}")
             raise
