@@ -11,7 +11,7 @@ struct APIRouter {
     let app: AppContext
 
     func handle(head: HTTPRequestHead, path: String, body: ByteBuffer?, on loop: any EventLoop) -> EventLoopFuture<HTTPResponse> {
-        guard let token = bearer(head) else {
+        guard let token = head.bearerToken else {
             return loop.makeSucceededFuture(.error(ProtocolError(.unauthorized, "missing 'Authorization: Bearer' header")))
         }
         let promise = loop.makePromise(of: Result<Principal, AuthFailure>.self)
@@ -37,7 +37,7 @@ struct APIRouter {
         let segments = path.split(separator: "/", omittingEmptySubsequences: true).map {
             String($0).removingPercentEncoding ?? String($0)
         }
-        let query = Self.query(head.uri)
+        let query = head.queryParameters
         if head.method == .GET, principal.isBot, !principal.hasScope("read"), !principal.isAdmin {
             return loop.makeSucceededFuture(.error(.forbidden("this key lacks the 'read' scope")))
         }
@@ -241,14 +241,6 @@ struct APIRouter {
         return object
     }
 
-    private func bearer(_ head: HTTPRequestHead) -> String? {
-        guard let authorization = head.headers.first(name: "authorization") else { return nil }
-        let parts = authorization.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
-        let token = parts[1].trimmingCharacters(in: .whitespaces)
-        return token.isEmpty ? nil : token
-    }
-
     /// Nil when allowed; otherwise milliseconds until the caller may try again.
     private func takeToken(for principal: Principal) -> Int? {
         let configuration = app.configuration.hub
@@ -264,18 +256,6 @@ struct APIRouter {
             buckets[principal.userID] = bucket
             return retry
         }
-    }
-
-    static func query(_ uri: String) -> [String: String] {
-        guard let query = uri.split(separator: "?", maxSplits: 1).dropFirst().first else { return [:] }
-        var result: [String: String] = [:]
-        for pair in query.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard let key = parts.first.map(String.init) else { continue }
-            let value = parts.count > 1 ? String(parts[1]) : ""
-            result[key] = value.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? value
-        }
-        return result
     }
 }
 

@@ -59,7 +59,7 @@ final class EchoHandler: ChannelInboundHandler {
         closeSent = true
         let code: CloseCode = frameError == .invalidFrameLength ? .messageTooBig : .protocolError
         rawContext.writeAndFlush(
-            NIOAny(TextFrame.make(opcode: 0x8, payload: [UInt8(code.rawValue >> 8), UInt8(code.rawValue & 0xff)]))
+            NIOAny(TextFrame.close(code: code.rawValue))
         )
         .assumeIsolated().whenComplete { _ in context.close(promise: nil) }
     }
@@ -85,7 +85,7 @@ final class EchoHandler: ChannelInboundHandler {
             closeSent = true
             // The peer started the handshake: our answer completes it, and then the server
             // ends the TCP connection first (RFC 6455 §7.1.1).
-            rawContext.writeAndFlush(NIOAny(TextFrame.make(opcode: 0x8, payload: [UInt8(code >> 8), UInt8(code & 0xff)])))
+            rawContext.writeAndFlush(NIOAny(TextFrame.close(code: code)))
                 .assumeIsolated().whenComplete { _ in context.close(promise: nil) }
             scheduleCloseTimer()
         case .close(let code, let reason):
@@ -101,9 +101,7 @@ final class EchoHandler: ChannelInboundHandler {
     private func fail(code: CloseCode, reason: String) {
         guard let rawContext, !closeSent else { return }
         closeSent = true
-        var payload = [UInt8(code.rawValue >> 8), UInt8(code.rawValue & 0xff)]
-        payload.append(contentsOf: reason.utf8.prefix(120))
-        rawContext.writeAndFlush(NIOAny(TextFrame.make(opcode: 0x8, payload: payload)), promise: nil)
+        rawContext.writeAndFlush(NIOAny(TextFrame.close(code: code.rawValue, reason: reason)), promise: nil)
         scheduleCloseTimer()
     }
 

@@ -64,7 +64,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private func route(context: ChannelHandlerContext, head: HTTPRequestHead, body: ByteBuffer?) {
-        let path = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? "/"
+        let path = head.path
         let loop = context.eventLoop
         let future: EventLoopFuture<HTTPResponse>
         switch (head.method, path) {

@@ -90,8 +90,7 @@ final class WebSocketHandler: ChannelInboundHandler, ConnectionOutput {
         // already), then end the connection: the decoder reads nothing more.
         if let frameError = error as? NIOWebSocketError, !closeSent {
             let code: CloseCode = frameError == .invalidFrameLength ? .messageTooBig : .protocolError
-            let payload = [UInt8(code.rawValue >> 8), UInt8(code.rawValue & 0xff)] + Array("invalid frame".utf8)
-            return closeWith(payload: payload, thenClose: true)
+            return closeWith(TextFrame.close(code: code.rawValue, reason: "invalid frame"), thenClose: true)
         }
         teardown()
         context.close(promise: nil)
@@ -130,7 +129,7 @@ final class WebSocketHandler: ChannelInboundHandler, ConnectionOutput {
         case .replyToClose(let code):
             // The client started the handshake: our answer completes it, so the connection
             // closes as soon as that answer is written.
-            closeWith(payload: [UInt8(code >> 8), UInt8(code & 0xff)], thenClose: true)
+            closeWith(TextFrame.close(code: code), thenClose: true)
         case .close(let code, let reason):
             close(code: code, reason: reason)
         case .ignore:
@@ -265,17 +264,15 @@ final class WebSocketHandler: ChannelInboundHandler, ConnectionOutput {
     }
 
     func close(code: CloseCode, reason: String) {
-        var payload = [UInt8(code.rawValue >> 8), UInt8(code.rawValue & 0xff)]
-        payload.append(contentsOf: reason.utf8.prefix(120))
-        closeWith(payload: payload)
+        closeWith(TextFrame.close(code: code.rawValue, reason: reason))
     }
 
-    private func closeWith(payload: [UInt8], thenClose: Bool = false) {
+    private func closeWith(_ closeFrame: ByteBuffer, thenClose: Bool = false) {
         guard let context, let rawContext, !closeSent else { return }
         teardown()
         closeSent = true
         let channel = context.channel
-        let written = rawContext.writeAndFlush(NIOAny(TextFrame.make(opcode: 0x8, payload: payload)))
+        let written = rawContext.writeAndFlush(NIOAny(closeFrame))
         if thenClose {
             written.whenComplete { _ in channel.close(promise: nil) }
         }

@@ -17,7 +17,7 @@ enum WebSocketUpgrade {
     }
 
     static func decide(_ head: HTTPRequestHead, configuration: ServerConfiguration) -> Decision {
-        let path = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        let path = head.path
         if let echoPath = configuration.echoPath, path == echoPath { return .echo }
         guard path == "/ws" else { return .refuse }
         guard originAllowed(head, configuration) else { return .refuse }
@@ -43,20 +43,6 @@ enum WebSocketUpgrade {
 
     /// The token from the `Authorization: Bearer` header, else the `token` query parameter.
     static func token(from head: HTTPRequestHead) -> String? {
-        if let authorization = head.headers.first(name: "authorization") {
-            let parts = authorization.split(separator: " ", maxSplits: 1)
-            if parts.count == 2, parts[0].lowercased() == "bearer" {
-                return String(parts[1]).trimmingCharacters(in: .whitespaces)
-            }
-        }
-        guard let query = head.uri.split(separator: "?", maxSplits: 1).dropFirst().first else { return nil }
-        for pair in query.split(separator: "&") {
-            let keyValue = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            if keyValue.first == "token" {
-                let value = keyValue.count > 1 ? String(keyValue[1]) : ""
-                return value.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? value
-            }
-        }
-        return nil
+        head.bearerToken ?? head.queryParameters["token"]
     }
 }

@@ -21,6 +21,20 @@ public enum TextFrame {
         return buffer
     }
 
+    /// A close frame: the code, then the reason cut to fit the 125-byte control-frame limit
+    /// at a character boundary (a reason cut inside a character would be invalid UTF-8).
+    public static func close(code: UInt16, reason: String = "") -> ByteBuffer {
+        var payload = [UInt8(code >> 8), UInt8(code & 0xff)]
+        var reasonBytes = 0
+        for character in reason {
+            let size = character.utf8.count
+            guard reasonBytes + size <= 123 else { break }
+            payload.append(contentsOf: character.utf8)
+            reasonBytes += size
+        }
+        return make(opcode: 0x8, payload: payload)
+    }
+
     static func writeHeader(opcode: UInt8, length: Int, into buffer: inout ByteBuffer) {
         buffer.writeInteger(0x80 | opcode)
         if length < 126 {

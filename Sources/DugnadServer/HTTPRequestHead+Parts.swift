@@ -1,0 +1,35 @@
+import Foundation
+import NIOHTTP1
+
+/// The parts of a request that the upgrade, the HTTP API and the static files all read,
+/// parsed in one place.
+extension HTTPRequestHead {
+    /// The URI without its query, undecoded ("/" when empty).
+    var path: String {
+        let path = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+        return path.isEmpty ? "/" : path
+    }
+
+    /// Query parameters, percent- and `+`-decoded; the first occurrence of a name wins.
+    var queryParameters: [String: String] {
+        guard let query = uri.split(separator: "?", maxSplits: 1).dropFirst().first else { return [:] }
+        var result: [String: String] = [:]
+        for pair in query.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard let key = parts.first.map(String.init), result[key] == nil else { continue }
+            let value = parts.count > 1 ? String(parts[1]) : ""
+            result[key] = value.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? value
+        }
+        return result
+    }
+
+    /// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive);
+    /// nil without one or when it is empty.
+    var bearerToken: String? {
+        guard let authorization = headers.first(name: "authorization") else { return nil }
+        let parts = authorization.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+        let token = parts[1].trimmingCharacters(in: .whitespaces)
+        return token.isEmpty ? nil : token
+    }
+}
