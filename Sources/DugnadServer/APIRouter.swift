@@ -16,10 +16,15 @@ struct APIRouter {
         }
         let promise = loop.makePromise(of: Result<Principal, AuthFailure>.self)
         let authenticator = app.authenticator
+        let logger = app.logger
         promise.completeWithTask { await authenticator.authenticate(token) }
         return promise.futureResult.flatMap { result in
             switch result {
             case .failure(let failure):
+                // The reason and the route, never the credential itself.
+                logger.info(
+                    "http credentials refused",
+                    metadata: ["reason": "\(failure.rawValue)", "method": "\(head.method)", "path": "\(path)"])
                 return loop.makeSucceededFuture(.error(ProtocolError(.unauthorized, "credentials refused: \(failure.rawValue)")))
             case .success(let principal):
                 if let retry = takeToken(for: principal) {

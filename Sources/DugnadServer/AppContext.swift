@@ -15,6 +15,9 @@ final class AppContext: Sendable {
     let fileReader: StaticFiles
     /// HTTP API rate limits, one bucket per caller (API key or user).
     let apiBuckets = NIOLockedValueBox<[String: TokenBucket]>([:])
+    /// WebSocket handlers alive in memory (counted in `init` and `deinit`): once their
+    /// connections are gone it must come back down, or something retains them.
+    let liveHandlers = NIOLockedValueBox<Int>(0)
 
     init(
         configuration: ServerConfiguration, hub: Hub, authenticator: Authenticator, registry: PrometheusCollectorRegistry,

@@ -166,4 +166,7 @@ public final class DugnadApplication: Sendable {
 
     /// Open WebSocket connections (for tests and the bench).
     public var connectionCount: Int { app.connections.count }
+    /// WebSocket connection handlers still in memory, closed connections included until
+    /// they are freed (a leak check for tests).
+    public var liveHandlerCount: Int { app.liveHandlers.withLockedValue { $0 } }
 }

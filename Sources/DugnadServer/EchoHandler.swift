@@ -40,6 +40,14 @@ final class EchoHandler: ChannelInboundHandler {
         context.fireChannelInactive()
     }
 
+    /// Drops the stored contexts, which hold this handler (a cycle otherwise).
+    func handlerRemoved(context: ChannelHandlerContext) {
+        closeTimer?.cancel()
+        closeTimer = nil
+        self.context = nil
+        rawContext = nil
+    }
+
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is ShutdownEvent {
             fail(code: .goingAway, reason: "server shutting down")

@@ -50,6 +50,11 @@ final class WebSocketHandler: ChannelInboundHandler, ConnectionOutput {
         self.decoder = CommandDecoder(limits: app.configuration.hub.limits)
         self.assembler = WebSocketMessageAssembler(
             maxMessageBytes: app.configuration.hub.limits.maxFrameBytes, acceptsBinary: false)
+        app.liveHandlers.withLockedValue { $0 += 1 }
+    }
+
+    deinit {
+        app.liveHandlers.withLockedValue { $0 -= 1 }
     }
 
     // MARK: - Lifecycle
@@ -74,6 +79,16 @@ final class WebSocketHandler: ChannelInboundHandler, ConnectionOutput {
         closeTimer?.cancel()
         app.connections.remove(context.channel)
         context.fireChannelInactive()
+    }
+
+    /// Drops the stored contexts: a context holds its handler, so keeping them would make
+    /// a cycle that outlives the connection (with its pipeline, channel and session).
+    func handlerRemoved(context: ChannelHandlerContext) {
+        teardown()
+        closeTimer?.cancel()
+        closeTimer = nil
+        self.context = nil
+        rawContext = nil
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -104,6 +119,9 @@ final class WebSocketHandler: ChannelInboundHandler, ConnectionOutput {
         expiryWarning?.cancel()
         expiryClose?.cancel()
         pingTask = nil
+        authTimeout = nil
+        expiryWarning = nil
+        expiryClose = nil
         pendingWhileAuthenticating.removeAll()
     }
 
@@ -180,6 +198,10 @@ final class WebSocketHandler: ChannelInboundHandler, ConnectionOutput {
             guard case .authenticating = state else { return }
             switch result {
             case .failure(let failure):
+                // The reason and the peer, never the credential itself.
+                app.logger.info(
+                    "websocket credentials refused",
+                    metadata: ["reason": "\(failure.rawValue)", "peer": "\(context.remoteAddress?.description ?? "?")"])
                 closeAuth(failure)
             case .success(let principal):
                 open(principal)

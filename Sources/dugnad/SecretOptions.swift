@@ -47,14 +47,20 @@ struct SecretOptions: ParsableArguments {
         try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
         var generator = SystemRandomNumberGenerator()
         let secret = (0..<32).map { _ in String(format: "%02x", generator.next() as UInt8) }.joined()
-        // Create with 0600 from the start so the secret is never readable by others, not even briefly.
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-        guard fd >= 0 else { throw ValidationError("Cannot create \(path): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        let bytes = Array(secret.utf8)
-        guard write(fd, bytes, bytes.count) == bytes.count else { throw ValidationError("Cannot write \(path)") }
-        return (bytes, true)
+        try writePrivateFile(path, secret, replace: false)
+        return (Array(secret.utf8), true)
     }
+}
+
+/// Writes `text` to a file only its owner may read (0600 from the moment it exists, never
+/// readable by others, not even briefly). Without `replace`, fails if the file exists.
+func writePrivateFile(_ path: String, _ text: String, replace: Bool = true) throws {
+    if replace { unlink(path) }
+    let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+    guard fd >= 0 else { throw ValidationError("Cannot create \(path): \(String(cString: strerror(errno)))") }
+    defer { close(fd) }
+    let bytes = Array(text.utf8)
+    guard write(fd, bytes, bytes.count) == bytes.count else { throw ValidationError("Cannot write \(path)") }
 }
 
 /// Durations like `90s`, `15m`, `8h`, `7d`, or plain seconds.

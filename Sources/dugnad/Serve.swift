@@ -10,7 +10,9 @@ struct Serve: AsyncParsableCommand {
         abstract: "Run the hub: HTTP API, WebSocket at /ws and the web client at /.",
         discussion: """
             With no secret configured, a random one is generated on first start and kept in
-            <data-dir>/jwt-secret (mode 0600), and a sign-in URL for a local admin is printed.
+            <data-dir>/jwt-secret (mode 0600), and a sign-in URL for a local admin is printed
+            when standard output is a terminal (else written to <data-dir>/admin-sign-in-url,
+            mode 0600, so that no token ends up in a log).
             SIGTERM or SIGINT shuts down gracefully: stop accepting, close sockets with 1001,
             commit what is queued, exit 0.
             """)
@@ -166,7 +168,20 @@ struct HubService: Service {
         if printSignIn {
             let token = try await TokenVerifier.sign(
                 secret: secret, sub: "admin", name: "Local admin", roles: ["admin", "leader"], channels: [], ttlSeconds: 8 * 3600)
-            say("sign in as the local admin (valid 8 hours): \(base)/#token=\(token)")
+            let link = "\(base)/#token=\(token)"
+            // A token is a credential: it goes to a terminal, never into a log. Under a
+            // service manager (stdout not a terminal) it goes to a 0600 file instead.
+            if isatty(STDOUT_FILENO) == 1 {
+                say("sign in as the local admin (valid 8 hours): \(link)")
+            } else {
+                let path = configuration.dataDirectory + "/admin-sign-in-url"
+                do {
+                    try writePrivateFile(path, link + "\n")
+                    say("sign-in URL for the local admin (valid 8 hours) written to \(path)")
+                } catch {
+                    logger.warning("could not write the admin sign-in URL to \(path): \(error)")
+                }
+            }
         }
         await withGracefulShutdownHandler {
             try? await gracefulShutdown()

@@ -29,14 +29,20 @@ final class TestHub: Sendable {
     }
 
     /// Starts a hub; `configure` adjusts the configuration (limits, timers) first.
+    /// `logger` replaces the default one (warnings and worse, to standard error).
     static func start(
-        dataDirectory: String? = nil, configure: (inout ServerConfiguration) -> Void = { _ in }
+        dataDirectory: String? = nil, logger: Logger? = nil, configure: (inout ServerConfiguration) -> Void = { _ in }
     ) async throws -> TestHub {
         let directory = dataDirectory ?? Self.temporaryDirectory()
         var configuration = makeConfiguration(dataDirectory: directory)
         configure(&configuration)
-        var logger = Logger(label: "dugnad-test")
-        logger.logLevel = .warning
+        let logger =
+            logger
+            ?? {
+                var logger = Logger(label: "dugnad-test")
+                logger.logLevel = .warning
+                return logger
+            }()
         let app = try await DugnadApplication.start(configuration: configuration, logger: logger)
         return TestHub(app: app, dataDirectory: directory)
     }
