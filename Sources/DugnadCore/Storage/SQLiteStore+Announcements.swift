@@ -38,7 +38,7 @@ extension SQLiteStore {
             }
         }
 
-        try db.execute(
+        try db.executeCached(
             sql: """
                 INSERT INTO announcements (
                     id, from_id, from_name, title, body, priority, require_ack,
@@ -72,7 +72,7 @@ extension SQLiteStore {
             arguments = [new.id, new.requireAck, channelsJSON, new.fromID]
         }
         let audience = try String.fetchAll(db, sql: audienceSQL, arguments: arguments).sorted()
-        try db.execute(
+        try db.executeCached(
             sql: "UPDATE announcements SET audience_count = ? WHERE id = ?", arguments: [audience.count, new.id])
 
         let record = AnnouncementRecord(
@@ -91,7 +91,7 @@ extension SQLiteStore {
     {
         guard !userIDs.isEmpty else { return .count(0) }
         let users = try encodeJSONArray(userIDs)
-        try db.execute(
+        try db.executeCached(
             sql: """
                 UPDATE announcement_audience SET delivered_at = ?
                 WHERE announcement_id = ? AND user_id IN (SELECT value FROM json_each(?))
@@ -99,7 +99,7 @@ extension SQLiteStore {
                 """,
             arguments: [at, announcementID, users])
         let delivered = db.changesCount
-        try db.execute(
+        try db.executeCached(
             sql: """
                 UPDATE announcement_audience SET last_sent_at = max(coalesce(last_sent_at, ?), ?)
                 WHERE announcement_id = ? AND user_id IN (SELECT value FROM json_each(?))
@@ -129,7 +129,7 @@ extension SQLiteStore {
                 WHERE announcement_id = ?2 AND user_id = ?3 AND read_at IS NULL
                 """
         }
-        try db.execute(sql: sql, arguments: [at, announcementID, userID])
+        try db.executeCached(sql: sql, arguments: [at, announcementID, userID])
         if db.changesCount > 0 {
             return .receipt(changed: true)
         }
@@ -155,7 +155,7 @@ extension SQLiteStore {
                 """,
             arguments: [announcementID]
         ).sorted()
-        try db.execute(
+        try db.executeCached(
             sql: """
                 INSERT INTO announcement_reminders (announcement_id, by_user_id, at, recipients)
                 VALUES (?, ?, ?, ?)

@@ -18,16 +18,35 @@ public enum Identifiers {
             bytes[index] = alphabet[Int(time & 31)]
             time >>= 5
         }
+        // 80 random bits from two draws (each draw is a getrandom(2) call; one per
+        // character was measurable on the publish path).
         var generator = SystemRandomNumberGenerator()
-        for index in 10..<26 { bytes[index] = alphabet[Int(generator.next() & 31)] }
+        var high = generator.next() as UInt64
+        var low = generator.next() as UInt64
+        for index in 10..<22 {
+            bytes[index] = alphabet[Int(high & 31)]
+            high >>= 5
+        }
+        for index in 22..<26 {
+            bytes[index] = alphabet[Int(low & 31)]
+            low >>= 5
+        }
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    /// Lowercase base32 randomness, 5 bits a character.
+    /// Lowercase base32 randomness, 5 bits a character (12 characters per 64-bit draw).
     public static func random(count: Int) -> String {
         var generator = SystemRandomNumberGenerator()
         let lower = Array("0123456789abcdefghjkmnpqrstvwxyz".utf8)
-        return String(decoding: (0..<count).map { _ in lower[Int(generator.next() & 31)] }, as: UTF8.self)
+        var characters: [UInt8] = []
+        characters.reserveCapacity(count)
+        var bits: UInt64 = 0
+        for index in 0..<count {
+            if index % 12 == 0 { bits = generator.next() }
+            characters.append(lower[Int(bits & 31)])
+            bits >>= 5
+        }
+        return String(decoding: characters, as: UTF8.self)
     }
 }
 
