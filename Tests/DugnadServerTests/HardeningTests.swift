@@ -39,11 +39,13 @@ import Testing
     }
 
     @Test func aCompleteHeadBeforeTheTimeoutIsServedEvenIfSlow() async throws {
-        let hub = try await TestHub.start { $0.headerTimeoutSeconds = 2 }
+        // Four pieces 100 ms apart, well inside the timeout even on a loaded machine (the
+        // full test suite runs in parallel beside builds).
+        let hub = try await TestHub.start { $0.headerTimeoutSeconds = 6 }
         let socket = try await RawSocket.connect(port: hub.port)
         for chunk in ["GET /healthz HTTP/1.1\r\n", "Host: 127.0.0.1\r\n", "Connection: close\r\n", "\r\n"] {
             try await socket.write(Array(chunk.utf8))
-            try await Task.sleep(for: .milliseconds(200))
+            try await Task.sleep(for: .milliseconds(100))
         }
         try await socket.waitClosed(timeout: .seconds(5))
         #expect(String(decoding: socket.received, as: UTF8.self).hasPrefix("HTTP/1.1 200"))

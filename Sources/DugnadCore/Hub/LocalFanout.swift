@@ -28,6 +28,9 @@ public final class LocalFanout: EventBus {
 
     public func publish(_ events: [FanoutEvent]) {
         guard !events.isEmpty else { return }
+        // Runs for the same recipients (a burst of messages in one channel) become one
+        // buffer, built here once for every loop: one write per connection per run.
+        let events = FanoutEvent.coalesced(events)
         let onDelivered = self.onDelivered
         for entry in routers {
             let router = entry.router

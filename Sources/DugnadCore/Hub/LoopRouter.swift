@@ -36,7 +36,8 @@ public final class LoopRouter {
     }
 
     /// Writes every event to its recipients, then flushes each touched connection once:
-    /// one syscall per connection per batch instead of one per message.
+    /// one syscall per connection per batch instead of one per message. An event may hold
+    /// several frames (`FanoutEvent.coalesced`); each counts as a delivery.
     /// Returns the number of deliveries, and how many of them were chat messages.
     @discardableResult
     public func deliver(_ events: [FanoutEvent]) -> (deliveries: Int, messages: Int) {
@@ -50,7 +51,7 @@ public final class LoopRouter {
                 for sink in sinks.values {
                     if let exceptUser, sink.userID == exceptUser { continue }
                     write(event.frame, to: sink)
-                    deliveries += 1
+                    deliveries += event.count
                 }
                 if event.isMessage { messages += deliveries - before }
             case .users(let ids):
@@ -58,7 +59,7 @@ public final class LoopRouter {
                     guard let sinks = users[id] else { continue }
                     for sink in sinks.values {
                         write(event.frame, to: sink)
-                        deliveries += 1
+                        deliveries += event.count
                     }
                 }
             }
