@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Reads the few fields the bench needs from a server frame's JSON by scanning bytes rather
 /// than parsing: the hub writes `type` first and a message's `meta` after its body (see
 /// `EventEncoding` in DugnadCore), so the type is a prefix check, `seq` and `ref` sit near
@@ -98,24 +102,41 @@ enum EventScanner {
         return true
     }
 
+    /// First occurrence of `pattern` at or after `from`: `memchr` (vectorised) for its
+    /// first byte, `memcmp` for the rest; the bench scans every delivery, and a bounds-checked
+    /// byte loop was its largest cost.
     static func firstIndex(of pattern: [UInt8], in bytes: UnsafeRawBufferPointer, from: Int) -> Int? {
-        guard let first = pattern.first, pattern.count <= bytes.count else { return nil }
-        var index = max(0, from)
-        let last = bytes.count - pattern.count
-        while index <= last {
-            if bytes[index] == first, matches(pattern, in: bytes, at: index) { return index }
-            index += 1
+        let start = max(0, from)
+        guard let first = pattern.first, let base = bytes.baseAddress, start + pattern.count <= bytes.count else {
+            return nil
         }
-        return nil
+        return pattern.withUnsafeBytes { needle -> Int? in
+            let last = bytes.count - pattern.count  // the last index a match can start at
+            var index = start
+            while index <= last, let found = memchr(base + index, Int32(first), last - index + 1) {
+                let candidate = base.distance(to: UnsafeRawPointer(found))
+                if memcmp(base + candidate, needle.baseAddress!, needle.count) == 0 { return candidate }
+                index = candidate + 1
+            }
+            return nil
+        }
     }
 
+    /// Last occurrence of `pattern`: a backwards scan for its first byte (unchecked loads),
+    /// then `memcmp`.
     static func lastIndex(of pattern: [UInt8], in bytes: UnsafeRawBufferPointer) -> Int? {
-        guard let first = pattern.first, pattern.count <= bytes.count else { return nil }
-        var index = bytes.count - pattern.count
-        while index >= 0 {
-            if bytes[index] == first, matches(pattern, in: bytes, at: index) { return index }
-            index -= 1
+        guard let first = pattern.first, let base = bytes.baseAddress, pattern.count <= bytes.count else { return nil }
+        return pattern.withUnsafeBytes { needle -> Int? in
+            var index = bytes.count - pattern.count
+            while index >= 0 {
+                if base.load(fromByteOffset: index, as: UInt8.self) == first,
+                    memcmp(base + index, needle.baseAddress!, needle.count) == 0
+                {
+                    return index
+                }
+                index -= 1
+            }
+            return nil
         }
-        return nil
     }
 }

@@ -68,8 +68,8 @@ final class WebSocketHandler: ChannelInboundHandler, ConnectionOutput {
             authenticate(token)
         } else {
             authTimeout = context.eventLoop.assumeIsolated().scheduleTask(in: .seconds(app.configuration.authTimeout)) {
-                [weak self] in
-                self?.closeAuth(.authTimeout)
+                [self] in
+                closeAuth(.authTimeout)
             }
         }
     }
@@ -111,6 +111,10 @@ final class WebSocketHandler: ChannelInboundHandler, ConnectionOutput {
         context.close(promise: nil)
     }
 
+    /// Ends the session and cancels every timer. The timers hold this handler strongly
+    /// (a weak reference would give every handler a side table, which makes each retain on
+    /// the fan-out path slower), so they must be cancelled here: `teardown` runs on every
+    /// way out (close, error, channel inactive, handler removed).
     private func teardown() {
         if case .active(let session) = state { session.end() }
         state = .closed
@@ -248,11 +252,11 @@ final class WebSocketHandler: ChannelInboundHandler, ConnectionOutput {
         guard let context, let expiresAt = principal.expiresAt else { return }
         let remaining = expiresAt - Clock.nowMillis()
         let loop = context.eventLoop.assumeIsolated()
-        expiryWarning = loop.scheduleTask(in: .milliseconds(max(0, remaining - 10_000))) { [weak self] in
-            self?.send(EventEncoding.errorEvent(ProtocolError(.tokenExpiring, "the token expires in 10 seconds; send a refresh")))
+        expiryWarning = loop.scheduleTask(in: .milliseconds(max(0, remaining - 10_000))) { [self] in
+            send(EventEncoding.errorEvent(ProtocolError(.tokenExpiring, "the token expires in 10 seconds; send a refresh")))
         }
-        expiryClose = loop.scheduleTask(in: .milliseconds(max(0, remaining))) { [weak self] in
-            self?.closeAuth(.tokenExpired)
+        expiryClose = loop.scheduleTask(in: .milliseconds(max(0, remaining))) { [self] in
+            closeAuth(.tokenExpired)
         }
     }
 
@@ -306,8 +310,8 @@ final class WebSocketHandler: ChannelInboundHandler, ConnectionOutput {
     private func schedulePing() {
         guard let context else { return }
         pingTask = context.eventLoop.assumeIsolated().scheduleTask(in: .seconds(app.configuration.pingInterval)) {
-            [weak self] in
-            self?.pingTick()
+            [self] in
+            pingTick()
         }
     }
 

@@ -238,4 +238,35 @@ import Testing
         #expect(closed.due(now: 3, outstanding: 0) == 1, "the quota caps the window")
         #expect(closed.late == 0)
     }
+    @Test func scannerSearchesAgreeWithANaiveSearch() {
+        func naiveFirst(_ pattern: [UInt8], _ bytes: [UInt8], from: Int) -> Int? {
+            guard pattern.count <= bytes.count else { return nil }
+            var index = max(0, from)
+            while index + pattern.count <= bytes.count {
+                if Array(bytes[index..<index + pattern.count]) == pattern { return index }
+                index += 1
+            }
+            return nil
+        }
+        func naiveLast(_ pattern: [UInt8], _ bytes: [UInt8]) -> Int? {
+            guard pattern.count <= bytes.count else { return nil }
+            var index = bytes.count - pattern.count
+            while index >= 0 {
+                if Array(bytes[index..<index + pattern.count]) == pattern { return index }
+                index -= 1
+            }
+            return nil
+        }
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2_000 {
+            // A small alphabet so that matches, near-misses and overlaps are common.
+            let bytes = (0..<Int.random(in: 0...40, using: &generator)).map { _ in UInt8.random(in: 97...99, using: &generator) }
+            let pattern = (0..<Int.random(in: 1...4, using: &generator)).map { _ in UInt8.random(in: 97...99, using: &generator) }
+            let from = Int.random(in: 0...42, using: &generator)
+            bytes.withUnsafeBytes { buffer in
+                #expect(EventScanner.firstIndex(of: pattern, in: buffer, from: from) == naiveFirst(pattern, bytes, from: from))
+                #expect(EventScanner.lastIndex(of: pattern, in: buffer) == naiveLast(pattern, bytes))
+            }
+        }
+    }
 }
