@@ -22,7 +22,8 @@ final class WebSocketHandler: ChannelInboundHandler, ConnectionOutput {
     }
 
     private let app: AppContext
-    private let initialToken: String?
+    /// The `?token=` credential until it is verified, then dropped (no need to keep it).
+    private var initialToken: String?
     private var state = State.awaitingAuth
     private var context: ChannelHandlerContext?
     private var rawContext: ChannelHandlerContext?
@@ -34,8 +35,9 @@ final class WebSocketHandler: ChannelInboundHandler, ConnectionOutput {
     private var unansweredPings = 0
     private var pingTask: Scheduled<Void>?
     private var authTimeout: Scheduled<Void>?
-    private var expiryWarning: Scheduled<Void>?
-    private var expiryClose: Scheduled<Void>?
+    /// One timer for the token's end: first the warning 10 s before `exp`, which then
+    /// schedules the close at `exp` (one scheduled task per connection instead of two).
+    private var expiryTimer: Scheduled<Void>?
     /// After our close frame: the client's close frame (or this timer) ends the TCP
     /// connection, so the close frame is never cut off by a reset.
     private var closeTimer: Scheduled<Void>?
@@ -65,6 +67,7 @@ final class WebSocketHandler: ChannelInboundHandler, ConnectionOutput {
         app.connections.add(context.channel)
         schedulePing()
         if let token = initialToken {
+            initialToken = nil
             authenticate(token)
         } else {
             authTimeout = context.eventLoop.assumeIsolated().scheduleTask(in: .seconds(app.configuration.authTimeout)) {
@@ -120,12 +123,10 @@ final class WebSocketHandler: ChannelInboundHandler, ConnectionOutput {
         state = .closed
         pingTask?.cancel()
         authTimeout?.cancel()
-        expiryWarning?.cancel()
-        expiryClose?.cancel()
+        expiryTimer?.cancel()
         pingTask = nil
         authTimeout = nil
-        expiryWarning = nil
-        expiryClose = nil
+        expiryTimer = nil
         pendingWhileAuthenticating.removeAll()
     }
 
@@ -247,16 +248,16 @@ final class WebSocketHandler: ChannelInboundHandler, ConnectionOutput {
     }
 
     private func scheduleExpiry(_ principal: Principal) {
-        expiryWarning?.cancel()
-        expiryClose?.cancel()
+        expiryTimer?.cancel()
         guard let context, let expiresAt = principal.expiresAt else { return }
-        let remaining = expiresAt - Clock.nowMillis()
         let loop = context.eventLoop.assumeIsolated()
-        expiryWarning = loop.scheduleTask(in: .milliseconds(max(0, remaining - 10_000))) { [self] in
+        let remaining = expiresAt - Clock.nowMillis()
+        expiryTimer = loop.scheduleTask(in: .milliseconds(max(0, remaining - 10_000))) { [self] in
             send(EventEncoding.errorEvent(ProtocolError(.tokenExpiring, "the token expires in 10 seconds; send a refresh")))
-        }
-        expiryClose = loop.scheduleTask(in: .milliseconds(max(0, remaining))) { [self] in
-            closeAuth(.tokenExpired)
+            guard case .active = state else { return }
+            expiryTimer = loop.scheduleTask(in: .milliseconds(max(0, expiresAt - Clock.nowMillis()))) { [self] in
+                closeAuth(.tokenExpired)
+            }
         }
     }
 
