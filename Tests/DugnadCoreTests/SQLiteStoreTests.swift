@@ -33,6 +33,33 @@ import Testing
         }
     }
 
+    @Test func theBackgroundCheckpointerMovesCommittedPagesIntoTheDatabaseFile() throws {
+        try withStore { store, path in
+            try createChannels(store, "general")
+            func fileSize(_ path: String) -> Int {
+                ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int) ?? 0
+            }
+            let before = fileSize(path)
+            // About 4 MB of messages: with the writer's own checkpoints off, only the
+            // background checkpointer can bring these pages into the main file.
+            let body = String(repeating: "x", count: 2_000)
+            for batch in 0..<20 {
+                let ops: [WriteOp] = (0..<100).map { .publish(newMessage("c\(batch)-\($0)", channel: "general", body: body)) }
+                _ = try store.write(ops)
+            }
+            let deadline = Date().addingTimeInterval(10)
+            while fileSize(path) < before + 3_000_000 && Date() < deadline {
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+            #expect(fileSize(path) >= before + 3_000_000, "main file \(fileSize(path)) bytes, was \(before)")
+            #expect(try store.messages(channel: "general", page: .latest(limit: 1)).messages.first?.seq == 2_000)
+            // After close, everything committed is in the main file: a reopened store reads it all.
+            store.close()
+            let reopened = try SQLiteStore(path: path)
+            #expect(try reopened.channel(named: "general")?.lastSeq == 2_000)
+        }
+    }
+
     @Test func failingOpFailsAloneAndLeavesNoSeqGap() throws {
         try withStore { store, _ in
             try createChannels(store, "general", "random")

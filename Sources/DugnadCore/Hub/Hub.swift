@@ -96,6 +96,7 @@ public final class Hub: Sendable {
         writer.close()
         await writer.flush()
         try? await readPool.shutdownGracefully()
+        store.close()
     }
 
     /// True when storage can take writes (for `/readyz`).

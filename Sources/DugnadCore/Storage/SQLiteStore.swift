@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import NIOConcurrencyHelpers
 
 /// The embedded `Store`: one SQLite file in WAL mode, opened once for the life of the
 /// process through a GRDB `DatabasePool` (one writer connection, several readers).
@@ -18,6 +19,10 @@ public final class SQLiteStore: Store {
     /// Internal so that tests can inspect tables the `Store` protocol does not expose
     /// (sessions) and provoke storage failures on the writer connection.
     let pool: DatabasePool
+    private let path: String
+    private let readOnly: Bool
+    /// Started by `prepare()` (the hub), not by tools that open the store beside it.
+    private let checkpointer = NIOLockedValueBox<WALCheckpointer?>(nil)
 
     /// Opens (creating if needed) the database file at `path`.
     ///
@@ -31,6 +36,8 @@ public final class SQLiteStore: Store {
     /// `.unavailable`. Used by tests to get a genuinely read-only database even when they
     /// run as root, which ignores file permissions.
     init(path: String, readOnly: Bool) throws {
+        self.path = path
+        self.readOnly = readOnly
         var configuration = Configuration()
         configuration.label = "dugnad.store"
         configuration.readonly = readOnly
@@ -73,6 +80,29 @@ public final class SQLiteStore: Store {
         } catch {
             throw StoreError.unavailable(error, doing: "prepare the database")
         }
+        try startCheckpointing()
+    }
+
+    /// Moves WAL checkpoints off the writer (see `WALCheckpointer`): the writer connection
+    /// stops checkpointing by itself, a background connection does it every 100 ms.
+    private func startCheckpointing() throws {
+        guard !readOnly, checkpointer.withLockedValue({ $0 == nil }) else { return }
+        do {
+            let background = try WALCheckpointer(path: path, interval: .milliseconds(100))
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = 0") }
+            checkpointer.withLockedValue { $0 = background }
+            background.start()
+        } catch {
+            throw StoreError.unavailable(error, doing: "start the WAL checkpointer")
+        }
+    }
+
+    public func close() {
+        let background = checkpointer.withLockedValue { current in
+            defer { current = nil }
+            return current
+        }
+        background?.stop()
     }
 
     public func checkWritable() throws {

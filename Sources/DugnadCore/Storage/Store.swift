@@ -14,6 +14,10 @@ public protocol Store: Sendable {
     /// whose open sessions must not be closed.
     func migrate() throws
 
+    /// Stops background work (the SQLite store's checkpointer). Called once, at shutdown,
+    /// after the last write; the default does nothing.
+    func close()
+
     /// Commits all ops in one transaction (group commit). Each op runs in its own
     /// savepoint: the result array has one entry per op, in order. Throws only when the
     /// whole transaction could not commit (then nothing of the batch is stored).
@@ -56,4 +60,8 @@ public protocol Store: Sendable {
     /// Figures for [now − days, now]: per channel (messages, active posters, active
     /// readers), per announcement posted in the window, and daily active users.
     func engagement(days: Int, now: Int64) throws -> EngagementStats
+}
+
+extension Store {
+    public func close() {}
 }
