@@ -126,6 +126,44 @@ import Testing
         }
     }
 
+    @Test func aRetryIsRecognisedWhateverElseChangedAndATakenIdIsAConflict() throws {
+        try withStore { store, _ in
+            try createChannels(store, "general", "random")
+            let first = try #require(
+                storedMessage(
+                    try store.write([.publish(newMessage("m1", channel: "general", from: "u1", clientID: "c1"))])[0]))
+            // The same key to another channel, to no channel at all, and with a reply_to
+            // that does not exist: each is the first message again, and no seq moves.
+            let retries = try store.write([
+                .publish(newMessage("m2", channel: "random", from: "u1", clientID: "c1")),
+                .publish(newMessage("m3", channel: "nowhere", from: "u1", clientID: "c1")),
+                .publish(newMessage("m4", channel: "general", from: "u1", replyTo: "m-missing", clientID: "c1")),
+            ])
+            for retry in retries {
+                let (message, duplicate) = try #require(storedMessage(retry))
+                #expect(duplicate)
+                #expect(message == first.message)
+            }
+            #expect(try store.channel(named: "general")?.lastSeq == 1)
+            #expect(try store.channel(named: "random")?.lastSeq == 0)
+            // Without a key those are plain errors, and a taken message id is a conflict
+            // that leaves no gap.
+            let refused = try store.write([
+                .publish(newMessage("m5", channel: "nowhere")),
+                .publish(newMessage("m6", channel: "general", replyTo: "m-missing")),
+                .publish(newMessage("m1", channel: "general", from: "u2")),
+                .publish(newMessage("m7", channel: "general")),
+            ])
+            let kinds = refused.prefix(3).map { result -> StoreError.Kind? in
+                if case .failure(let error) = result { return error.kind }
+                return nil
+            }
+            #expect(kinds == [.notFound, .notFound, .conflict])
+            #expect(storedMessage(refused[3])?.message.seq == 2)
+            #expect(try store.channel(named: "general")?.lastSeq == 2)
+        }
+    }
+
     // MARK: - Durability
 
     @Test func reopeningTheFileKeepsEverything() throws {

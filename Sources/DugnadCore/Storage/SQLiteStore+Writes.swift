@@ -101,15 +101,20 @@ extension SQLiteStore {
     // MARK: - Messages
 
     private static func publish(_ new: NewMessage, _ db: Database) throws -> WriteOutcome {
-        // The hot path: every statement is prepared once per connection and reused.
-        // The idempotency key is checked first, so that a retry returns the message stored
-        // the first time even if it was sent to another channel or the request changed.
-        if let clientID = new.clientID,
-            let row = try Row.fetchOne(
-                db.cachedStatement(sql: "SELECT \(messageColumns) FROM messages WHERE from_id = ? AND client_id = ?"),
-                arguments: [new.fromID, clientID])
-        {
-            return .message(try storedMessage(row), duplicate: true)
+        // The hot path: every statement is prepared once per connection and reused, and the
+        // idempotency key costs nothing unless it is taken: the unique index on
+        // (from_id, client_id) refuses a retry's insert, and only then is the first message
+        // looked up. A retry returns the message stored the first time even if it was sent
+        // to another channel or the request changed, so each refusal below checks for it.
+        if let replyTo = new.replyTo {
+            let sameChannel =
+                try Bool.fetchOne(
+                    db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM messages WHERE id = ? AND channel = ?)"),
+                    arguments: [replyTo, new.channel]) ?? false
+            guard sameChannel else {
+                if let first = try firstDelivery(of: new, db) { return first }
+                throw StoreError(.notFound, "reply_to '\(replyTo)' is not a message of channel '\(new.channel)'")
+            }
         }
 
         // Reserving the seq in the same transaction as the insert is what keeps seqs
@@ -119,27 +124,29 @@ extension SQLiteStore {
                 db.cachedStatement(sql: "UPDATE channels SET last_seq = last_seq + 1 WHERE name = ? RETURNING last_seq"),
                 arguments: [new.channel])
         else {
+            if let first = try firstDelivery(of: new, db) { return first }
             throw StoreError(.notFound, "no channel '\(new.channel)'")
-        }
-
-        if let replyTo = new.replyTo {
-            let sameChannel =
-                try Bool.fetchOne(
-                    db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM messages WHERE id = ? AND channel = ?)"),
-                    arguments: [replyTo, new.channel]) ?? false
-            guard sameChannel else {
-                throw StoreError(.notFound, "reply_to '\(replyTo)' is not a message of channel '\(new.channel)'")
-            }
         }
 
         let stored = StoredMessage(
             id: new.id, channel: new.channel, seq: seq, fromID: new.fromID, fromName: new.fromName,
             body: new.body, metaJSON: new.metaJSON, replyTo: new.replyTo, clientID: new.clientID, ts: new.ts)
-        try db.cachedStatement(sql: "INSERT INTO messages (\(messageColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-            .execute(arguments: [
-                stored.id, stored.channel, stored.seq, stored.fromID, stored.fromName, stored.body,
-                stored.metaJSON, stored.replyTo, stored.clientID, stored.ts,
-            ])
+        try db.cachedStatement(
+            sql: "INSERT INTO messages (\(messageColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+        ).execute(arguments: [
+            stored.id, stored.channel, stored.seq, stored.fromID, stored.fromName, stored.body,
+            stored.metaJSON, stored.replyTo, stored.clientID, stored.ts,
+        ])
+        if db.changesCount == 0 {
+            // Refused by a unique index: a retry of a stored message (give the seq back; the
+            // op succeeds, so its savepoint is kept), or an id taken by another message.
+            guard let first = try firstDelivery(of: new, db) else {
+                throw StoreError(.conflict, "message id '\(new.id)' is taken")
+            }
+            try db.executeCached(
+                sql: "UPDATE channels SET last_seq = last_seq - 1 WHERE name = ?", arguments: [new.channel])
+            return first
+        }
 
         // Publishing moves the publisher's own read position (protocol, section 5); a
         // publisher that is not a member (a bot over HTTP) has none to move. read_at makes
@@ -151,6 +158,17 @@ extension SQLiteStore {
                 """
         ).execute(arguments: [seq, new.ts, new.fromID, new.channel, seq])
         return .message(stored, duplicate: false)
+    }
+
+    /// The message a publish with the same sender and `client_id` stored before, as a
+    /// duplicate outcome; nil without a client id or when there is none.
+    private static func firstDelivery(of new: NewMessage, _ db: Database) throws -> WriteOutcome? {
+        guard let clientID = new.clientID,
+            let row = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT \(messageColumns) FROM messages WHERE from_id = ? AND client_id = ?"),
+                arguments: [new.fromID, clientID])
+        else { return nil }
+        return .message(try storedMessage(row), duplicate: true)
     }
 
     private static func react(
