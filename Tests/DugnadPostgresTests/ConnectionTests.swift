@@ -160,14 +160,26 @@ extension PostgresTests {
     }
 }
 
+/// Runs `path command` and waits for it. posix_spawn rather than Foundation's Process:
+/// `start` leaves a server daemon behind, which must inherit neither the test's output
+/// (the test runner would wait for it) nor Process's means of noticing the exit.
 private func runScript(_ path: String, _ command: String) throws {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: path)
-    process.arguments = [command]
-    process.standardOutput = FileHandle.nullDevice
-    try process.run()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else {
-        throw StoreError(.unavailable, "\(path) \(command) exited with \(process.terminationStatus)")
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    for descriptor: Int32 in [0, 1, 2] {
+        posix_spawn_file_actions_addopen(&actions, descriptor, "/dev/null", descriptor == 0 ? O_RDONLY : O_WRONLY, 0)
+    }
+    let arguments: [UnsafeMutablePointer<CChar>?] = [strdup(path), strdup(command), nil]
+    defer { arguments.forEach { free($0) } }
+    var pid: pid_t = 0
+    let spawned = posix_spawn(&pid, path, &actions, nil, arguments, environ)
+    guard spawned == 0 else {
+        throw StoreError(.unavailable, "could not run \(path): error \(spawned)")
+    }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+    guard status == 0 else {
+        throw StoreError(.unavailable, "\(path) \(command) failed (wait status \(status))")
     }
 }

@@ -75,6 +75,42 @@ extension PostgresTests {
             }
         }
 
+        /// Read positions are locked in op order, so two nodes marking the same two
+        /// members in opposite orders deadlock; PostgreSQL aborts one batch and the store
+        /// reruns it, so both batches still succeed with the same answers.
+        @Test func aDeadlockBetweenTwoNodesBatchesIsRerunAndBothCommit() throws {
+            let harness = try PostgresHarness(nodeID: "n_a")
+            let other = try harness.another(nodeID: "n_b")
+            try other.prepare()
+            try createChannels(harness.store, "general")
+            try expectAllSucceed(
+                harness.store,
+                [.join(userID: "u1", channel: "general", at: 1), .join(userID: "u2", channel: "general", at: 1)]
+                    + (1...10).map { .publish(newMessage("m\($0)", channel: "general", from: "bot")) })
+            let deadlocks = "SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()"
+            let before = try harness.count(deadlocks)
+
+            let stores = [harness.postgres, other]
+            let rounds = 3
+            let answers = NIOLockedValueBox<[[WriteOutcome?]]>([[], []])
+            let rendezvous = [DispatchSemaphore(value: 0), DispatchSemaphore(value: 0)]
+            try runOnThreads(2) { node in
+                let users = node == 0 ? ["u1", "u2"] : ["u2", "u1"]
+                for round in 0..<rounds {
+                    rendezvous[node].signal()
+                    rendezvous[1 - node].wait()
+                    let results = try stores[node].write(
+                        users.map { .markRead(userID: $0, channel: "general", seq: Int64(round + 1)) })
+                    answers.withLockedValue { $0[node] += results.map(\.outcome) }
+                }
+            }
+            let expected: [WriteOutcome?] = (1...rounds).flatMap { [.readSeq(Int64($0)), .readSeq(Int64($0))] }
+            #expect(answers.withLockedValue { $0 } == [expected, expected])
+            #expect(try harness.store.memberships(userID: "u2").first?.readSeq == Int64(rounds))
+            // The server counts the deadlocks it broke (its statistics lag a little).
+            #expect(try waitUntil { try harness.count(deadlocks) > before }, "no deadlock happened: nothing was rerun")
+        }
+
         @Test func theSameClientIDFromTwoNodesAtOnceStoresOneMessage() throws {
             let harness = try PostgresHarness(nodeID: "n_a")
             let other = try harness.another(nodeID: "n_b")
