@@ -51,7 +51,7 @@ final class BlockingConnectionPool: Sendable {
         defer { permits.signal() }
         do {
             return try withCheckedOutConnection(body)
-        } catch where retryOnLostConnection && PostgresFailure.isConnectionLoss(error) {
+        } catch  where retryOnLostConnection && PostgresFailure.isConnectionLoss(error) {
             logger.debug("retrying on a new connection", metadata: ["error": "\(error)"])
             return try withCheckedOutConnection(body)
         }

@@ -29,7 +29,7 @@ extension PostgresStore {
                     while true {
                         do {
                             return try writeBatch(ops, db)
-                        } catch where attempt < Self.maxBatchAttempts && PostgresFailure.isTransient(error) {
+                        } catch  where attempt < Self.maxBatchAttempts && PostgresFailure.isTransient(error) {
                             logger.debug("batch rerun after a conflict", metadata: ["error": "\(error)"])
                             try db.query("ROLLBACK")
                             // Apart, so that the two batches do not meet again at once.
@@ -61,10 +61,11 @@ extension PostgresStore {
         // Publishing locks each channel's row until commit. A batch publishing to several
         // channels takes those locks first, in name order: two nodes' batches then queue
         // behind each other instead of deadlocking over channels taken in opposite orders.
-        let channels = Set(ops.compactMap { op -> String? in
-            guard case .publish(let message) = op else { return nil }
-            return message.channel
-        })
+        let channels = Set(
+            ops.compactMap { op -> String? in
+                guard case .publish(let message) = op else { return nil }
+                return message.channel
+            })
         if channels.count > 1 {
             try db.query(
                 """
@@ -95,7 +96,7 @@ extension PostgresStore {
         }
         do {
             try commit(db)
-        } catch where PostgresFailure.isConnectionLoss(error) {
+        } catch  where PostgresFailure.isConnectionLoss(error) {
             throw CommitFailed(underlying: error)
         }
         return results

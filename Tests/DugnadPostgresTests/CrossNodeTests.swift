@@ -255,7 +255,8 @@ extension PostgresTests {
             let restartedA = try harness.another(nodeID: "n_a")
             try restartedA.prepare()
             #expect(try harness.texts(openSessions) == ["s2@n_b", "s3@n_b"])
-            #expect(try harness.texts("SELECT CAST(disconnected_at AS TEXT) FROM sessions WHERE id = 's1'") == ["\(start - 1_000)"])
+            #expect(
+                try harness.texts("SELECT CAST(disconnected_at AS TEXT) FROM sessions WHERE id = 's1'") == ["\(start - 1_000)"])
             #expect(try harness.store.user(id: "u1")?.lastSeen == start - 1_000)
 
             // Node B is alive: a sweep now finds nothing.
@@ -282,7 +283,8 @@ extension PostgresTests {
             // A node declared dead that comes back registers again; its closed sessions stay closed.
             try expectAllSucceed(nodeB, [.heartbeat(at: later + 1)])
             #expect(try harness.texts("SELECT id FROM nodes ORDER BY id") == ["n_b", "n_c"])
-            #expect(try harness.texts("SELECT CAST(disconnected_at AS TEXT) FROM sessions WHERE id = 's2'") == ["\(lastHeartbeat)"])
+            #expect(
+                try harness.texts("SELECT CAST(disconnected_at AS TEXT) FROM sessions WHERE id = 's2'") == ["\(lastHeartbeat)"])
         }
 
         @Test func heartbeatsMoveOnlyTheirOwnNodesSessions() throws {
