@@ -1,0 +1,168 @@
+import DugnadCore
+import DugnadProtocol
+import PostgresNIO
+
+extension PostgresStore {
+    public func channel(named name: String) throws -> ChannelRecord? {
+        try reading("read channel '\(name)'") { db in
+            try fetchChannel(db, named: name)
+        }
+    }
+
+    public func allChannels() throws -> [ChannelRecord] {
+        try reading("read the channels") { db in
+            try db.rows(PostgresQuery(unsafeSQL: "SELECT \(Self.channelColumns) FROM channels c ORDER BY c.name"))
+                .map(Self.channelRecord)
+        }
+    }
+
+    public func memberships(userID: String) throws -> [MembershipRecord] {
+        try reading("read the memberships of '\(userID)'") { db in
+            try db.rows(
+                """
+                SELECT \(unescaped: Self.channelColumns), m.read_seq
+                FROM memberships m JOIN channels c ON c.name = m.channel
+                WHERE m.user_id = \(userID)
+                ORDER BY c.name
+                """
+            ).map { row in
+                MembershipRecord(channel: try Self.channelRecord(row), readSeq: try row.decode("read_seq"))
+            }
+        }
+    }
+
+    public func isMember(userID: String, channel: String) throws -> Bool {
+        try reading("read a membership") { db in
+            try db.value(
+                "SELECT EXISTS (SELECT 1 FROM memberships WHERE user_id = \(userID) AND channel = \(channel))",
+                as: Bool.self) ?? false
+        }
+    }
+
+    /// An unknown channel reads as an empty history; callers check access (and with it
+    /// existence) before reading.
+    public func messages(channel: String, page: HistoryPage) throws -> (messages: [StoredMessage], hasMore: Bool) {
+        try reading("read the history of '\(channel)'") { db in
+            // One row more than asked tells whether more exist beyond the page.
+            let query: PostgresQuery
+            let limit: Int
+            let newestFirst: Bool
+            switch page {
+            case .latest(let requested):
+                limit = max(0, requested)
+                newestFirst = true
+                query = """
+                    SELECT \(unescaped: Self.messageColumns) FROM messages WHERE channel = \(channel)
+                    ORDER BY seq DESC LIMIT \(Int64(limit + 1))
+                    """
+            case .before(let seq, let requested):
+                limit = max(0, requested)
+                newestFirst = true
+                query = """
+                    SELECT \(unescaped: Self.messageColumns) FROM messages
+                    WHERE channel = \(channel) AND seq < \(seq) ORDER BY seq DESC LIMIT \(Int64(limit + 1))
+                    """
+            case .after(let seq, let requested):
+                limit = max(0, requested)
+                newestFirst = false
+                query = """
+                    SELECT \(unescaped: Self.messageColumns) FROM messages
+                    WHERE channel = \(channel) AND seq > \(seq) ORDER BY seq ASC LIMIT \(Int64(limit + 1))
+                    """
+            }
+            var messages = try db.rows(query).map(Self.storedMessage)
+            let hasMore = messages.count > limit
+            if hasMore {
+                messages.removeLast()
+            }
+            if newestFirst {
+                messages.reverse()
+            }
+            return (messages, hasMore)
+        }
+    }
+
+    public func message(id: String) throws -> StoredMessage? {
+        try reading("read message '\(id)'") { db in
+            try db.row("SELECT \(unescaped: Self.messageColumns) FROM messages WHERE id = \(id)").map(Self.storedMessage)
+        }
+    }
+
+    /// A member without a users row is listed with its id as its name, no roles and no
+    /// last_seen.
+    public func members(channel: String, afterUserID: String?, limit: Int) throws -> (
+        members: [UserRecord], hasMore: Bool
+    ) {
+        try reading("read the members of '\(channel)'") { db in
+            let limit = max(0, limit)
+            var rows = try db.rows(
+                """
+                SELECT m.user_id AS id, coalesce(u.name, m.user_id) AS name,
+                    coalesce(u.roles, '{}') AS roles, u.last_seen AS last_seen
+                FROM memberships m LEFT JOIN users u ON u.id = m.user_id
+                WHERE m.channel = \(channel) AND (\(afterUserID)::text IS NULL OR m.user_id > \(afterUserID)::text)
+                ORDER BY m.user_id
+                LIMIT \(Int64(limit + 1))
+                """)
+            let hasMore = rows.count > limit
+            if hasMore {
+                rows.removeLast()
+            }
+            return (try rows.map(Self.userRecord), hasMore)
+        }
+    }
+
+    public func user(id: String) throws -> UserRecord? {
+        try reading("read user '\(id)'") { db in
+            try db.row("SELECT id, name, roles, last_seen FROM users WHERE id = \(id)").map(Self.userRecord)
+        }
+    }
+}
+
+// MARK: - Row decoding, shared with the writes
+
+extension PostgresStore {
+    /// Qualified with the alias `c` so that the list also works in joins.
+    static let channelColumns = """
+        c.name AS name, c.kind AS kind, c.title AS title, c.epoch AS epoch, \
+        c.last_seq AS last_seq, c.created_at AS created_at
+        """
+    static let messageColumns = "id, channel, seq, from_id, from_name, body, meta, reply_to, client_id, ts"
+
+    func fetchChannel(_ db: BlockingConnection, named name: String) throws -> ChannelRecord? {
+        try db.row("SELECT \(unescaped: Self.channelColumns) FROM channels c WHERE c.name = \(name)")
+            .map(Self.channelRecord)
+    }
+
+    func fetchMessage(_ db: BlockingConnection, fromID: String, clientID: String) throws -> StoredMessage? {
+        try db.row(
+            "SELECT \(unescaped: Self.messageColumns) FROM messages WHERE from_id = \(fromID) AND client_id = \(clientID)"
+        ).map(Self.storedMessage)
+    }
+
+    static func channelRecord(_ row: PostgresRandomAccessRow) throws -> ChannelRecord {
+        let rawKind: String = try row.decode("kind")
+        guard let kind = ChannelKind(rawValue: rawKind) else {
+            // Unreachable through the CHECK constraint; refuse rather than guess a kind
+            // that would change who may post.
+            throw StoreError(.unavailable, "channel has an unknown kind '\(rawKind)'")
+        }
+        return ChannelRecord(
+            name: try row.decode("name"), kind: kind, title: try row.decode("title"), epoch: try row.decode("epoch"),
+            lastSeq: try row.decode("last_seq"), createdAt: try row.decode("created_at"))
+    }
+
+    static func storedMessage(_ row: PostgresRandomAccessRow) throws -> StoredMessage {
+        StoredMessage(
+            id: try row.decode("id"), channel: try row.decode("channel"), seq: try row.decode("seq"),
+            fromID: try row.decode("from_id"), fromName: try row.decode("from_name"), body: try row.decode("body"),
+            metaJSON: try row.decode("meta"), replyTo: try row.decode("reply_to"),
+            clientID: try row.decode("client_id"), ts: try row.decode("ts"))
+    }
+
+    static func userRecord(_ row: PostgresRandomAccessRow) throws -> UserRecord {
+        UserRecord(
+            id: try row.decode("id"), name: try row.decode("name"), roles: try row.decode("roles"),
+            lastSeen: try row.decode("last_seen"))
+    }
+}
