@@ -62,6 +62,7 @@ let package = Package(
             dependencies: [
                 "DugnadProtocol",
                 "DugnadCore",
+                "DugnadPostgres",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -103,6 +104,7 @@ let package = Package(
             name: "dugnad",
             dependencies: [
                 "DugnadCore",
+                "DugnadPostgres",
                 "DugnadServer",
                 "DugnadBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

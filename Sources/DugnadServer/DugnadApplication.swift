@@ -1,4 +1,5 @@
 import DugnadCore
+import DugnadPostgres
 import Foundation
 import Logging
 import NIOCore
@@ -32,12 +33,21 @@ public final class DugnadApplication: Sendable {
         self.filePool = filePool
     }
 
-    /// Opens storage in the data directory, starts the hub and binds the port.
+    /// The store `configuration` names: PostgreSQL when it has a database URL, else the
+    /// SQLite file in the data directory (created if needed).
+    public static func openStore(_ configuration: ServerConfiguration, logger: Logger) throws -> any Store {
+        if let url = configuration.databaseURL {
+            return try PostgresStore(url: url, logger: logger)
+        }
+        try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+        return try SQLiteStore(path: configuration.dataDirectory + "/dugnad.sqlite")
+    }
+
+    /// Opens storage, starts the hub and binds the port.
     public static func start(configuration: ServerConfiguration, logger: Logger = Logger(label: "dugnad")) async throws
         -> DugnadApplication
     {
-        try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
-        let store = try SQLiteStore(path: configuration.dataDirectory + "/dugnad.sqlite")
+        let store = try openStore(configuration, logger: logger)
         let verifier = try await TokenVerifier(configuration: configuration.tokens)
         let authenticator = Authenticator(verifier: verifier, store: store)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.eventLoops))
@@ -48,6 +58,7 @@ public final class DugnadApplication: Sendable {
         do {
             try hub.start()
         } catch {
+            store.close()
             try? await group.shutdownGracefully()
             throw error
         }

@@ -10,6 +10,10 @@ public struct ServerConfiguration: Sendable {
     public var port = 8080
     /// Folder with the SQLite file and the generated JWT secret. Default ./dugnad-data.
     public var dataDirectory = "dugnad-data"
+    /// `postgres://USER[:PASSWORD]@HOST:PORT/DB` to keep everything durable in PostgreSQL
+    /// (several nodes share one database); nil for the embedded SQLite file in
+    /// `dataDirectory`.
+    public var databaseURL: String?
     /// Folder served at `/`. Default web-client (relative to the working directory).
     public var webRoot = "web-client"
     /// Seconds between server pings. Default 25, as the contract says.

@@ -21,8 +21,7 @@ struct Channels: AsyncParsableCommand {
         @Option(help: "Title shown to people (default: the name).")
         var title: String?
 
-        @Option(help: "Data folder of the hub.")
-        var dataDir = "dugnad-data"
+        @OptionGroup var storage: StoreOptions
 
         func validate() throws {
             guard ChannelName.isValid(name) else { throw ValidationError("'\(name)' is not a valid channel name.") }
@@ -30,7 +29,7 @@ struct Channels: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let store = try openStore(dataDir)
+            let store = try storage.openStore()
             let results = try store.write([
                 .createChannel(name: name, kind: ChannelKind(rawValue: kind)!, title: title ?? name, createdAt: Clock.nowMillis())
             ])
@@ -45,22 +44,12 @@ struct Channels: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List channels.")
 
-        @Option(help: "Data folder of the hub.")
-        var dataDir = "dugnad-data"
+        @OptionGroup var storage: StoreOptions
 
         func run() async throws {
-            for channel in try openStore(dataDir).allChannels() {
+            for channel in try storage.openStore().allChannels() {
                 print("\(channel.name)\t\(channel.kind.rawValue)\t\(channel.lastSeq)\t\(channel.title)")
             }
         }
     }
-}
-
-/// Opens the hub's SQLite file directly. Safe while the hub runs: SQLite in WAL mode takes
-/// one writer at a time and the busy timeout waits for the hub's batch.
-func openStore(_ dataDir: String) throws -> SQLiteStore {
-    try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
-    let store = try SQLiteStore(path: dataDir + "/dugnad.sqlite")
-    try store.migrate()
-    return store
 }

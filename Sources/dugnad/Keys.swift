@@ -21,8 +21,7 @@ struct Keys: AsyncParsableCommand {
         @Option(name: .customLong("channel"), help: "Private channel the key may reach (repeatable).")
         var channels: [String] = []
 
-        @Option(help: "Data folder of the hub.")
-        var dataDir = "dugnad-data"
+        @OptionGroup var storage: StoreOptions
 
         func validate() throws {
             guard !name.isEmpty, name.count <= 100 else { throw ValidationError("--name must be 1 to 100 characters.") }
@@ -41,7 +40,7 @@ struct Keys: AsyncParsableCommand {
 
         func run() async throws {
             let (key, record) = APIKeys.make(name: name, scopes: scopes, channels: channels, now: Clock.nowMillis())
-            let result = try openStore(dataDir).write([.createAPIKey(record)]).first
+            let result = try storage.openStore().write([.createAPIKey(record)]).first
             guard case .success = result else { throw ValidationError("Could not store the key: \(String(describing: result))") }
             print(key)
             FileHandle.standardError.write(
@@ -54,12 +53,11 @@ struct Keys: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List keys (never the keys themselves).")
 
-        @Option(help: "Data folder of the hub.")
-        var dataDir = "dugnad-data"
+        @OptionGroup var storage: StoreOptions
 
         func run() async throws {
             print("id\tname\tscopes\tchannels\tcreated\trevoked")
-            for key in try openStore(dataDir).apiKeys() {
+            for key in try storage.openStore().apiKeys() {
                 print(
                     [
                         key.id, key.name, key.scopes.joined(separator: ","), key.channels.joined(separator: ","),
@@ -76,11 +74,10 @@ struct Keys: AsyncParsableCommand {
         @Argument(help: "The key's id (k_…) or name.")
         var key: String
 
-        @Option(help: "Data folder of the hub.")
-        var dataDir = "dugnad-data"
+        @OptionGroup var storage: StoreOptions
 
         func run() async throws {
-            let result = try openStore(dataDir).write([.revokeAPIKey(idOrName: key, at: Clock.nowMillis())]).first
+            let result = try storage.openStore().write([.revokeAPIKey(idOrName: key, at: Clock.nowMillis())]).first
             guard case .success(.apiKey(let record)) = result else { throw ValidationError("No live key '\(key)'.") }
             print("revoked \(record.id) '\(record.name)'")
         }

@@ -25,6 +25,12 @@ struct Serve: AsyncParsableCommand {
 
     @OptionGroup var secret: SecretOptions
 
+    @Option(
+        help: ArgumentHelp(
+            "PostgreSQL URL, postgres://USER[:PASSWORD]@HOST:PORT/DB, for several nodes on one database (default: env DUGNAD_DATABASE_URL, else SQLite in --data-dir).",
+            valueName: "url"))
+    var database: String?
+
     @Option(help: "Folder served at / (the web client).")
     var webRoot = "web-client"
 
@@ -114,6 +120,7 @@ struct Serve: AsyncParsableCommand {
         configuration.host = host
         configuration.port = port
         configuration.dataDirectory = secret.dataDir
+        configuration.databaseURL = StoreOptions.databaseURL(flag: database)
         configuration.webRoot = webRoot
         configuration.pingInterval = pingInterval
         configuration.outboundLimitBytes = outboundLimit

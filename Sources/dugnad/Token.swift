@@ -18,6 +18,12 @@ struct Token: AsyncParsableCommand {
     @Option(name: .customLong("channel"), help: "Private channel the user may join (repeatable).")
     var channels: [String] = []
 
+    @Option(
+        help: ArgumentHelp(
+            "Accepted like the other commands (a PostgreSQL URL); a token needs no database, only the secret.",
+            valueName: "url"))
+    var database: String?
+
     @Option(help: "Lifetime, e.g. 90s, 15m, 8h, 7d.")
     var ttl: Duration_ = Duration_(argument: "8h")!
 

@@ -15,8 +15,7 @@ struct Users: AsyncParsableCommand {
         @Argument(help: "The CSV file.")
         var file: String
 
-        @Option(help: "Data folder of the hub.")
-        var dataDir = "dugnad-data"
+        @OptionGroup var storage: StoreOptions
 
         func run() async throws {
             guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("Cannot read \(file).") }
@@ -26,7 +25,7 @@ struct Users: AsyncParsableCommand {
             } catch {
                 throw ValidationError(error.message)
             }
-            let result = try openStore(dataDir).write([.importUsers(users)]).first
+            let result = try storage.openStore().write([.importUsers(users)]).first
             guard case .success = result else { throw ValidationError("Could not import: \(String(describing: result))") }
             print("imported \(users.count) users")
         }

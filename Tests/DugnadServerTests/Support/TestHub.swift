@@ -17,10 +17,29 @@ final class TestHub: Sendable {
         self.dataDirectory = dataDirectory
     }
 
+    /// A PostgreSQL URL in `DUGNAD_TEST_LIVE_POSTGRES_URL` runs every live test against
+    /// PostgreSQL instead of a SQLite file (`scripts/test` does it once per run).
+    static let postgresURL: String? = ProcessInfo.processInfo.environment["DUGNAD_TEST_LIVE_POSTGRES_URL"].flatMap {
+        $0.isEmpty ? nil : $0
+    }
+    static var onPostgres: Bool { postgresURL != nil }
+
     static func makeConfiguration(dataDirectory: String) -> ServerConfiguration {
         var configuration = ServerConfiguration()
         configuration.port = 0
         configuration.dataDirectory = dataDirectory
+        if let url = postgresURL {
+            // One schema per data folder: a fresh hub sees an empty database, and a hub
+            // restarted on the same folder (restart tests) finds its data again.
+            let schema =
+                "live_"
+                + String(
+                    URL(fileURLWithPath: dataDirectory).lastPathComponent.lowercased().map {
+                        $0.isLetter || $0.isNumber ? $0 : "_"
+                    }
+                ).suffix(50)
+            configuration.databaseURL = url + (url.contains("?") ? "&" : "?") + "schema=" + schema
+        }
         configuration.webRoot = TestHub.webRoot
         configuration.eventLoops = 2
         configuration.tokens = TokenVerifier.Configuration(algorithm: .hs256, secret: Array(secret.utf8))

@@ -1,0 +1,40 @@
+import ArgumentParser
+import DugnadCore
+import DugnadPostgres
+import Foundation
+
+/// Where the hub's durable state is: the SQLite file in `--data-dir` (the default), or a
+/// PostgreSQL database (`--database`, or `DUGNAD_DATABASE_URL`) shared by several nodes.
+struct StoreOptions: ParsableArguments {
+    @Option(help: "Data folder of the hub (the SQLite file, unless --database is given).")
+    var dataDir = "dugnad-data"
+
+    @Option(
+        help: ArgumentHelp(
+            "PostgreSQL URL, postgres://USER[:PASSWORD]@HOST:PORT/DB (default: env DUGNAD_DATABASE_URL, else SQLite in --data-dir).",
+            valueName: "url"))
+    var database: String?
+
+    /// The URL from the flag, then the environment; nil for SQLite.
+    var databaseURL: String? { Self.databaseURL(flag: database) }
+
+    static func databaseURL(flag: String?) -> String? {
+        flag ?? ProcessInfo.processInfo.environment["DUGNAD_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// Opens the store and runs pending migrations (not `prepare()`: a running hub's open
+    /// sessions must stay open). Safe beside a running hub: SQLite in WAL mode takes one
+    /// writer at a time and the busy timeout waits for the hub's batch; PostgreSQL is
+    /// made for it.
+    func openStore() throws -> any Store {
+        let store: any Store
+        if let url = databaseURL {
+            store = try PostgresStore(url: url)
+        } else {
+            try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
+            store = try SQLiteStore(path: dataDir + "/dugnad.sqlite")
+        }
+        try store.migrate()
+        return store
+    }
+}
