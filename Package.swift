@@ -145,7 +145,8 @@ let package = Package(
         .testTarget(
             name: "DugnadServerTests",
             dependencies: [
-                "DugnadServer", "DugnadCore", "DugnadProtocol", "DugnadClient", "DugnadBench",
+                "DugnadServer", "DugnadCore", "DugnadProtocol", "DugnadClient", "DugnadBench", "DugnadPostgres",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),

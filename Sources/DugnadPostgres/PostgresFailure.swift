@@ -88,7 +88,7 @@ enum PostgresFailure {
 
     /// PSQLError's own description hides the details on purpose (they may hold data);
     /// the server's message and the code are safe to show.
-    private static func describe(_ error: any Error) -> String {
+    static func describe(_ error: any Error) -> String {
         guard let error = error as? PSQLError else { return "\(error)" }
         if let message = error.serverInfo?[.message] {
             return message

@@ -14,6 +14,8 @@ extension PostgresStore {
     static let migrations: [Migration] = [
         Migration(name: "v1-hub", statements: hubTables),
         Migration(name: "v2-announcements", statements: announcementTables),
+        // PostgreSQL only: the event bus between nodes (SQLite has one node, no bus).
+        Migration(name: "v3-bus-spool", statements: busTables),
     ]
 
     /// The key of the advisory lock that serialises migrations across nodes ('dugnad' and 1).

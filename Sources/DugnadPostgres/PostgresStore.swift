@@ -30,7 +30,9 @@ import PostgresNIO
 public final class PostgresStore: Store {
     public let configuration: Configuration
     let logger: Logger
-    private let group: MultiThreadedEventLoopGroup
+    let group: MultiThreadedEventLoopGroup
+    /// How every connection of the store connects (the event bus opens its own with it).
+    let connectionConfiguration: PostgresConnection.Configuration
     /// One connection: the batching writer's transactions, migrations and session recovery.
     let writer: BlockingConnectionPool
     /// Reads and the writability probe.
@@ -54,6 +56,7 @@ public final class PostgresStore: Store {
             startup.append(("search_path", Self.quotedIdentifier(schema)))
         }
         connection.options.additionalStartupParameters = startup
+        connectionConfiguration = connection
 
         let timeout = TimeAmount.seconds(configuration.queryTimeoutSeconds)
         writer = BlockingConnectionPool(

@@ -37,7 +37,10 @@ public final class DugnadApplication: Sendable {
     /// SQLite file in the data directory (created if needed).
     public static func openStore(_ configuration: ServerConfiguration, logger: Logger) throws -> any Store {
         if let url = configuration.databaseURL {
-            return try PostgresStore(url: url, logger: logger)
+            var postgres = try PostgresStore.Configuration(url: url)
+            if let nodeID = configuration.nodeID { postgres.nodeID = nodeID }
+            postgres.nodeTimeoutMillis = configuration.nodeTimeoutMillis
+            return PostgresStore(configuration: postgres, logger: logger)
         }
         try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
         return try SQLiteStore(path: configuration.dataDirectory + "/dugnad.sqlite")
@@ -52,9 +55,20 @@ public final class DugnadApplication: Sendable {
         let authenticator = Authenticator(verifier: verifier, store: store)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.eventLoops))
         let registry = PrometheusCollectorRegistry()
+        var hubConfiguration = configuration.hub
+        var makeBus: (@Sendable (LocalFanout) -> any EventBus)?
+        if let postgres = store as? PostgresStore {
+            // One of several nodes: events, presence and figures cross over the database.
+            var busConfiguration = PostgresEventBus.Configuration()
+            busConfiguration.nodeTimeoutMillis = configuration.nodeTimeoutMillis
+            let bus = busConfiguration
+            makeBus = { local in PostgresEventBus(store: postgres, local: local, configuration: bus, logger: logger) }
+            hubConfiguration.sessionHeartbeatSeconds = min(
+                hubConfiguration.sessionHeartbeatSeconds, max(1, configuration.nodeTimeoutMillis / 3_000))
+        }
         let hub = Hub(
-            configuration: configuration.hub, store: store, group: group,
-            metricsFactory: PrometheusMetricsFactory(registry: registry), logger: logger)
+            configuration: hubConfiguration, store: store, group: group,
+            metricsFactory: PrometheusMetricsFactory(registry: registry), logger: logger, makeBus: makeBus)
         do {
             try hub.start()
         } catch {
@@ -102,7 +116,9 @@ public final class DugnadApplication: Sendable {
             // Each connection keeps its receive buffer between reads. Clients send small
             // commands, so start at 512 bytes (NIO's default is 2,048: a quarter of an idle
             // connection's memory); the allocator still grows it for larger reads.
-            .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65_536))
+            .childChannelOption(
+                .recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65_536)
+            )
             .childChannelInitializer { channel in
                 let upgrader = NIOWebSocketServerUpgrader(
                     // One decoder limit serves every path; with the echo endpoint on it is

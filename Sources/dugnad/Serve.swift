@@ -31,6 +31,12 @@ struct Serve: AsyncParsableCommand {
             valueName: "url"))
     var database: String?
 
+    @Option(help: "With --database: this node's id among the nodes sharing it (default: a random one per start).")
+    var nodeID: String?
+
+    @Option(help: "With --database: seconds without a sign of life after which another node is taken for dead.")
+    var nodeTimeout: Int64 = 15
+
     @Option(help: "Folder served at / (the web client).")
     var webRoot = "web-client"
 
@@ -102,6 +108,10 @@ struct Serve: AsyncParsableCommand {
         for (name, value) in [("--publish-burst", publishBurst), ("--command-burst", commandBurst)] where !(value >= 1) {
             throw ValidationError("\(name) must be at least 1.")
         }
+        guard nodeTimeout >= 1 else { throw ValidationError("--node-timeout must be at least 1 second.") }
+        if let nodeID, nodeID.isEmpty || nodeID.count > 64 {
+            throw ValidationError("--node-id must be 1 to 64 characters.")
+        }
         guard pingInterval > 0 else { throw ValidationError("--ping-interval must be greater than 0.") }
         guard outboundLimit >= 4096 else { throw ValidationError("--outbound-limit must be at least 4096 bytes.") }
     }
@@ -121,6 +131,8 @@ struct Serve: AsyncParsableCommand {
         configuration.port = port
         configuration.dataDirectory = secret.dataDir
         configuration.databaseURL = StoreOptions.databaseURL(flag: database)
+        configuration.nodeID = nodeID
+        configuration.nodeTimeoutMillis = nodeTimeout * 1_000
         configuration.webRoot = webRoot
         configuration.pingInterval = pingInterval
         configuration.outboundLimitBytes = outboundLimit

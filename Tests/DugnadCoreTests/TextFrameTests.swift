@@ -20,4 +20,17 @@ import Testing
         var frame = TextFrame.close(code: 1000)
         #expect(frame.readBytes(length: frame.readableBytes) == [0x88, 2, 0x03, 0xE8])
     }
+
+    @Test func payloadsComeBackOutOfFramesOfEveryLengthClassJoinedBackToBack() {
+        let payloads: [[UInt8]] = [
+            [], Array("{}".utf8), Array(repeating: 0x61, count: 126), Array(repeating: 0x62, count: 70_000),
+        ]
+        var joined = ByteBufferAllocator().buffer(capacity: 0)
+        for payload in payloads { joined.writeImmutableBuffer(TextFrame.make(payload)) }
+        #expect(TextFrame.payloads(in: joined) == payloads)
+        #expect(TextFrame.payloads(in: TextFrame.make(Array("x".utf8))) == [Array("x".utf8)])
+        var cut = TextFrame.make(Array(repeating: 0x63, count: 300))
+        cut.moveWriterIndex(to: cut.writerIndex - 1)
+        #expect(TextFrame.payloads(in: cut).isEmpty, "an incomplete frame yields nothing")
+    }
 }

@@ -105,12 +105,15 @@ extension Hub {
         announcementLive.withLockedValue { $0.markDirty(announcementID) }
     }
 
-    /// Sends one `announcement_stats` event per changed announcement to its author and watchers.
+    /// Sends one `announcement_stats` event per changed announcement to its author and
+    /// watchers on this node, and tells the other nodes which figures changed here (each
+    /// node recomputes for its own connections, so stats events never cross nodes).
     func flushAnnouncementStats() {
-        let dirty = announcementLive.withLockedValue { $0.takeDirty() }
+        let (dirty, forward) = announcementLive.withLockedValue { $0.takeDirty() }
+        if !forward.isEmpty { bus.publishStatsChanged(forward) }
         guard !dirty.isEmpty else { return }
         let store = self.store
-        let bus = self.bus
+        let local = self.local
         _ = readPool.runIfActive(eventLoop: group.next()) {
             var events: [FanoutEvent] = []
             for (id, watchers) in dirty {
@@ -122,13 +125,15 @@ extension Hub {
                 events.append(
                     FanoutEvent(target: .users(recipients.sorted()), frame: EventEncoding.statsEvent(id: id, stats: stats)))
             }
-            bus.publish(events)
+            local.publish(events)
         }
     }
 
     /// Re-sends urgent, ack-requiring announcements to online users who have not acknowledged.
     func resendUrgentAnnouncements() {
-        let online = presenceState.withLockedValue { $0.onlineUserIDs }
+        // Each node re-sends to its own connections' users (the store records each re-send
+        // once, so a user connected to two nodes is not sent it twice).
+        let online = presenceState.withLockedValue { $0.localOnlineUserIDs }
         guard !online.isEmpty else { return }
         let store = self.store
         writer.submit(

@@ -18,11 +18,27 @@ public struct FanoutEvent: Sendable {
     public var isMessage: Bool
     /// How many events `frame` holds: more than one once `coalesced` has joined a run.
     public var count: Int = 1
+    /// Where a chat message sits in its channel: set on every `message` event, so that a
+    /// bus between nodes can deliver each channel's messages in seq order and fill gaps
+    /// from storage. Nil for every other event, and for runs joined by `coalesced`.
+    public var position: MessagePosition?
 
-    public init(target: Target, frame: ByteBuffer, isMessage: Bool = false) {
+    public init(target: Target, frame: ByteBuffer, isMessage: Bool = false, position: MessagePosition? = nil) {
         self.target = target
         self.frame = frame
         self.isMessage = isMessage
+        self.position = position
+    }
+
+    /// A message's channel and seq.
+    public struct MessagePosition: Sendable, Equatable, Hashable {
+        public var channel: String
+        public var seq: Int64
+
+        public init(channel: String, seq: Int64) {
+            self.channel = channel
+            self.seq = seq
+        }
     }
 
     /// Most bytes one joined frame holds: a run is split beyond it, so that one write
@@ -67,11 +83,45 @@ public struct FanoutEvent: Sendable {
 }
 
 /// The seam for delivery beyond this process: the local bus hands events to this node's
-/// event loops; a multi-node bus also forwards them to the other nodes.
+/// event loops; a multi-node bus also forwards them to the other nodes, and brings their
+/// presence and announcement figures into this node's hub.
 public protocol EventBus: Sendable {
     /// Delivers events in order. Called from the writer's queue for durable events (in
-    /// seq order) and from anywhere for ephemeral ones (typing, presence).
+    /// seq order) and from anywhere for ephemeral ones (typing, reactions, receipts).
     func publish(_ events: [FanoutEvent])
+
+    /// Called by `Hub.start()` once storage is prepared: a multi-node bus connects and
+    /// starts feeding other nodes' presence and figures into `hub`. Default: nothing.
+    func start(hub: Hub) throws
+
+    /// Called by `Hub.shutdown()` after the last commit, before storage closes: hands on
+    /// what is queued (bounded by a short wait) and lets go of the hub. Default: nothing.
+    func stop()
+
+    /// False while the bus cannot reach the other nodes (`/readyz`). Default true.
+    var isHealthy: Bool { get }
+
+    /// This node's presence changed (coalesced, every `presenceFlushMillis`): the other
+    /// nodes fold it into theirs. Default: nothing (one node has no one to tell).
+    func publishPresence(_ changes: [PresenceState.Change])
+
+    /// Announcement figures changed on this node (a receipt, a delivery): the other nodes
+    /// recompute them from storage for their own watchers. Default: nothing.
+    func publishStatsChanged(_ announcementIDs: [String])
+
+    /// A connection of this node subscribed to `channel`, whose last seq was `lastSeq`
+    /// when the join read it: a bus that orders messages starts the channel there if it
+    /// has not seen it yet, so that no message after it is skipped. Default: nothing.
+    func subscribed(channel: String, lastSeq: Int64)
+}
+
+extension EventBus {
+    public func start(hub: Hub) throws {}
+    public func stop() {}
+    public var isHealthy: Bool { true }
+    public func publishPresence(_ changes: [PresenceState.Change]) {}
+    public func publishStatsChanged(_ announcementIDs: [String]) {}
+    public func subscribed(channel: String, lastSeq: Int64) {}
 }
 
 /// A connection's outbound side as the router sees it. Implementations are confined to

@@ -28,10 +28,7 @@ extension Hub {
                 guard case .message(let stored, duplicate: false) = outcome else { return }
                 noteDurable(stored)
                 metrics.publishDurableLatency.recordNanoseconds((NIODeadline.now() - started).nanoseconds)
-                post.events.append(
-                    FanoutEvent(
-                        target: .channel(stored.channel, exceptUser: nil), frame: EventEncoding.messageEvent(stored),
-                        isMessage: true))
+                post.events.append(.message(stored))
             }.flatMapThrowing { outcome in
                 guard case .message(let stored, let duplicate) = outcome else {
                     throw ProtocolError(.internal, "unexpected store outcome")
@@ -56,5 +53,15 @@ extension Hub {
             }
             return read(on: loop) { store in try store.messages(channel: channel, page: storePage) }
         }
+    }
+}
+
+extension FanoutEvent {
+    /// The `message` event of a stored message, for every subscriber of its channel, with
+    /// its position (a bus between nodes orders and de-duplicates by it).
+    public static func message(_ stored: StoredMessage) -> FanoutEvent {
+        FanoutEvent(
+            target: .channel(stored.channel, exceptUser: nil), frame: EventEncoding.messageEvent(stored), isMessage: true,
+            position: MessagePosition(channel: stored.channel, seq: stored.seq))
     }
 }

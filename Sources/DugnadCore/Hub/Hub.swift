@@ -65,6 +65,7 @@ public final class Hub: Sendable {
     public func start() throws {
         try store.prepare()
         readPool.start()
+        try bus.start(hub: self)
         let loop = group.next()
         let flush = loop.scheduleRepeatedTask(
             initialDelay: .milliseconds(configuration.presenceFlushMillis),
@@ -95,12 +96,14 @@ public final class Hub: Sendable {
         flushPresence()
         writer.close()
         await writer.flush()
+        bus.stop()
         try? await readPool.shutdownGracefully()
         store.close()
     }
 
-    /// True when storage can take writes (for `/readyz`).
+    /// True when storage can take writes and the bus reaches the other nodes (for `/readyz`).
     public func isReady() async -> Bool {
+        guard bus.isHealthy else { return false }
         guard writer.isHealthy else {
             // A failed batch marks the writer unhealthy until the next commit; probe storage
             // directly so that readiness comes back as soon as the disk has room again.
@@ -255,11 +258,18 @@ public final class Hub: Sendable {
         presenceState.withLockedValue { $0.isOnline(userID) }
     }
 
+    /// Sends the coalesced presence diffs to this node's subscribers, and this node's own
+    /// changes to the other nodes (each node computes the diffs of the union for its own
+    /// subscribers, so diffs themselves never cross nodes).
     func flushPresence() {
         let limit = configuration.presenceListLimit
-        let diffs = presenceState.withLockedValue { $0.drainDiffs() }
+        let (diffs, changes) = presenceState.withLockedValue { state in
+            let diffs = state.drainDiffs()
+            return (diffs, state.drainOutgoing())
+        }
+        if !changes.isEmpty { bus.publishPresence(changes) }
         guard !diffs.isEmpty else { return }
-        bus.publish(
+        local.publish(
             diffs.map { diff in
                 FanoutEvent(
                     target: .channel(diff.channel, exceptUser: nil),

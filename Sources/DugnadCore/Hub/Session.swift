@@ -279,6 +279,7 @@ public final class Session {
                 self.fail(ref, Hub.protocolError(error))
             case .success(let (record, readSeq)):
                 self.subscribe(name)
+                hub.bus.subscribed(channel: name, lastSeq: record.lastSeq)
                 self.loadJoinMessages(request, record: record, readSeq: readSeq, ref: ref)
             }
         }

@@ -35,6 +35,28 @@ public enum TextFrame {
         return make(opcode: 0x8, payload: payload)
     }
 
+    /// The payloads of the unmasked frames `buffer` holds back to back (one event, or a
+    /// run that `FanoutEvent.coalesced` joined): a bus between nodes sends the JSON, not
+    /// the framing. Stops at the first incomplete frame.
+    public static func payloads(in buffer: ByteBuffer) -> [[UInt8]] {
+        var buffer = buffer
+        var payloads: [[UInt8]] = []
+        // The first byte (FIN and opcode) says nothing the bus needs.
+        while buffer.readInteger(as: UInt8.self) != nil, let second = buffer.readInteger(as: UInt8.self) {
+            var length = Int(second & 0x7f)
+            if length == 126 {
+                guard let extended = buffer.readInteger(as: UInt16.self) else { break }
+                length = Int(extended)
+            } else if length == 127 {
+                guard let extended = buffer.readInteger(as: UInt64.self), extended <= UInt64(Int.max) else { break }
+                length = Int(extended)
+            }
+            guard let payload = buffer.readBytes(length: length) else { break }
+            payloads.append(payload)
+        }
+        return payloads
+    }
+
     static func writeHeader(opcode: UInt8, length: Int, into buffer: inout ByteBuffer) {
         buffer.writeInteger(0x80 | opcode)
         if length < 126 {

@@ -1,6 +1,11 @@
 /// Who is online where, as a pure state machine: methods say what changed, and pending
 /// diffs are coalesced per channel until `drainDiffs` (called at most every 100 ms).
 /// A presence entry is a user, not a connection.
+///
+/// With several nodes, presence is the union of this node's connections and what the
+/// other nodes said of theirs (`PresenceState+Nodes.swift`): a user is present in a
+/// channel while any node holds a connection of theirs there. Diffs describe the union,
+/// so a user who moves from one node to another is never seen leaving.
 public struct PresenceState: Sendable {
     public struct Member: Sendable, Equatable, Hashable {
         public var id: String
@@ -19,23 +24,32 @@ public struct PresenceState: Sendable {
         public var count: Int
     }
 
-    private struct Entry: Sendable {
+    struct Entry: Sendable {
         var name: String
         var connections: Int
     }
 
-    private struct PendingDiff: Sendable {
+    struct PendingDiff: Sendable {
         var joins: [String: String] = [:]
         var leaves: [String: String] = [:]
     }
 
-    private var channels: [String: [String: Entry]] = [:]
-    private var online: [String: Int] = [:]
-    private var pending: [String: PendingDiff] = [:]
+    /// This node's connections: channel → user → entry.
+    var channels: [String: [String: Entry]] = [:]
+    /// This node's connections per user, joined to anything or not.
+    var online: [String: Int] = [:]
+    /// What other nodes reported, by node id.
+    var remote: [String: RemoteNode] = [:]
+    /// Union diffs for this node's subscribers, coalesced per channel.
+    var pending: [String: PendingDiff] = [:]
+    /// Changes of this node's own presence not yet told to the other nodes: channel (""
+    /// for "connected at all") → user → (name, present). The last state wins.
+    var outgoing: [String: [String: (name: String, present: Bool)]] = [:]
 
     public init() {}
 
-    /// A connection of `user` entered `channel`. True when the user became present there.
+    /// A connection of `user` entered `channel`. True when the user became present there
+    /// on this node.
     @discardableResult
     public mutating func join(channel: String, user: Member) -> Bool {
         var entries = channels[channel, default: [:]]
@@ -45,16 +59,16 @@ public struct PresenceState: Sendable {
             channels[channel] = entries
             return false
         }
+        let wasPresent = isPresentRemotely(channel: channel, userID: user.id)
         entries[user.id] = Entry(name: user.name, connections: 1)
         channels[channel] = entries
-        var diff = pending[channel, default: PendingDiff()]
-        // A leave and a join inside one window cancel out: others saw no change.
-        if diff.leaves.removeValue(forKey: user.id) == nil { diff.joins[user.id] = user.name }
-        pending[channel] = diff
+        outgoing[channel, default: [:]][user.id] = (user.name, true)
+        if !wasPresent { noteJoin(channel: channel, user: user) }
         return true
     }
 
-    /// A connection of `user` left `channel`. True when it was the user's last one there.
+    /// A connection of `user` left `channel`. True when it was the user's last one there
+    /// on this node.
     @discardableResult
     public mutating func leave(channel: String, userID: String) -> Bool {
         guard var entries = channels[channel], var entry = entries[userID] else { return false }
@@ -66,37 +80,55 @@ public struct PresenceState: Sendable {
         }
         entries[userID] = nil
         channels[channel] = entries.isEmpty ? nil : entries
-        var diff = pending[channel, default: PendingDiff()]
-        if diff.joins.removeValue(forKey: userID) == nil { diff.leaves[userID] = entry.name }
-        pending[channel] = diff
+        outgoing[channel, default: [:]][userID] = (entry.name, false)
+        if !isPresentRemotely(channel: channel, userID: userID) {
+            noteLeave(channel: channel, user: Member(id: userID, name: entry.name))
+        }
         return true
     }
 
-    /// A connection of `userID` opened anywhere on the hub.
+    /// A connection of `userID` opened on this node.
     public mutating func connect(userID: String) {
         online[userID, default: 0] += 1
+        if online[userID] == 1 { outgoing["", default: [:]][userID] = ("", true) }
     }
 
     public mutating func disconnect(userID: String) {
         guard let count = online[userID] else { return }
         online[userID] = count > 1 ? count - 1 : nil
+        if count == 1 { outgoing["", default: [:]][userID] = ("", false) }
     }
 
-    public func isOnline(_ userID: String) -> Bool { online[userID] != nil }
+    /// Connected to any node.
+    public func isOnline(_ userID: String) -> Bool {
+        online[userID] != nil || remote.values.contains { $0.online.contains(userID) }
+    }
 
-    /// Open connections of a user anywhere on this hub.
+    /// Open connections of a user on this node (the per-user connection limit is per node).
     public func connections(of userID: String) -> Int { online[userID] ?? 0 }
 
-    public var onlineUserCount: Int { online.count }
+    /// Users connected to any node.
+    public var onlineUserCount: Int { remote.isEmpty ? online.count : onlineUserIDs.count }
 
-    /// Every user with at least one connection.
-    public var onlineUserIDs: [String] { Array(online.keys) }
+    /// Every user with at least one connection on any node.
+    public var onlineUserIDs: [String] {
+        guard !remote.isEmpty else { return Array(online.keys) }
+        var users = Set(online.keys)
+        for node in remote.values { users.formUnion(node.online) }
+        return Array(users)
+    }
 
-    public func count(channel: String) -> Int { channels[channel]?.count ?? 0 }
+    /// Every user with at least one connection on this node.
+    public var localOnlineUserIDs: [String] { Array(online.keys) }
 
-    /// Present users of a channel, ordered by id.
+    public func count(channel: String) -> Int {
+        guard !remote.isEmpty else { return channels[channel]?.count ?? 0 }
+        return presentUsers(channel: channel).count
+    }
+
+    /// Present users of a channel, on any node, ordered by id.
     public func members(channel: String) -> [Member] {
-        (channels[channel] ?? [:]).map { Member(id: $0.key, name: $0.value.name) }.sorted { $0.id < $1.id }
+        presentUsers(channel: channel).map { Member(id: $0.key, name: $0.value) }.sorted { $0.id < $1.id }
     }
 
     /// Takes the coalesced diffs; channels whose changes cancelled out are left out.
@@ -112,5 +144,27 @@ public struct PresenceState: Sendable {
         }
         pending.removeAll(keepingCapacity: true)
         return diffs.sorted { $0.channel < $1.channel }
+    }
+
+    private func presentUsers(channel: String) -> [String: String] {
+        var users: [String: String] = [:]
+        for node in remote.values {
+            if let present = node.channels[channel] { users.merge(present) { first, _ in first } }
+        }
+        for (id, entry) in channels[channel] ?? [:] { users[id] = entry.name }
+        return users
+    }
+
+    mutating func noteJoin(channel: String, user: Member) {
+        var diff = pending[channel, default: PendingDiff()]
+        // A leave and a join inside one window cancel out: others saw no change.
+        if diff.leaves.removeValue(forKey: user.id) == nil { diff.joins[user.id] = user.name }
+        pending[channel] = diff
+    }
+
+    mutating func noteLeave(channel: String, user: Member) {
+        var diff = pending[channel, default: PendingDiff()]
+        if diff.joins.removeValue(forKey: user.id) == nil { diff.leaves[user.id] = user.name }
+        pending[channel] = diff
     }
 }
