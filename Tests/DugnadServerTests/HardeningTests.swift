@@ -13,7 +13,7 @@ import Testing
 /// and the hub's memory are `scripts/flood-test`.
 @Suite struct HardeningTests {
     @Test func aSlowlorisClientIsCutOffAfterTheHeaderTimeout() async throws {
-        let hub = try await TestHub.start { $0.headerTimeoutSeconds = 1 }
+        let hub = try await TestHub.start { $0.headerTimeoutSeconds = 2 }
         let socket = try await RawSocket.connect(port: hub.port)
         let head = Array("GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n".utf8)
         let started = ContinuousClock.now
@@ -28,9 +28,10 @@ import Testing
         try await socket.waitClosed(timeout: .seconds(5))
         let elapsed = ContinuousClock.now - started
         #expect(sent < head.count, "the server waited for the whole dribbled head (\(sent) bytes)")
-        // The server starts its timer on accept, a little before this side starts counting.
-        #expect(elapsed >= .milliseconds(700), "closed well before the header timeout: \(elapsed)")
-        #expect(elapsed < .seconds(3), "not cut off within the header timeout: \(elapsed)")
+        // The server starts its timer on accept, before this side starts counting (by up
+        // to a second on a loaded machine): half the timeout is the lower bound.
+        #expect(elapsed >= .seconds(1), "closed well before the header timeout: \(elapsed)")
+        #expect(elapsed < .seconds(5), "not cut off within the header timeout: \(elapsed)")
         // Nothing was answered: the request never completed.
         #expect(socket.received.isEmpty)
         // A client that sends its head in time is served as usual, on the same hub.
