@@ -102,7 +102,9 @@ public final class DugnadApplication: Sendable {
             // Each connection keeps its receive buffer between reads. Clients send small
             // commands, so start at 512 bytes (NIO's default is 2,048: a quarter of an idle
             // connection's memory); the allocator still grows it for larger reads.
-            .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65_536))
+            .childChannelOption(
+                .recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65_536)
+            )
             .childChannelInitializer { channel in
                 let upgrader = NIOWebSocketServerUpgrader(
                     // One decoder limit serves every path; with the echo endpoint on it is
