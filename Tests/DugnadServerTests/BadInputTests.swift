@@ -136,6 +136,9 @@ import Testing
         let fast = try await hub.connect("fast")
         let publisher = try await hub.connect("pub")
         for client in [slow, fast, publisher] { try await client.ok("join", [("channel", "firehose")]) }
+        // The publisher stays a member but stops receiving the channel: it sends 12 MB without
+        // reading, and would otherwise be a slow consumer itself.
+        try await publisher.ok("leave", [("channel", "firehose")])
         await slow.socket.pauseReading()
         // 12 MB: more than the kernel buffers of a paused reader plus the 2 MiB queue.
         let body = JSONValue.string(String(repeating: "z", count: 4_000))
