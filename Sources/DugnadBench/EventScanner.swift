@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Reads the few fields the bench needs from a server frame's JSON by scanning bytes rather

@@ -361,30 +361,3 @@ private struct BatchNotStarted: Error {
 private struct CommitFailed: Error {
     var underlying: any Error
 }
-
-extension WriteOp {
-    /// What the op tried to do, for error messages.
-    var action: String {
-        switch self {
-        case .publish(let message): "publish to '\(message.channel)'"
-        case .createChannel(let name, _, _, _): "create channel '\(name)'"
-        case .join(let userID, let channel, _): "add '\(userID)' to '\(channel)'"
-        case .forget(let userID, let channel): "remove '\(userID)' from '\(channel)'"
-        case .markRead(let userID, let channel, _): "move the read position of '\(userID)' in '\(channel)'"
-        case .react(let messageID, _, _, _, _): "react to '\(messageID)'"
-        case .upsertUser(let id, _, _, _): "record user '\(id)'"
-        case .openSession(let id, _, _): "open session '\(id)'"
-        case .closeSession(let id, _, _): "close session '\(id)'"
-        case .heartbeat: "record a heartbeat"
-        case .announce(let announcement): "store announcement '\(announcement.id)'"
-        case .markDelivered(let announcementID, _, _): "record the delivery of '\(announcementID)'"
-        case .acknowledge(let announcementID, let userID, let kind, _):
-            "record the \(kind.rawValue) of '\(announcementID)' by '\(userID)'"
-        case .remind(let announcementID, _, _): "record a reminder of '\(announcementID)'"
-        case .dueUrgentResends: "record the urgent re-sends"
-        case .importUsers(let users): "import \(users.count) users"
-        case .createAPIKey(let key): "create API key '\(key.name)'"
-        case .revokeAPIKey(let idOrName, _): "revoke API key '\(idOrName)'"
-        }
-    }
-}

@@ -225,9 +225,9 @@ func say(_ line: String) {
 /// looked up at run time, as `<malloc.h>` is not part of Swift's Glibc module).
 func keepFreedHeap() {
     #if os(Linux)
-    typealias MallOpt = @convention(c) (Int32, Int32) -> Int32
-    let trimThreshold: Int32 = -1  // M_TRIM_THRESHOLD
-    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") else { return }
-    _ = unsafeBitCast(symbol, to: MallOpt.self)(trimThreshold, 64 << 20)
+        typealias MallOpt = @convention(c) (Int32, Int32) -> Int32
+        let trimThreshold: Int32 = -1  // M_TRIM_THRESHOLD
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") else { return }
+        _ = unsafeBitCast(symbol, to: MallOpt.self)(trimThreshold, 64 << 20)
     #endif
 }
