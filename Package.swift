@@ -113,6 +113,12 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // What more than one test target needs (not a product; tests only).
+        .target(
+            name: "DugnadTestSupport",
+            path: "Tests/DugnadTestSupport",
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "DugnadProtocolTests",
             dependencies: ["DugnadProtocol"],
@@ -134,7 +140,7 @@ let package = Package(
         .testTarget(
             name: "DugnadPostgresTests",
             dependencies: [
-                "DugnadPostgres", "DugnadCore", "DugnadProtocol",
+                "DugnadPostgres", "DugnadCore", "DugnadProtocol", "DugnadTestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -146,6 +152,7 @@ let package = Package(
             name: "DugnadServerTests",
             dependencies: [
                 "DugnadServer", "DugnadCore", "DugnadProtocol", "DugnadClient", "DugnadBench", "DugnadPostgres",
+                "DugnadTestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -1,5 +1,6 @@
 import DugnadCore
 import DugnadProtocol
+import DugnadTestSupport
 import Foundation
 import Logging
 import PostgresNIO
@@ -74,17 +75,16 @@ extension PostgresTests {
 
         /// Stops the real server (`scripts/postgres stop`), so it runs only when
         /// `DUGNAD_TEST_POSTGRES_CONTROL` names the script.
-        @Test(.enabled(if: PostgresTestDatabase.controlScript != nil, "set DUGNAD_TEST_POSTGRES_CONTROL=scripts/postgres"))
+        @Test(.enabled(if: PostgresControl.script != nil, "set DUGNAD_TEST_POSTGRES_CONTROL=scripts/postgres"))
         func aStoreRecoversWhenTheServerComesBack() throws {
-            let script = try #require(PostgresTestDatabase.controlScript)
             let harness = try PostgresHarness()
             try createChannels(harness.store, "general")
             _ = try harness.store.write([.publish(newMessage("m1", channel: "general"))])
 
-            try runScript(script, "stop")
+            try PostgresControl.run("stop")
             var restarted = false
             defer {
-                if !restarted { try? runScript(script, "start") }
+                if !restarted { try? PostgresControl.run("start") }
             }
             let writeError = #expect(throws: StoreError.self) {
                 try harness.store.write([.publish(newMessage("m2", channel: "general"))])
@@ -94,7 +94,7 @@ extension PostgresTests {
             #expect((#expect(throws: StoreError.self) { try harness.store.checkWritable() })?.kind == .unavailable)
             #expect((#expect(throws: StoreError.self) { try harness.store.channel(named: "general") })?.kind == .unavailable)
 
-            try runScript(script, "start")
+            try PostgresControl.run("start")
             restarted = true
             let after = try harness.store.write([.publish(newMessage("m3", channel: "general"))])
             #expect(after[0].message?.message.seq == 2)
@@ -157,29 +157,5 @@ extension PostgresTests {
         store.close()
         let closed = #expect(throws: StoreError.self) { try store.channel(named: "general") }
         #expect(closed?.message.contains("closed") == true)
-    }
-}
-
-/// Runs `path command` and waits for it. posix_spawn rather than Foundation's Process:
-/// `start` leaves a server daemon behind, which must inherit neither the test's output
-/// (the test runner would wait for it) nor Process's means of noticing the exit.
-private func runScript(_ path: String, _ command: String) throws {
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    for descriptor: Int32 in [0, 1, 2] {
-        posix_spawn_file_actions_addopen(&actions, descriptor, "/dev/null", descriptor == 0 ? O_RDONLY : O_WRONLY, 0)
-    }
-    let arguments: [UnsafeMutablePointer<CChar>?] = [strdup(path), strdup(command), nil]
-    defer { arguments.forEach { free($0) } }
-    var pid: pid_t = 0
-    let spawned = posix_spawn(&pid, path, &actions, nil, arguments, environ)
-    guard spawned == 0 else {
-        throw StoreError(.unavailable, "could not run \(path): error \(spawned)")
-    }
-    var status: Int32 = 0
-    while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-    guard status == 0 else {
-        throw StoreError(.unavailable, "\(path) \(command) failed (wait status \(status))")
     }
 }

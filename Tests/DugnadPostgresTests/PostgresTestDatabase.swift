@@ -20,12 +20,6 @@ enum PostgresTestDatabase {
 
     static var isConfigured: Bool { url != nil }
 
-    /// Stops or starts the server (`scripts/postgres`), for the restart test; set
-    /// `DUGNAD_TEST_POSTGRES_CONTROL` to the script's path to run it.
-    static var controlScript: String? {
-        ProcessInfo.processInfo.environment["DUGNAD_TEST_POSTGRES_CONTROL"].flatMap { $0.isEmpty ? nil : $0 }
-    }
-
     static func freshSchemaName() -> String {
         "t_" + Identifiers.random(count: 12)
     }

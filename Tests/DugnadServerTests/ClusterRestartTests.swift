@@ -1,14 +1,15 @@
 import DugnadCore
 import DugnadProtocol
+import DugnadTestSupport
 import Foundation
 import Testing
 
 /// Two nodes while their PostgreSQL server stops and starts again. This stops the real
-/// server, so it runs only when `DUGNAD_TEST_CLUSTER_CONTROL` is set, and then alone,
-/// never beside other PostgreSQL tests:
+/// server, so it runs only when `DUGNAD_TEST_POSTGRES_CONTROL` names `scripts/postgres`,
+/// and then alone, never beside other PostgreSQL tests:
 ///
 ///     export DUGNAD_PG_PORT=55433
-///     DUGNAD_TEST_POSTGRES_URL=$(scripts/postgres start) DUGNAD_TEST_CLUSTER_CONTROL=1 \
+///     DUGNAD_TEST_POSTGRES_URL=$(scripts/postgres start) DUGNAD_TEST_POSTGRES_CONTROL=$PWD/scripts/postgres \
 ///         swift test --filter ClusterRestartTests
 ///
 /// (`scripts/postgres` finds the server by `DUGNAD_PG_PORT`, which must be the port of
@@ -17,8 +18,8 @@ import Testing
     .serialized,
     .enabled(if: TestCluster.isConfigured, "needs a PostgreSQL server: set DUGNAD_TEST_POSTGRES_URL"),
     .enabled(
-        if: ProcessInfo.processInfo.environment["DUGNAD_TEST_CLUSTER_CONTROL"].map { !$0.isEmpty } ?? false,
-        "stops the PostgreSQL server: set DUGNAD_TEST_CLUSTER_CONTROL=1 and run this suite alone")
+        if: PostgresControl.script != nil,
+        "stops the PostgreSQL server: set DUGNAD_TEST_POSTGRES_CONTROL=scripts/postgres and run this suite alone")
 )
 struct ClusterRestartTests {
     @Test func bothNodesRecoverFromARestartAndNothingAcknowledgedIsLost() async throws {
@@ -36,9 +37,9 @@ struct ClusterRestartTests {
         #expect(try await ola.messages(3, in: "general").seqs == [1, 2, 3])
         #expect(try await kari.messages(3, in: "general").seqs == [1, 2, 3])
 
-        try runControlScript("stop")
+        try PostgresControl.run("stop")
         var started = false
-        defer { if !started { try? runControlScript("start") } }
+        defer { if !started { try? PostgresControl.run("start") } }
         for node in [a, b] {
             try await waitForReadiness(node, ready: false, within: .seconds(10))
         }
@@ -46,7 +47,7 @@ struct ClusterRestartTests {
             "publish", [("channel", "general"), ("body", "while down"), ("client_id", "down-1")], timeout: .seconds(90))
         #expect(refused["ok"] == false, "nothing can be stored while the server is down")
 
-        try runControlScript("start")
+        try PostgresControl.run("start")
         started = true
         for node in [a, b] {
             try await waitForReadiness(node, ready: true, within: .seconds(30))
@@ -99,18 +100,6 @@ struct ClusterRestartTests {
                 throw TestFailure("/readyz stayed \(status), wanted \(ready ? "ready" : "not ready")")
             }
             try await Task.sleep(for: .milliseconds(200))
-        }
-    }
-
-    private func runControlScript(_ command: String) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TestCluster.controlScript)
-        process.arguments = [command]
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw TestFailure("scripts/postgres \(command) exited with \(process.terminationStatus)")
         }
     }
 }

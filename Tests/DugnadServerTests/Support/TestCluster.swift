@@ -107,12 +107,6 @@ final class TestCluster: Sendable {
             }
         }
     }
-
-    /// `scripts/postgres` in this checkout.
-    static var controlScript: String {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("scripts/postgres").path
-    }
 }
 
 /// A `dugnad serve` child process: its port (read from the line it prints when
