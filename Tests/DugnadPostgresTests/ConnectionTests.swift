@@ -16,7 +16,7 @@ extension PostgresTests {
             try harness.postgres.prepare()
             try harness.postgres.migrate()
             #expect(
-                try harness.texts("SELECT name FROM dugnad_migrations ORDER BY name") == ["v1-hub", "v2-announcements"])
+                try harness.texts("SELECT name FROM dugnad_migrations ORDER BY name") == ["v1-hub", "v2-announcements", "v3-bus-spool"])
             // The tables live in the store's own schema.
             #expect(
                 try harness.count(

@@ -215,7 +215,7 @@ extension PostgresTests {
                 try stores[node].prepare()
             }
             #expect(
-                try harness.texts("SELECT name FROM dugnad_migrations ORDER BY name") == ["v1-hub", "v2-announcements"])
+                try harness.texts("SELECT name FROM dugnad_migrations ORDER BY name") == ["v1-hub", "v2-announcements", "v3-bus-spool"])
             #expect(try stores[3].liveNodeIDs(now: Clock.nowMillis(), timeoutMillis: 60_000) == ["n_0", "n_1", "n_2", "n_3"])
             // Every node works on the one schema, and a later start changes nothing.
             try createChannels(stores[1], "general")
