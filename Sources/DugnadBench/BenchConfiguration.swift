@@ -21,6 +21,10 @@ public struct BenchConfiguration: Sendable {
     public var host = "127.0.0.1"
     public var port = 8080
     public var path = "/ws"
+    /// Ports of further nodes of the same hub (same host and path), for several nodes
+    /// sharing one database: connection `i` goes to the `i % (1 + count)`th of `port` and
+    /// these. Empty by default: one node.
+    public var otherNodePorts: [Int] = []
     /// HS256 secret the hub verifies tokens with; the bench mints one token per user.
     public var secret: [UInt8] = []
     /// Seconds of measured traffic (fanout, groups, publish, churn) or of holding (idle). Default 10.
@@ -133,9 +137,28 @@ public struct BenchConfiguration: Sendable {
         self.path = path.isEmpty ? "/" : String(path)
     }
 
-    /// The `ws://` URL of the hub.
-    public var url: String {
+    /// The `ws://` URL of the hub (its first node).
+    public var url: String { url(port: port) }
+
+    /// Every node's `ws://` URL, the first node's first.
+    public var nodeURLs: [String] { nodePorts.map(url(port:)) }
+
+    /// The ports of every node: `port`, then `otherNodePorts`.
+    var nodePorts: [Int] { [port] + otherNodePorts }
+
+    private func url(port: Int) -> String {
         "ws://\(host.contains(":") ? "[\(host)]" : host):\(port)\(path)"
+    }
+
+    /// Adds a node of the same hub from its `ws://` URL, which must differ from the first
+    /// node's by its port only.
+    public mutating func addNodeURL(_ url: String) throws(BenchError) {
+        var other = self
+        try other.setURL(url)
+        guard other.host == host, other.path == path else {
+            throw .configuration("--node-url must have the host and path of --url (got '\(url)')")
+        }
+        otherNodePorts.append(other.port)
     }
 
     /// Connections open at the peak (the file limit and source addresses are sized for it).

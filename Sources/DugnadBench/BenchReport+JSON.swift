@@ -9,6 +9,7 @@ extension BenchReport {
         writer.field("format", 1)
         writer.field("scenario", c.scenario.rawValue)
         writer.field("url", c.url)
+        if !c.otherNodePorts.isEmpty { writer.field("node_urls", .array(c.nodeURLs.map(JSONValue.string))) }
         writer.field("server_version", serverVersion)
         writer.field("note", c.note)
         writer.key("parameters")

@@ -4,7 +4,7 @@ extension BenchReport {
     public var summary: String {
         let c = configuration
         var lines: [String] = []
-        lines.append("dugnad bench \(c.scenario.rawValue)  \(c.url)" + (serverVersion.map { "  (hub \($0))" } ?? ""))
+        lines.append("dugnad bench \(c.scenario.rawValue)  \(c.nodeURLs.joined(separator: " "))" + (serverVersion.map { "  (hub \($0))" } ?? ""))
         lines.append("  " + parameterLine)
         if let note = c.note { lines.append("  note: \(note)") }
         lines.append("")

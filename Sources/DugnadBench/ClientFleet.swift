@@ -13,28 +13,31 @@ final class ClientFleet: Sendable {
     let loops: [any EventLoop]
     let stats: [NIOLoopBound<LoopStats>]
     let sources: SourceAddressPlan
-    let target: SocketAddress
+    /// Every node's address: connection `i` goes to `targets[i % targets.count]`.
+    let targets: [SocketAddress]
     /// Part of every `client_id`, so that a rerun is not deduplicated against an earlier run.
     let runID: String
 
     private init(
         configuration: BenchConfiguration, group: MultiThreadedEventLoopGroup, stats: [NIOLoopBound<LoopStats>],
-        sources: SourceAddressPlan, target: SocketAddress
+        sources: SourceAddressPlan, targets: [SocketAddress]
     ) {
         self.configuration = configuration
         self.group = group
         self.loops = stats.map(\.eventLoop)
         self.stats = stats
         self.sources = sources
-        self.target = target
+        self.targets = targets
         var generator = SystemRandomNumberGenerator()
         runID = String(generator.next() as UInt32, radix: 36)
     }
 
     static func start(configuration: BenchConfiguration) async throws -> ClientFleet {
-        let target: SocketAddress
+        let targets: [SocketAddress]
         do {
-            target = try SocketAddress.makeAddressResolvingHost(configuration.host, port: configuration.port)
+            targets = try configuration.nodePorts.map { port in
+                try SocketAddress.makeAddressResolvingHost(configuration.host, port: port)
+            }
         } catch {
             throw BenchError.connection("cannot resolve \(configuration.host): \(error)")
         }
@@ -46,7 +49,7 @@ final class ClientFleet: Sendable {
         for loop in group.makeIterator() {
             stats.append(try await loop.submit { NIOLoopBound(LoopStats(), eventLoop: loop) }.get())
         }
-        return ClientFleet(configuration: configuration, group: group, stats: stats, sources: sources, target: target)
+        return ClientFleet(configuration: configuration, group: group, stats: stats, sources: sources, targets: targets)
     }
 
     func shutdown() async {
@@ -92,7 +95,7 @@ final class ClientFleet: Sendable {
         }
         let channel: any Channel
         do {
-            channel = try await bootstrap.connect(to: target).get()
+            channel = try await bootstrap.connect(to: targets[index % targets.count]).get()
         } catch {
             ready.fail(error)
             loop.execute { loopStats.value.counters.connectFailures += 1 }

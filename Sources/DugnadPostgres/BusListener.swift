@@ -1,4 +1,3 @@
-import Dispatch
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -6,14 +5,17 @@ import PostgresNIO
 
 /// The bus's LISTEN connection: connects, listens on the bus channel, and when the
 /// connection is lost (server restarted, network cut, no answer to a ping) connects again
-/// with exponential backoff and listens again. `onConnected` runs after every successful
+/// with exponential backoff and listens again. `connected` runs after every successful
 /// LISTEN, so that the bus can catch up on what it missed while deaf.
 ///
-/// State (the current connection, whether it is stopped) is behind a lock; the loop runs
-/// in one task started by `start()` and ended by `stop()`.
+/// Everything runs on one event loop with futures and scheduled tasks: nothing here waits
+/// on a thread, and nothing needs Swift concurrency's small shared pool (a listener that
+/// slept in a `Task` stalled every other user of that pool when many hubs started at once
+/// in one test process). State is behind a lock, because `isConnected` and `stop()` are
+/// called from other threads.
 final class BusListener: Sendable {
     struct Callbacks: Sendable {
-        /// A notification's payload; called on the connection's event loop.
+        /// A notification's payload; called on the listener's event loop.
         var notification: @Sendable (String) -> Void
         /// Listening (again); everything sent before may have been missed.
         var connected: @Sendable () -> Void
@@ -26,15 +28,17 @@ final class BusListener: Sendable {
         var connection: PostgresConnection?
         var connected = false
         var stopped = false
-        var task: Task<Void, Never>?
+        var nextID = 1
+        var backoff = BusListener.firstBackoff
+        var pinger: RepeatedTask?
+        var retry: Scheduled<Void>?
     }
 
     private let configuration: PostgresConnection.Configuration
-    private let group: any EventLoopGroup
+    private let loop: any EventLoop
     private let channel: String
     private let logger: Logger
     private let state = NIOLockedValueBox(State())
-    private let finished = DispatchSemaphore(value: 0)
 
     /// Seconds between pings on an idle connection: a server that vanished without closing
     /// the socket is noticed within about this long plus `pingTimeout`.
@@ -45,7 +49,7 @@ final class BusListener: Sendable {
 
     init(configuration: PostgresConnection.Configuration, group: any EventLoopGroup, channel: String, logger: Logger) {
         self.configuration = configuration
-        self.group = group
+        self.loop = group.next()
         self.channel = channel
         self.logger = logger
     }
@@ -53,98 +57,122 @@ final class BusListener: Sendable {
     /// True while listening.
     var isConnected: Bool { state.withLockedValue { $0.connected } }
 
-    /// Starts the loop; `callbacks` are called from it until `stop()`.
+    /// Starts connecting; `callbacks` are called until `stop()`. Returns at once.
     func start(_ callbacks: Callbacks) {
-        let task = Task { [self] in
-            await run(callbacks)
-            finished.signal()
-        }
-        state.withLockedValue { $0.task = task }
+        state.withLockedValue { $0.callbacks = callbacks }
+        loop.execute { self.attempt() }
     }
 
-    /// Closes the connection and waits (at most a few seconds) for the loop to end.
+    /// Closes the connection and ends reconnecting. Returns at once; no callback runs
+    /// after it.
     func stop() {
-        let (connection, task, wasStopped) = state.withLockedValue { state in
-            defer { state.stopped = true }
-            return (state.connection, state.task, state.stopped)
+        let (connection, pinger, retry) = state.withLockedValue { state in
+            state.stopped = true
+            state.connected = false
+            state.callbacks = nil
+            defer {
+                state.connection = nil
+                state.pinger = nil
+                state.retry = nil
+            }
+            return (state.connection, state.pinger, state.retry)
         }
-        guard let task, !wasStopped else { return }
+        pinger?.cancel()
+        retry?.cancel()
         connection?.closeInBackground()
-        task.cancel()
-        _ = finished.wait(timeout: .now() + .seconds(5))
     }
 
-    private var isStopped: Bool { state.withLockedValue { $0.stopped } }
-
-    private func run(_ callbacks: Callbacks) async {
-        var backoff = Self.firstBackoff
-        var id = 1
-        while !isStopped {
-            var listened = false
-            do {
-                let connection: PostgresConnection = try await PostgresConnection.connect(
-                    on: group.next(), configuration: configuration, id: id, logger: logger)
-                id += 1
-                let kept = state.withLockedValue { state -> Bool in
+    /// One connection attempt: connect, LISTEN, and a ping that proves the LISTEN is in force.
+    private func attempt() {
+        let next = state.withLockedValue { state -> (Callbacks, Int)? in
+            guard !state.stopped, let callbacks = state.callbacks else { return nil }
+            state.nextID += 1
+            return (callbacks, state.nextID - 1)
+        }
+        guard let (callbacks, id) = next else { return }
+        let loop = self.loop
+        PostgresConnection.connect(on: loop, configuration: configuration, id: id, logger: logger)
+            .flatMap { connection -> EventLoopFuture<PostgresConnection> in
+                let kept = self.state.withLockedValue { state -> Bool in
                     guard !state.stopped else { return false }
                     state.connection = connection
                     return true
                 }
                 guard kept else {
                     connection.closeInBackground()
-                    return
+                    return loop.makeFailedFuture(Stopped())
                 }
-                let notification = callbacks.notification
-                connection.addListener(channel: channel) { _, response in notification(response.payload) }
+                connection.addListener(channel: self.channel) { _, response in callbacks.notification(response.payload) }
                 // Statements run in order on a connection: once this answers, the LISTEN
                 // sent before it is in force.
-                try await ping(connection)
-                listened = true
-                state.withLockedValue { $0.connected = true }
-                logger.info("bus listening", metadata: ["channel": "\(channel)"])
-                callbacks.connected()
-                backoff = Self.firstBackoff
-                try await watch(connection)
-            } catch {
-                if !isStopped {
-                    logger.warning("bus connection lost", metadata: ["error": "\(PostgresFailure.describe(error))"])
+                return self.ping(connection).map { connection }
+            }
+            .whenComplete { result in
+                switch result {
+                case .success(let connection):
+                    self.listening(on: connection, callbacks)
+                case .failure(let error):
+                    if !(error is Stopped) {
+                        self.logger.warning(
+                            "bus cannot listen", metadata: ["error": "\(PostgresFailure.describe(error))"])
+                    }
+                    self.lost(nil, listened: false)
                 }
             }
-            let connection = state.withLockedValue { state -> PostgresConnection? in
-                state.connected = false
-                defer { state.connection = nil }
-                return state.connection
+    }
+
+    private func listening(on connection: PostgresConnection, _ callbacks: Callbacks) {
+        let loop = self.loop
+        let stillCurrent = state.withLockedValue { state -> Bool in
+            guard !state.stopped, state.connection === connection else { return false }
+            state.connected = true
+            state.backoff = Self.firstBackoff
+            // A ping that fails ends the repetition; the connection is closed by then.
+            state.pinger = loop.scheduleRepeatedAsyncTask(initialDelay: Self.pingInterval, delay: Self.pingInterval) { _ in
+                self.ping(connection)
             }
-            connection?.closeInBackground()
-            if listened { callbacks.disconnected() }
-            if isStopped { return }
-            try? await Task.sleep(nanoseconds: UInt64(backoff.nanoseconds))
-            backoff = min(backoff * 2, Self.maxBackoff)
+            return true
+        }
+        guard stillCurrent else { return }
+        logger.info("bus listening", metadata: ["channel": "\(channel)"])
+        callbacks.connected()
+        connection.closeFuture.whenComplete { _ in
+            self.logger.warning("bus connection lost")
+            self.lost(connection, listened: true)
         }
     }
 
-    /// Returns (throwing) once the connection is closed or stops answering pings.
-    private func watch(_ connection: PostgresConnection) async throws {
-        var sincePing: TimeAmount = .zero
-        let step: TimeAmount = .milliseconds(200)
-        while !isStopped {
-            if connection.isClosed { throw ListenerClosed() }
-            try await Task.sleep(nanoseconds: UInt64(step.nanoseconds))
-            sincePing = sincePing + step
-            if sincePing >= Self.pingInterval {
-                sincePing = .zero
-                try await ping(connection)
-            }
+    /// The connection (or the attempt) is gone: tell the bus, and try again after the backoff.
+    private func lost(_ connection: PostgresConnection?, listened: Bool) {
+        let loop = self.loop
+        let outcome = state.withLockedValue { state -> (PostgresConnection?, RepeatedTask?, Callbacks?, TimeAmount)? in
+            if let connection, state.connection !== connection { return nil }
+            let lost = state.connection
+            let pinger = state.pinger
+            state.connection = nil
+            state.pinger = nil
+            state.connected = false
+            let delay = state.backoff
+            state.backoff = min(state.backoff * 2, Self.maxBackoff)
+            guard !state.stopped else { return (lost, pinger, nil, delay) }
+            state.retry = loop.scheduleTask(in: delay) { self.attempt() }
+            return (lost, pinger, state.callbacks, delay)
         }
+        guard let (lostConnection, pinger, callbacks, _) = outcome else { return }
+        pinger?.cancel()
+        lostConnection?.closeInBackground()
+        if listened { callbacks?.disconnected() }
     }
 
-    /// `SELECT 1`, closing the connection when it takes longer than `pingTimeout`.
-    private func ping(_ connection: PostgresConnection) async throws {
-        let timeout = connection.eventLoop.scheduleTask(in: Self.pingTimeout) { connection.closeInBackground() }
-        defer { timeout.cancel() }
+    /// `SELECT 1`, closing the connection when it fails or takes longer than `pingTimeout`.
+    private func ping(_ connection: PostgresConnection) -> EventLoopFuture<Void> {
+        let timeout = loop.scheduleTask(in: Self.pingTimeout) { connection.closeInBackground() }
         let answer: EventLoopFuture<PostgresQueryResult> = connection.query("SELECT 1", logger: logger)
-        _ = try await answer.get()
+        return answer.map { _ in }.always { result in
+            timeout.cancel()
+            if case .failure = result { connection.closeInBackground() }
+        }
     }
 
-    private struct ListenerClosed: Error {}
+    private struct Stopped: Error {}
 }

@@ -100,7 +100,7 @@ extension PostgresEventBus {
             hub?.statsChangedElsewhere(ids)
         case .spooled(let id):
             do {
-                guard let payload = try store.spooledPayload(id: id) else { return }
+                guard !isStopping, let payload = try store.spooledPayload(id: id) else { return }
                 guard let envelope = BusEnvelope.decode(Array(payload.utf8)), envelope.node == node else { return }
                 for inner in envelope.items {
                     if case .spooled = inner { continue }
@@ -141,8 +141,10 @@ extension PostgresEventBus {
     }
 
     /// Messages after `fetch.after` up to `fetch.through`, a page at a time (at most ten
-    /// pages per call: `complete` false when more may follow); nil when storage failed.
+    /// pages per call: `complete` false when more may follow); nil when storage failed or the
+    /// bus is stopping.
     private func read(_ fetch: MessageSequencer.Fetch) -> (messages: [StoredMessage], complete: Bool)? {
+        guard !isStopping else { return nil }
         var messages: [StoredMessage] = []
         var after = fetch.after
         do {

@@ -67,6 +67,9 @@ public final class PostgresEventBus: EventBus {
     let incoming: NIOLockedValueBox<Incoming>
     let hub = NIOLockedValueBox<Hub?>(nil)
     private let timers = NIOLockedValueBox<[RepeatedTask]>([])
+    /// Set by `stop()`: blocks still queued then return without touching storage.
+    let stopping = NIOLockedValueBox(false)
+    var isStopping: Bool { stopping.withLockedValue { $0 } }
     private let idle = DispatchSemaphore(value: 0)
     let listener: BusListener
 
@@ -112,21 +115,14 @@ public final class PostgresEventBus: EventBus {
 
     public func start(hub: Hub) throws {
         self.hub.withLockedValue { $0 = hub }
-        // Signalled at every (re)connection; only the first wait below consumes one.
-        let firstListen = DispatchSemaphore(value: 0)
+        // Returns at once: serving before the LISTEN is in force loses nothing, because the
+        // first `connected` catches every subscribed channel up from storage and asks the
+        // other nodes for their presence; `/readyz` says 503 until then.
         listener.start(
             BusListener.Callbacks(
                 notification: { [weak self] payload in self?.received(payload) },
-                connected: { [weak self] in
-                    self?.listening()
-                    firstListen.signal()
-                },
+                connected: { [weak self] in self?.listening() },
                 disconnected: { [weak self] in self?.logger.warning("bus deaf until PostgreSQL is back") }))
-        // Serve only once listening (storage was just reachable, so this takes a moment):
-        // a node that accepted clients before would miss the other nodes' first events.
-        if firstListen.wait(timeout: .now() + .seconds(10)) == .timedOut {
-            logger.warning("bus not listening yet; serving anyway, /readyz says so until it is")
-        }
         let loop = hub.group.next()
         let beat = TimeAmount.milliseconds(configuration.heartbeatMillis)
         let grace = TimeAmount.milliseconds(max(10, configuration.gapGraceMillis))
@@ -136,6 +132,9 @@ public final class PostgresEventBus: EventBus {
     }
 
     public func stop() {
+        // From here on no queued block touches storage: the hub closes the store (and shuts
+        // down its event loops) as soon as this returns.
+        stopping.withLockedValue { $0 = true }
         for timer in timers.withLockedValue({ $0 }) { timer.cancel() }
         enqueue([.goodbye])
         // Hands on what is queued (the goodbye last), waiting a few seconds at most.
@@ -143,6 +142,7 @@ public final class PostgresEventBus: EventBus {
         _ = idle.wait(timeout: .now() + .seconds(3))
         outgoing.withLockedValue { $0.closed = true }
         listener.stop()
+        sweeper.sync {}
         inbound.sync {}
         notifier.close()
         hub.withLockedValue { $0 = nil }
@@ -233,6 +233,7 @@ public final class PostgresEventBus: EventBus {
     }
 
     private func closeSessionsOfDeadNodes() {
+        guard !isStopping else { return }
         do {
             let closed = try store.closeSessionsOfDeadNodes(
                 now: Clock.nowMillis(), timeoutMillis: configuration.nodeTimeoutMillis)

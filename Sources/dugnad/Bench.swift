@@ -36,6 +36,12 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "WebSocket URL of the hub.")
     var url = "ws://127.0.0.1:8080/ws"
 
+    @Option(
+        help: ArgumentHelp(
+            "Another node of the same hub (several nodes on one database; same host and path as --url, repeatable): connections are spread round-robin over every node.",
+            valueName: "url"))
+    var nodeURL: [String] = []
+
     @OptionGroup var secret: SecretOptions
 
     @Option(help: "Seconds of measured traffic (idle: of holding).")
@@ -108,6 +114,7 @@ struct Bench: AsyncParsableCommand {
         var configuration = BenchConfiguration(scenario: scenario)
         do {
             try configuration.setURL(url)
+            for node in nodeURL { try configuration.addNodeURL(node) }
         } catch {
             throw ValidationError(error.description)
         }
