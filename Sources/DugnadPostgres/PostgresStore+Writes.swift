@@ -9,11 +9,15 @@ extension PostgresStore {
     /// rerun, after a short random pause, normally goes through).
     static let maxBatchAttempts = 5
 
-    /// Commits the batch in one transaction on the writer connection, each op inside its
-    /// own savepoint.
+    /// Commits the batch in one transaction on the writer connection.
     ///
-    /// An op that fails for its own reasons (unknown channel, taken id) rolls back its
-    /// savepoint alone, seq reservation included, so the seqs stay gapless. A storage
+    /// Publishes run as one statement each and need no savepoint: every way one can fail
+    /// for its own reasons (unknown channel, reply to another channel's message, a
+    /// `client_id` seen before) is found before it changes anything or undone in the same
+    /// statement's aftermath, so the seqs stay gapless. Any other op runs inside its own
+    /// savepoint and, when it fails for its own reasons (unknown channel, taken id), rolls
+    /// that back alone. Should a publish statement fail unexpectedly, the transaction is
+    /// lost: the batch is rolled back and run again with a savepoint around every op. A storage
     /// failure (connection lost, server shutting down, disk full) fails the whole batch.
     /// A deadlock with another node reruns the whole batch (nothing of it was committed).
     /// A connection found dead at BEGIN is replaced once before giving up. If the
@@ -26,9 +30,14 @@ extension PostgresStore {
             do {
                 return try writer.withConnection { db in
                     var attempt = 1
+                    var guarded = false
                     while true {
                         do {
-                            return try writeBatch(ops, db)
+                            return try writeBatch(ops, guarded: guarded, db)
+                        } catch let error as UnguardedPublishFailed {
+                            logger.debug("batch rerun with a savepoint per op", metadata: ["error": "\(error.underlying)"])
+                            try db.query("ROLLBACK")
+                            guarded = true
                         } catch  where attempt < Self.maxBatchAttempts && PostgresFailure.isTransient(error) {
                             logger.debug("batch rerun after a conflict", metadata: ["error": "\(error)"])
                             try db.query("ROLLBACK")
@@ -52,7 +61,9 @@ extension PostgresStore {
         }
     }
 
-    private func writeBatch(_ ops: [WriteOp], _ db: BlockingConnection) throws -> [Result<WriteOutcome, StoreError>] {
+    private func writeBatch(
+        _ ops: [WriteOp], guarded: Bool, _ db: BlockingConnection
+    ) throws -> [Result<WriteOutcome, StoreError>] {
         do {
             try db.query("BEGIN")
         } catch {
@@ -76,6 +87,22 @@ extension PostgresStore {
         var results: [Result<WriteOutcome, StoreError>] = []
         results.reserveCapacity(ops.count)
         for op in ops {
+            if !guarded, case .publish(let message) = op {
+                do {
+                    results.append(try publishOutcome(message, db))
+                } catch let error as StoreError where error.kind != .unavailable {
+                    // Found before anything changed: the transaction is intact.
+                    results.append(.failure(error))
+                } catch {
+                    if PostgresFailure.isTransient(error)
+                        || PostgresFailure.storeError(error, doing: op.action).kind == .unavailable
+                    {
+                        throw error
+                    }
+                    throw UnguardedPublishFailed(underlying: error)
+                }
+                continue
+            }
             try db.query("SAVEPOINT op")
             do {
                 let outcome = try apply(op, db)
@@ -158,62 +185,88 @@ extension PostgresStore {
     // MARK: - Messages
 
     private func publish(_ new: NewMessage, _ db: BlockingConnection) throws -> WriteOutcome {
-        // The idempotency key is checked first, so that a retry returns the message stored
-        // the first time even if it was sent to another channel or the request changed.
-        if let clientID = new.clientID, let first = try fetchMessage(db, fromID: new.fromID, clientID: clientID) {
-            return .message(first, duplicate: true)
+        switch try publishOutcome(new, db) {
+        case .success(let outcome): return outcome
+        case .failure(let error): throw error
         }
+    }
 
-        // The row lock taken here is held until commit: another node publishing to this
-        // channel waits, then reserves the next seq. A rollback of the savepoint gives the
-        // seq back, so seqs stay gapless.
-        guard
-            let seq = try db.value(
-                "UPDATE channels SET last_seq = last_seq + 1 WHERE name = \(new.channel) RETURNING last_seq",
-                as: Int64.self)
-        else {
-            throw StoreError(.notFound, "no channel '\(new.channel)'")
-        }
-
+    /// Stores one message in one statement (a reply first checks its target): the
+    /// idempotency key, the seq reservation under the channel row's lock (held until
+    /// commit: another node publishing to this channel waits, then takes the next seq),
+    /// the insert, and the publisher's read position. A failure of the message's own
+    /// making (unknown channel or reply target) is returned, with nothing changed.
+    private func publishOutcome(_ new: NewMessage, _ db: BlockingConnection) throws -> Result<WriteOutcome, StoreError> {
         if let replyTo = new.replyTo {
             let sameChannel =
                 try db.value(
                     "SELECT EXISTS (SELECT 1 FROM messages WHERE id = \(replyTo) AND channel = \(new.channel))",
                     as: Bool.self) ?? false
             guard sameChannel else {
-                throw StoreError(.notFound, "reply_to '\(replyTo)' is not a message of channel '\(new.channel)'")
+                return .failure(
+                    StoreError(.notFound, "reply_to '\(replyTo)' is not a message of channel '\(new.channel)'"))
             }
         }
-
-        let stored = StoredMessage(
-            id: new.id, channel: new.channel, seq: seq, fromID: new.fromID, fromName: new.fromName,
-            body: new.body, metaJSON: new.metaJSON, replyTo: new.replyTo, clientID: new.clientID, ts: new.ts)
-        // Another node may have stored the same (sender, client_id) since the check above
-        // (or be about to commit it: the insert waits for that transaction). Then nothing
-        // is inserted, and the first message is the answer, without this op's seq.
-        let inserted = try db.execute(
-            """
-            INSERT INTO messages (id, channel, seq, from_id, from_name, body, meta, reply_to, client_id, ts)
-            VALUES (\(stored.id), \(stored.channel), \(stored.seq), \(stored.fromID), \(stored.fromName),
-                \(stored.body), \(stored.metaJSON), \(stored.replyTo), \(stored.clientID), \(stored.ts))
-            ON CONFLICT (from_id, client_id) WHERE client_id IS NOT NULL DO NOTHING
-            """)
-        if inserted == 0 {
-            guard let clientID = new.clientID, let first = try fetchMessage(db, fromID: new.fromID, clientID: clientID)
-            else {
-                throw StoreError(.conflict, "message '\(new.id)' was neither stored nor found")
-            }
-            throw DiscardedWrites(outcome: .message(first, duplicate: true))
+        // The idempotency key is checked first (`earlier`), so that a retry returns the
+        // message stored the first time even if it was sent to another channel or the
+        // request changed; then nothing is reserved or inserted.
+        guard
+            let row = try db.row(
+                """
+                WITH earlier AS (
+                    SELECT id FROM messages
+                    WHERE \(new.clientID)::text IS NOT NULL AND from_id = \(new.fromID) AND client_id = \(new.clientID)
+                ),
+                reserved AS (
+                    UPDATE channels SET last_seq = last_seq + 1
+                    WHERE name = \(new.channel) AND NOT EXISTS (SELECT 1 FROM earlier)
+                    RETURNING last_seq
+                ),
+                inserted AS (
+                    INSERT INTO messages (id, channel, seq, from_id, from_name, body, meta, reply_to, client_id, ts)
+                    SELECT \(new.id), \(new.channel), last_seq, \(new.fromID), \(new.fromName), \(new.body),
+                        \(new.metaJSON), \(new.replyTo), \(new.clientID), \(new.ts)
+                    FROM reserved
+                    ON CONFLICT (from_id, client_id) WHERE client_id IS NOT NULL DO NOTHING
+                    RETURNING seq
+                ),
+                moved AS (
+                    -- Publishing moves the publisher's own read position; read_at makes the
+                    -- publisher an active reader in the engagement figures.
+                    UPDATE memberships SET read_seq = inserted.seq, read_at = \(new.ts)
+                    FROM inserted
+                    WHERE user_id = \(new.fromID) AND channel = \(new.channel) AND read_seq < inserted.seq
+                )
+                SELECT (SELECT last_seq FROM reserved) AS reserved, (SELECT seq FROM inserted) AS stored,
+                    EXISTS (SELECT 1 FROM earlier) AS repeated
+                """)
+        else {
+            throw StoreError(.unavailable, "a publish statement returned no row")
         }
-
-        // Publishing moves the publisher's own read position; read_at makes the publisher
-        // an active reader in the engagement figures.
-        try db.query(
-            """
-            UPDATE memberships SET read_seq = \(seq), read_at = \(new.ts)
-            WHERE user_id = \(new.fromID) AND channel = \(new.channel) AND read_seq < \(seq)
-            """)
-        return .message(stored, duplicate: false)
+        let reserved: Int64? = try row.decode("reserved")
+        let stored: Int64? = try row.decode("stored")
+        let repeated: Bool = try row.decode("repeated")
+        if let seq = stored {
+            return .success(
+                .message(
+                    StoredMessage(
+                        id: new.id, channel: new.channel, seq: seq, fromID: new.fromID, fromName: new.fromName,
+                        body: new.body, metaJSON: new.metaJSON, replyTo: new.replyTo, clientID: new.clientID,
+                        ts: new.ts),
+                    duplicate: false))
+        }
+        if reserved != nil {
+            // Another node stored the same (sender, client_id) after `earlier` looked (the
+            // insert waited for its commit). The seq reserved here is the channel's last,
+            // and its row is locked by this transaction: give it back.
+            try db.query("UPDATE channels SET last_seq = last_seq - 1 WHERE name = \(new.channel)")
+        } else if !repeated {
+            return .failure(StoreError(.notFound, "no channel '\(new.channel)'"))
+        }
+        guard let clientID = new.clientID, let first = try fetchMessage(db, fromID: new.fromID, clientID: clientID) else {
+            throw StoreError(.conflict, "message '\(new.id)' was neither stored nor found")
+        }
+        return .success(.message(first, duplicate: true))
     }
 
     private func react(
@@ -358,6 +411,12 @@ private struct BatchNotStarted: Error {
 }
 
 /// The connection was lost while committing: the batch may or may not be stored.
+/// A publish statement failed without a savepoint, so the transaction is aborted: the
+/// batch runs again with a savepoint around every op.
+private struct UnguardedPublishFailed: Error {
+    var underlying: any Error
+}
+
 private struct CommitFailed: Error {
     var underlying: any Error
 }
