@@ -67,6 +67,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Above this many users online in a channel, presence is sent as counts only.")
     var presenceListLimit = 1_000
 
+    @Option(help: "Milliseconds within which fan-out to a connection is gathered into one write under load (0: write every event at once).")
+    var flushWindow: Int64 = 0
+
     @Option(
         name: .customLong("allowed-origin"),
         help: "Another origin allowed to open /ws from a browser (repeatable; '*' allows any; default: only the hub's own).")
@@ -112,6 +115,7 @@ struct Serve: AsyncParsableCommand {
         if let nodeID, nodeID.isEmpty || nodeID.count > 64 {
             throw ValidationError("--node-id must be 1 to 64 characters.")
         }
+        guard flushWindow >= 0 else { throw ValidationError("--flush-window must be 0 or more.") }
         guard pingInterval > 0 else { throw ValidationError("--ping-interval must be greater than 0.") }
         guard outboundLimit >= 4096 else { throw ValidationError("--outbound-limit must be at least 4096 bytes.") }
     }
@@ -145,6 +149,7 @@ struct Serve: AsyncParsableCommand {
         configuration.hub.commandRate = commandRate
         configuration.hub.commandBurst = commandBurst
         configuration.hub.presenceListLimit = presenceListLimit
+        configuration.hub.fanoutFlushWindowMillis = flushWindow
         configuration.hub.autoCreatePublicChannels = !noAutoCreate
         configuration.echoPath = echoPath
         guard let algorithm = TokenVerifier.Algorithm(rawValue: jwtAlgorithm.uppercased()) else {

@@ -44,7 +44,8 @@ public final class Hub: Sendable {
         self.group = group
         self.metrics = metrics
         self.logger = logger
-        let local = LocalFanout(group: group) { deliveries, messages in
+        let window = TimeAmount.milliseconds(max(0, configuration.fanoutFlushWindowMillis))
+        let local = LocalFanout(group: group, flushWindow: window) { deliveries, messages in
             if deliveries > 0 { metrics.fanoutDeliveries.increment(by: Int64(deliveries)) }
             if messages > 0 { metrics.messagesOut.increment(by: Int64(messages)) }
         }

@@ -7,12 +7,15 @@ public final class LocalFanout: EventBus {
     private let onDelivered: @Sendable (_ deliveries: Int, _ messages: Int) -> Void
 
     /// One router per loop of `group`; the set of loops is fixed for the life of the hub.
+    /// `flushWindow`: see `HubConfiguration.fanoutFlushWindowMillis` (zero: flush at once).
     public init(
-        group: any EventLoopGroup, onDelivered: @escaping @Sendable (_ deliveries: Int, _ messages: Int) -> Void = { _, _ in }
+        group: any EventLoopGroup, flushWindow: TimeAmount = .zero,
+        onDelivered: @escaping @Sendable (_ deliveries: Int, _ messages: Int) -> Void = { _, _ in }
     ) {
         var routers: [(loop: any EventLoop, router: NIOLoopBoundBox<LoopRouter>)] = []
         for loop in group.makeIterator() {
-            routers.append((loop, NIOLoopBoundBox.makeBoxSendingValue(LoopRouter(), eventLoop: loop)))
+            let router = LoopRouter(loop: loop, flushWindow: flushWindow)
+            routers.append((loop, NIOLoopBoundBox.makeBoxSendingValue(router, eventLoop: loop)))
         }
         self.routers = routers
         self.onDelivered = onDelivered

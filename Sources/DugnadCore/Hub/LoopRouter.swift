@@ -7,8 +7,20 @@ public final class LoopRouter {
     private var channels: [String: [ObjectIdentifier: any FrameSink]] = [:]
     private var users: [String: [ObjectIdentifier: any FrameSink]] = [:]
     private var touched: [any FrameSink] = []
+    /// The list being flushed (kept to reuse its storage).
+    private var flushing: [any FrameSink] = []
+    private let loop: (any EventLoop)?
+    private let flushWindow: TimeAmount
+    private var lastFlush = NIODeadline.uptimeNanoseconds(0)
+    private var flushScheduled = false
 
-    public init() {}
+    /// `flushWindow` (with the router's `loop`): deliveries within it after a flush wait
+    /// for one flush at its end. Without a loop, or with a zero window, every delivery is
+    /// flushed at once.
+    public init(loop: (any EventLoop)? = nil, flushWindow: TimeAmount = .zero) {
+        self.loop = loop
+        self.flushWindow = flushWindow
+    }
 
     public func subscribe(_ sink: any FrameSink, to channel: String) {
         channels[channel, default: [:]][ObjectIdentifier(sink)] = sink
@@ -36,8 +48,9 @@ public final class LoopRouter {
     }
 
     /// Writes every event to its recipients, then flushes each touched connection once:
-    /// one syscall per connection per batch instead of one per message. An event may hold
-    /// several frames (`FanoutEvent.coalesced`); each counts as a delivery.
+    /// one syscall per connection per batch instead of one per message; within the flush
+    /// window after the last flush, once at the window's end for every batch in it. An
+    /// event may hold several frames (`FanoutEvent.coalesced`); each counts as a delivery.
     /// Returns the number of deliveries, and how many of them were chat messages.
     @discardableResult
     public func deliver(_ events: [FanoutEvent]) -> (deliveries: Int, messages: Int) {
@@ -64,12 +77,35 @@ public final class LoopRouter {
                 }
             }
         }
-        for sink in touched {
+        flushSoon()
+        return (deliveries, messages)
+    }
+
+    /// Flushes now, unless the last flush was less than a window ago: then once at the
+    /// window's end (one timer per loop, not per connection).
+    private func flushSoon() {
+        guard !touched.isEmpty, !flushScheduled else { return }
+        guard let loop, flushWindow > .zero else { return flushTouched(at: lastFlush) }
+        let now = loop.now
+        let due = lastFlush + flushWindow
+        guard now < due else { return flushTouched(at: now) }
+        flushScheduled = true
+        loop.assumeIsolated().scheduleTask(deadline: due) { [self] in
+            flushScheduled = false
+            flushTouched(at: loop.now)
+        }
+    }
+
+    private func flushTouched(at now: NIODeadline) {
+        lastFlush = now
+        // The list is swapped out first: should a flush lead to another delivery, that
+        // one's connections go to the fresh list and are flushed in their turn.
+        swap(&touched, &flushing)
+        for sink in flushing {
             sink.needsFlush = false
             sink.flush()
         }
-        touched.removeAll(keepingCapacity: true)
-        return (deliveries, messages)
+        flushing.removeAll(keepingCapacity: true)
     }
 
     private func write(_ frame: ByteBuffer, to sink: any FrameSink) {
