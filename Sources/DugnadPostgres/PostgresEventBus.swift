@@ -111,6 +111,8 @@ public final class PostgresEventBus: EventBus {
 
     public var isHealthy: Bool { listener.isConnected }
 
+    public var sharesPresence: Bool { true }
+
     // MARK: - Lifecycle
 
     public func start(hub: Hub) throws {

@@ -13,7 +13,7 @@ import Testing
     }
 
     @Test func aUserOnAnotherNodeIsPresentAndOnlineHere() {
-        var state = PresenceState()
+        var state = PresenceState(sharedWithOtherNodes: true)
         state.join(channel: "general", user: ola)
         _ = state.drainDiffs()
         state.apply([change("", kari, true), change("general", kari, true)], from: "n_a")
@@ -26,7 +26,7 @@ import Testing
     }
 
     @Test func aUserPresentOnTwoNodesLeavesOnlyWhenBothLetGo() {
-        var state = PresenceState()
+        var state = PresenceState(sharedWithOtherNodes: true)
         state.join(channel: "general", user: kari)
         state.apply([change("general", kari, true)], from: "n_a")
         #expect(state.drainDiffs() == [PresenceState.Diff(channel: "general", joins: [kari], leaves: [], count: 1)])
@@ -40,7 +40,7 @@ import Testing
     }
 
     @Test func applyingTheSameChangeTwiceChangesNothing() {
-        var state = PresenceState()
+        var state = PresenceState(sharedWithOtherNodes: true)
         state.apply([change("general", kari, true)], from: "n_a")
         _ = state.drainDiffs()
         state.apply([change("general", kari, true)], from: "n_a")
@@ -50,7 +50,7 @@ import Testing
     }
 
     @Test func forgettingANodeMakesItsUsersLeaveUnlessKeptElsewhere() {
-        var state = PresenceState()
+        var state = PresenceState(sharedWithOtherNodes: true)
         state.join(channel: "general", user: ola)
         state.apply([change("", kari, true), change("general", kari, true), change("general", ola, true)], from: "n_a")
         _ = state.drainDiffs()
@@ -62,7 +62,7 @@ import Testing
     }
 
     @Test func aSnapshotReplacesWhatWasKnownOfTheNode() {
-        var state = PresenceState()
+        var state = PresenceState(sharedWithOtherNodes: true)
         state.apply([change("general", kari, true), change("random", kari, true)], from: "n_a")
         _ = state.drainDiffs()
         state.replace(
@@ -77,7 +77,7 @@ import Testing
     }
 
     @Test func ownChangesAreCollectedForTheOtherNodesWithTheLastStateWinning() {
-        var state = PresenceState()
+        var state = PresenceState(sharedWithOtherNodes: true)
         state.connect(userID: kari.id)
         state.join(channel: "general", user: kari)
         state.join(channel: "general", user: ola)
@@ -96,11 +96,20 @@ import Testing
     }
 
     @Test func remoteNodesDoNotLeakIntoTheLocalSnapshot() {
-        var state = PresenceState()
+        var state = PresenceState(sharedWithOtherNodes: true)
         state.apply([change("general", kari, true), change("", kari, true)], from: "n_a")
         #expect(state.localSnapshot() == PresenceState.Snapshot())
         #expect(state.drainOutgoing().isEmpty)
         #expect(state.onlineUserIDs == [kari.id])
         #expect(state.localOnlineUserIDs.isEmpty)
+    }
+
+    @Test func aNodeAloneRecordsNothingForOthersButStillDiffs() {
+        var state = PresenceState()
+        state.connect(userID: kari.id)
+        state.join(channel: "general", user: kari)
+        #expect(state.drainOutgoing().isEmpty)
+        #expect(state.drainDiffs().map(\.joins) == [[kari]])
+        #expect(state.members(channel: "general") == [kari])
     }
 }

@@ -101,6 +101,10 @@ public protocol EventBus: Sendable {
     /// False while the bus cannot reach the other nodes (`/readyz`). Default true.
     var isHealthy: Bool { get }
 
+    /// Whether the bus carries this node's presence to other nodes (`publishPresence`):
+    /// only then does the hub record its presence changes for it. Default false.
+    var sharesPresence: Bool { get }
+
     /// This node's presence changed (coalesced, every `presenceFlushMillis`): the other
     /// nodes fold it into theirs. Default: nothing (one node has no one to tell).
     func publishPresence(_ changes: [PresenceState.Change])
@@ -119,6 +123,7 @@ extension EventBus {
     public func start(hub: Hub) throws {}
     public func stop() {}
     public var isHealthy: Bool { true }
+    public var sharesPresence: Bool { false }
     public func publishPresence(_ changes: [PresenceState.Change]) {}
     public func publishStatsChanged(_ announcementIDs: [String]) {}
     public func subscribed(channel: String, lastSeq: Int64) {}

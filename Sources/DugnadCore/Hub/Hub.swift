@@ -23,7 +23,7 @@ public final class Hub: Sendable {
     let readPool: NIOThreadPool
     let channelCache = NIOLockedValueBox<[String: ChannelRecord]>([:])
     let membershipCache = NIOLockedValueBox<[String: CachedMemberships]>([:])
-    let presenceState = NIOLockedValueBox(PresenceState())
+    let presenceState: NIOLockedValueBox<PresenceState>
     private let timers = NIOLockedValueBox<[RepeatedTask]>([])
     let announcementLive = NIOLockedValueBox(AnnouncementLiveState())
 
@@ -52,6 +52,7 @@ public final class Hub: Sendable {
         self.local = local
         let bus = makeBus?(local) ?? local
         self.bus = bus
+        self.presenceState = NIOLockedValueBox(PresenceState(sharedWithOtherNodes: bus.sharesPresence))
         self.writer = BatchingWriter(
             store: store, configuration: configuration.writer, logger: logger,
             onBatch: { size, failed in

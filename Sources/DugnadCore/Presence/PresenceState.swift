@@ -43,10 +43,15 @@ public struct PresenceState: Sendable {
     /// Union diffs for this node's subscribers, coalesced per channel.
     var pending: [String: PendingDiff] = [:]
     /// Changes of this node's own presence not yet told to the other nodes: channel (""
-    /// for "connected at all") → user → (name, present). The last state wins.
+    /// for "connected at all") → user → (name, present). The last state wins. Kept only
+    /// with `sharedWithOtherNodes`: one node alone has nobody to tell.
     var outgoing: [String: [String: (name: String, present: Bool)]] = [:]
+    /// Whether this node's changes are recorded for `drainOutgoing`.
+    public let sharedWithOtherNodes: Bool
 
-    public init() {}
+    public init(sharedWithOtherNodes: Bool = false) {
+        self.sharedWithOtherNodes = sharedWithOtherNodes
+    }
 
     /// A connection of `user` entered `channel`. True when the user became present there
     /// on this node.
@@ -62,7 +67,7 @@ public struct PresenceState: Sendable {
         let wasPresent = isPresentRemotely(channel: channel, userID: user.id)
         entries[user.id] = Entry(name: user.name, connections: 1)
         channels[channel] = entries
-        outgoing[channel, default: [:]][user.id] = (user.name, true)
+        if sharedWithOtherNodes { outgoing[channel, default: [:]][user.id] = (user.name, true) }
         if !wasPresent { noteJoin(channel: channel, user: user) }
         return true
     }
@@ -80,7 +85,7 @@ public struct PresenceState: Sendable {
         }
         entries[userID] = nil
         channels[channel] = entries.isEmpty ? nil : entries
-        outgoing[channel, default: [:]][userID] = (entry.name, false)
+        if sharedWithOtherNodes { outgoing[channel, default: [:]][userID] = (entry.name, false) }
         if !isPresentRemotely(channel: channel, userID: userID) {
             noteLeave(channel: channel, user: Member(id: userID, name: entry.name))
         }
@@ -90,13 +95,13 @@ public struct PresenceState: Sendable {
     /// A connection of `userID` opened on this node.
     public mutating func connect(userID: String) {
         online[userID, default: 0] += 1
-        if online[userID] == 1 { outgoing["", default: [:]][userID] = ("", true) }
+        if sharedWithOtherNodes, online[userID] == 1 { outgoing["", default: [:]][userID] = ("", true) }
     }
 
     public mutating func disconnect(userID: String) {
         guard let count = online[userID] else { return }
         online[userID] = count > 1 ? count - 1 : nil
-        if count == 1 { outgoing["", default: [:]][userID] = ("", false) }
+        if sharedWithOtherNodes, count == 1 { outgoing["", default: [:]][userID] = ("", false) }
     }
 
     /// Connected to any node.
@@ -147,6 +152,7 @@ public struct PresenceState: Sendable {
     }
 
     private func presentUsers(channel: String) -> [String: String] {
+        guard !remote.isEmpty else { return (channels[channel] ?? [:]).mapValues(\.name) }
         var users: [String: String] = [:]
         for node in remote.values {
             if let present = node.channels[channel] { users.merge(present) { first, _ in first } }
