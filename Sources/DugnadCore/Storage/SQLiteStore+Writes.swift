@@ -3,7 +3,7 @@ import GRDB
 
 extension SQLiteStore {
     /// Commits the batch in one transaction (one WAL append for the whole group), each op
-    /// inside its own savepoint.
+    /// other than a publish inside its own savepoint (publishes: `SQLitePublishRun`).
     ///
     /// An op that fails for its own reasons (unknown channel, taken id) rolls back its
     /// savepoint alone, seq reservation included, so the seqs of the batch stay gapless.
@@ -12,8 +12,9 @@ extension SQLiteStore {
     /// batch can be reported as stored.
     public func write(_ ops: [WriteOp]) throws -> [Result<WriteOutcome, StoreError>] {
         guard !ops.isEmpty else { return [] }
+        let results: [Result<WriteOutcome, StoreError>]
         do {
-            return try pool.write { db in
+            results = try pool.write { db in
                 var results: [Result<WriteOutcome, StoreError>] = []
                 results.reserveCapacity(ops.count)
                 // Savepoint statements are prepared once and reused (GRDB's `inSavepoint`
@@ -21,7 +22,22 @@ extension SQLiteStore {
                 let savepoint = try db.cachedStatement(sql: "SAVEPOINT op")
                 let release = try db.cachedStatement(sql: "RELEASE SAVEPOINT op")
                 let rollback = try db.cachedStatement(sql: "ROLLBACK TO SAVEPOINT op")
+                var publishes = SQLitePublishRun()
                 for op in ops {
+                    if case .publish(let message) = op {
+                        // No savepoint: a publish that fails for its own reasons has changed
+                        // nothing (see `SQLitePublishRun`).
+                        do {
+                            results.append(.success(try publishes.publish(message, db)))
+                        } catch {
+                            let mapped = StoreError.mapping(error, doing: op.action)
+                            if mapped.kind == .unavailable { throw mapped }
+                            results.append(.failure(mapped))
+                        }
+                        continue
+                    }
+                    // Other ops may read the seqs and read positions the run has counted.
+                    try publishes.finish(db)
                     try savepoint.execute()
                     do {
                         let outcome = try Self.apply(op, db)
@@ -39,18 +55,25 @@ extension SQLiteStore {
                         results.append(.failure(mapped))
                     }
                 }
+                try publishes.finish(db)
                 return results
             }
         } catch {
             // Thrown by an op, or by COMMIT itself: the transaction is rolled back.
             throw StoreError.unavailable(error, doing: "store a batch of \(ops.count) writes (nothing was stored)")
         }
+        restartWALIfOversized()
+        return results
     }
 
     private static func apply(_ op: WriteOp, _ db: Database) throws -> WriteOutcome {
         switch op {
         case .publish(let message):
-            return try publish(message, db)
+            // `write` runs publishes without a savepoint; a publish alone is a run of one.
+            var run = SQLitePublishRun()
+            let outcome = try run.publish(message, db)
+            try run.finish(db)
+            return outcome
         case .createChannel(let name, let kind, let title, let createdAt):
             return try createChannel(name: name, kind: kind, title: title, createdAt: createdAt, db)
         case .join(let userID, let channel, let at):
@@ -99,77 +122,6 @@ extension SQLiteStore {
     }
 
     // MARK: - Messages
-
-    private static func publish(_ new: NewMessage, _ db: Database) throws -> WriteOutcome {
-        // The hot path: every statement is prepared once per connection and reused, and the
-        // idempotency key costs nothing unless it is taken: the unique index on
-        // (from_id, client_id) refuses a retry's insert, and only then is the first message
-        // looked up. A retry returns the message stored the first time even if it was sent
-        // to another channel or the request changed, so each refusal below checks for it.
-        if let replyTo = new.replyTo {
-            let sameChannel =
-                try Bool.fetchOne(
-                    db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM messages WHERE id = ? AND channel = ?)"),
-                    arguments: [replyTo, new.channel]) ?? false
-            guard sameChannel else {
-                if let first = try firstDelivery(of: new, db) { return first }
-                throw StoreError(.notFound, "reply_to '\(replyTo)' is not a message of channel '\(new.channel)'")
-            }
-        }
-
-        // Reserving the seq in the same transaction as the insert is what keeps seqs
-        // gapless: if anything below fails, the savepoint's rollback gives the seq back.
-        guard
-            let seq = try Int64.fetchOne(
-                db.cachedStatement(sql: "UPDATE channels SET last_seq = last_seq + 1 WHERE name = ? RETURNING last_seq"),
-                arguments: [new.channel])
-        else {
-            if let first = try firstDelivery(of: new, db) { return first }
-            throw StoreError(.notFound, "no channel '\(new.channel)'")
-        }
-
-        let stored = StoredMessage(
-            id: new.id, channel: new.channel, seq: seq, fromID: new.fromID, fromName: new.fromName,
-            body: new.body, metaJSON: new.metaJSON, replyTo: new.replyTo, clientID: new.clientID, ts: new.ts)
-        try db.cachedStatement(
-            sql: "INSERT INTO messages (\(messageColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
-        ).execute(arguments: [
-            stored.id, stored.channel, stored.seq, stored.fromID, stored.fromName, stored.body,
-            stored.metaJSON, stored.replyTo, stored.clientID, stored.ts,
-        ])
-        if db.changesCount == 0 {
-            // Refused by a unique index: a retry of a stored message (give the seq back; the
-            // op succeeds, so its savepoint is kept), or an id taken by another message.
-            guard let first = try firstDelivery(of: new, db) else {
-                throw StoreError(.conflict, "message id '\(new.id)' is taken")
-            }
-            try db.executeCached(
-                sql: "UPDATE channels SET last_seq = last_seq - 1 WHERE name = ?", arguments: [new.channel])
-            return first
-        }
-
-        // Publishing moves the publisher's own read position (protocol, section 5); a
-        // publisher that is not a member (a bot over HTTP) has none to move. read_at makes
-        // the publisher an active reader in the engagement figures.
-        try db.cachedStatement(
-            sql: """
-                UPDATE memberships SET read_seq = ?, read_at = ?
-                WHERE user_id = ? AND channel = ? AND read_seq < ?
-                """
-        ).execute(arguments: [seq, new.ts, new.fromID, new.channel, seq])
-        return .message(stored, duplicate: false)
-    }
-
-    /// The message a publish with the same sender and `client_id` stored before, as a
-    /// duplicate outcome; nil without a client id or when there is none.
-    private static func firstDelivery(of new: NewMessage, _ db: Database) throws -> WriteOutcome? {
-        guard let clientID = new.clientID,
-            let row = try Row.fetchOne(
-                db.cachedStatement(sql: "SELECT \(messageColumns) FROM messages WHERE from_id = ? AND client_id = ?"),
-                arguments: [new.fromID, clientID])
-        else { return nil }
-        return .message(try storedMessage(row), duplicate: true)
-    }
 
     private static func react(
         messageID: String, userID: String, emoji: String, remove: Bool, at: Int64, _ db: Database

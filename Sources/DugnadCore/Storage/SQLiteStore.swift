@@ -23,6 +23,10 @@ public final class SQLiteStore: Store {
     private let readOnly: Bool
     /// Started by `prepare()` (the hub), not by tools that open the store beside it.
     private let checkpointer = NIOLockedValueBox<WALCheckpointer?>(nil)
+    /// WAL pages beyond which the writer starts the WAL over (see `WALCheckpointer`):
+    /// 65,536 pages is 256 MiB at SQLite's default page size, a pause of about 30 ms every
+    /// few seconds of the heaviest sustained load measured. Lowered by a test.
+    private let walLimitFrames: Int
 
     /// Opens (creating if needed) the database file at `path`.
     ///
@@ -35,8 +39,9 @@ public final class SQLiteStore: Store {
     /// Opens the file read-only when `readOnly` is true: every write then fails with
     /// `.unavailable`. Used by tests to get a genuinely read-only database even when they
     /// run as root, which ignores file permissions.
-    init(path: String, readOnly: Bool) throws {
+    init(path: String, readOnly: Bool, walLimitFrames: Int = 65_536) throws {
         self.path = path
+        self.walLimitFrames = walLimitFrames
         self.readOnly = readOnly
         var configuration = Configuration()
         configuration.label = "dugnad.store"
@@ -88,13 +93,19 @@ public final class SQLiteStore: Store {
     private func startCheckpointing() throws {
         guard !readOnly, checkpointer.withLockedValue({ $0 == nil }) else { return }
         do {
-            let background = try WALCheckpointer(path: path, interval: .milliseconds(100))
+            let background = try WALCheckpointer(
+                path: path, interval: .milliseconds(100), restartAfterFrames: walLimitFrames)
             try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = 0") }
             checkpointer.withLockedValue { $0 = background }
             background.start()
         } catch {
             throw StoreError.unavailable(error, doing: "start the WAL checkpointer")
         }
+    }
+
+    /// Between two batches, on the writer's thread: see `WALCheckpointer.restartIfOversized`.
+    func restartWALIfOversized() {
+        checkpointer.withLockedValue { $0 }?.restartIfOversized(pool)
     }
 
     public func close() {
