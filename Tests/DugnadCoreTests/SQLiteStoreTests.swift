@@ -52,7 +52,8 @@ import Testing
             var largest = 0
             var written = 0
             while written < 80_000_000 {
-                _ = try store.write((0..<25).map { _ in .publish(newMessage(Identifiers.messageID(), channel: "general", body: body)) })
+                _ = try store.write(
+                    (0..<25).map { _ in .publish(newMessage(Identifiers.messageID(), channel: "general", body: body)) })
                 written += 25 * body.utf8.count
                 let size = ((try? FileManager.default.attributesOfItem(atPath: path + "-wal"))?[.size] as? Int) ?? 0
                 largest = max(largest, size)

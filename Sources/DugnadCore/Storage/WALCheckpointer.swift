@@ -75,7 +75,11 @@ final class WALCheckpointer: Sendable {
     /// truncation cost). Measured during sustained durable publishing: 24–33 ms, once per
     /// `restartAfterFrames` pages written.
     func restartIfOversized(_ writer: DatabasePool) {
-        guard oversized.withLockedValue({ flag in defer { flag = false }; return flag }) else { return }
+        guard
+            oversized.withLockedValue({ flag in
+                defer { flag = false }; return flag
+            })
+        else { return }
         _ = try? writer.writeWithoutTransaction { db in try db.checkpoint(.restart) }
     }
 }
