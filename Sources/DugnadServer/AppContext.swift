@@ -18,6 +18,8 @@ final class AppContext: Sendable {
     /// WebSocket handlers alive in memory (counted in `init` and `deinit`): once their
     /// connections are gone it must come back down, or something retains them.
     let liveHandlers = NIOLockedValueBox<Int>(0)
+    /// One `ConnectionTicker` per event loop, made on first use.
+    private let tickers = NIOLockedValueBox<[ObjectIdentifier: NIOLoopBound<ConnectionTicker>]>([:])
 
     init(
         configuration: ServerConfiguration, hub: Hub, authenticator: Authenticator, registry: PrometheusCollectorRegistry,
@@ -29,6 +31,16 @@ final class AppContext: Sendable {
         self.registry = registry
         self.logger = logger
         self.fileReader = fileReader
+    }
+
+    /// The ticker of `loop`; call on `loop`.
+    func ticker(for loop: any EventLoop) -> ConnectionTicker {
+        tickers.withLockedValue { tickers in
+            if let existing = tickers[ObjectIdentifier(loop)] { return existing.value }
+            let made = NIOLoopBound(ConnectionTicker(loop: loop), eventLoop: loop)
+            tickers[ObjectIdentifier(loop)] = made
+            return made.value
+        }
     }
 }
 

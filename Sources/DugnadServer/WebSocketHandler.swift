@@ -10,7 +10,7 @@ import NIOWebSocket
 ///
 /// Outbound frames are encoded by the hub (`TextFrame`) and written below NIO's frame
 /// encoder, through the encoder's context, so that one buffer serves every recipient.
-final class WebSocketHandler: ChannelInboundHandler, ConnectionOutput {
+final class WebSocketHandler: ChannelInboundHandler, ConnectionOutput, ConnectionTicker.Member {
     typealias InboundIn = WebSocketFrame
     typealias OutboundOut = WebSocketFrame
 
@@ -33,11 +33,16 @@ final class WebSocketHandler: ChannelInboundHandler, ConnectionOutput {
     /// right after the upgrade); bounded, beyond it the connection is closed.
     private var pendingWhileAuthenticating: [ByteBuffer] = []
     private var unansweredPings = 0
-    private var pingTask: Scheduled<Void>?
-    private var authTimeout: Scheduled<Void>?
-    /// One timer for the token's end: first the warning 10 s before `exp`, which then
-    /// schedules the close at `exp` (one scheduled task per connection instead of two).
-    private var expiryTimer: Scheduled<Void>?
+    /// The deadlines the loop's `ConnectionTicker` checks (no scheduled task per
+    /// connection): uptime milliseconds for the next ping and the end of the time allowed
+    /// to authenticate, wall-clock milliseconds for the token's warning and end (`exp` is
+    /// wall-clock time). `Int64.max` when none.
+    private var pingDueAt = Int64.max
+    private var authDeadline = Int64.max
+    private var expiryWarningAt = Int64.max
+    private var expiresAt = Int64.max
+    private var ticker: ConnectionTicker?
+    var tickerSlot = -1
     /// After our close frame: the client's close frame (or this timer) ends the TCP
     /// connection, so the close frame is never cut off by a reset.
     private var closeTimer: Scheduled<Void>?
@@ -65,15 +70,16 @@ final class WebSocketHandler: ChannelInboundHandler, ConnectionOutput {
         self.context = context
         rawContext = try? context.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self)
         app.connections.add(context.channel)
-        schedulePing()
+        let ticker = app.ticker(for: context.eventLoop)
+        self.ticker = ticker
+        ticker.add(self)
+        let now = Self.uptimeMillis()
+        pingDueAt = now + app.configuration.pingInterval * 1_000
         if let token = initialToken {
             initialToken = nil
             authenticate(token)
         } else {
-            authTimeout = context.eventLoop.assumeIsolated().scheduleTask(in: .seconds(app.configuration.authTimeout)) {
-                [self] in
-                closeAuth(.authTimeout)
-            }
+            authDeadline = now + app.configuration.authTimeout * 1_000
         }
     }
 
@@ -121,12 +127,8 @@ final class WebSocketHandler: ChannelInboundHandler, ConnectionOutput {
     private func teardown() {
         if case .active(let session) = state { session.end() }
         state = .closed
-        pingTask?.cancel()
-        authTimeout?.cancel()
-        expiryTimer?.cancel()
-        pingTask = nil
-        authTimeout = nil
-        expiryTimer = nil
+        ticker?.remove(self)
+        ticker = nil
         pendingWhileAuthenticating.removeAll()
     }
 
@@ -167,7 +169,7 @@ final class WebSocketHandler: ChannelInboundHandler, ConnectionOutput {
             let decoded = decoder.decode(buffer.readableBytesView)
             guard case .success(.auth(let token)) = decoded.result else { return closeAuth(.missingToken) }
             guard let token, !token.isEmpty else { return closeAuth(.missingToken) }
-            authTimeout?.cancel()
+            authDeadline = .max
             authenticate(token)
         case .authenticating:
             guard pendingWhileAuthenticating.count < 64 else {
@@ -248,16 +250,41 @@ final class WebSocketHandler: ChannelInboundHandler, ConnectionOutput {
     }
 
     private func scheduleExpiry(_ principal: Principal) {
-        expiryTimer?.cancel()
-        guard let context, let expiresAt = principal.expiresAt else { return }
-        let loop = context.eventLoop.assumeIsolated()
-        let remaining = expiresAt - Clock.nowMillis()
-        expiryTimer = loop.scheduleTask(in: .milliseconds(max(0, remaining - 10_000))) { [self] in
-            send(EventEncoding.errorEvent(ProtocolError(.tokenExpiring, "the token expires in 10 seconds; send a refresh")))
-            guard case .active = state else { return }
-            expiryTimer = loop.scheduleTask(in: .milliseconds(max(0, expiresAt - Clock.nowMillis()))) { [self] in
-                closeAuth(.tokenExpired)
+        guard let exp = principal.expiresAt else {
+            expiryWarningAt = .max
+            expiresAt = .max
+            return
+        }
+        expiryWarningAt = exp - 10_000
+        expiresAt = exp
+    }
+
+    // MARK: - Deadlines
+
+    static func uptimeMillis() -> Int64 {
+        Int64(NIODeadline.now().uptimeNanoseconds / 1_000_000)
+    }
+
+    /// Called by the loop's ticker: whatever deadline has passed is acted on.
+    func tick(uptimeMillis: Int64, wallMillis: Int64) {
+        if case .closed = state { return }
+        if uptimeMillis >= authDeadline {
+            authDeadline = .max
+            if case .awaitingAuth = state { return closeAuth(.authTimeout) }
+        }
+        if case .active = state {
+            if wallMillis >= expiresAt {
+                expiresAt = .max
+                return closeAuth(.tokenExpired)
             }
+            if wallMillis >= expiryWarningAt {
+                expiryWarningAt = .max
+                send(EventEncoding.errorEvent(ProtocolError(.tokenExpiring, "the token expires in 10 seconds; send a refresh")))
+            }
+        }
+        if uptimeMillis >= pingDueAt {
+            pingDueAt = uptimeMillis + app.configuration.pingInterval * 1_000
+            pingTick()
         }
     }
 
@@ -308,14 +335,6 @@ final class WebSocketHandler: ChannelInboundHandler, ConnectionOutput {
         }
     }
 
-    private func schedulePing() {
-        guard let context else { return }
-        pingTask = context.eventLoop.assumeIsolated().scheduleTask(in: .seconds(app.configuration.pingInterval)) {
-            [self] in
-            pingTick()
-        }
-    }
-
     private func pingTick() {
         if case .closed = state { return }
         if unansweredPings >= 2 {
@@ -323,7 +342,6 @@ final class WebSocketHandler: ChannelInboundHandler, ConnectionOutput {
         }
         unansweredPings += 1
         send(TextFrame.make(opcode: 0x9, payload: []))
-        schedulePing()
     }
 }
 
