@@ -67,8 +67,13 @@ final class ConnectionTicker {
         }
     }
 
+    /// Monotonic milliseconds, the clock of the members' uptime deadlines.
+    static func uptimeMillis() -> Int64 {
+        Int64(NIODeadline.now().uptimeNanoseconds / 1_000_000)
+    }
+
     private func tick() {
-        let uptime = Int64(NIODeadline.now().uptimeNanoseconds / 1_000_000)
+        let uptime = Self.uptimeMillis()
         let wall = DugnadCore.Clock.nowMillis()
         // A member may leave (or close another) during its tick: walk a snapshot, and skip
         // the ones that left.

@@ -73,7 +73,7 @@ final class WebSocketHandler: ChannelInboundHandler, ConnectionOutput, Connectio
         let ticker = app.ticker(for: context.eventLoop)
         self.ticker = ticker
         ticker.add(self)
-        let now = Self.uptimeMillis()
+        let now = ConnectionTicker.uptimeMillis()
         pingDueAt = now + app.configuration.pingInterval * 1_000
         if let token = initialToken {
             initialToken = nil
@@ -260,10 +260,6 @@ final class WebSocketHandler: ChannelInboundHandler, ConnectionOutput, Connectio
     }
 
     // MARK: - Deadlines
-
-    static func uptimeMillis() -> Int64 {
-        Int64(NIODeadline.now().uptimeNanoseconds / 1_000_000)
-    }
 
     /// Called by the loop's ticker: whatever deadline has passed is acted on.
     func tick(uptimeMillis: Int64, wallMillis: Int64) {

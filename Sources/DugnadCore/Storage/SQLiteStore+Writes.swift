@@ -5,8 +5,9 @@ extension SQLiteStore {
     /// Commits the batch in one transaction (one WAL append for the whole group), each op
     /// other than a publish inside its own savepoint (publishes: `SQLitePublishRun`).
     ///
-    /// An op that fails for its own reasons (unknown channel, taken id) rolls back its
-    /// savepoint alone, seq reservation included, so the seqs of the batch stay gapless.
+    /// An op that fails for its own reasons (unknown channel, taken id) changes nothing:
+    /// a publish fails before it writes, any other op rolls back its savepoint, so the
+    /// seqs of the batch stay gapless.
     /// A storage failure (full disk, read-only file, I/O error) fails the whole batch
     /// instead: SQLite may already have rolled the transaction back, so no op of the
     /// batch can be reported as stored.
@@ -30,9 +31,7 @@ extension SQLiteStore {
                         do {
                             results.append(.success(try publishes.publish(message, db)))
                         } catch {
-                            let mapped = StoreError.mapping(error, doing: op.action)
-                            if mapped.kind == .unavailable { throw mapped }
-                            results.append(.failure(mapped))
+                            results.append(.failure(try Self.ownFailure(error, of: op)))
                         }
                         continue
                     }
@@ -44,15 +43,12 @@ extension SQLiteStore {
                         try release.execute()
                         results.append(.success(outcome))
                     } catch {
-                        let mapped = StoreError.mapping(error, doing: op.action)
-                        if mapped.kind == .unavailable {
-                            throw mapped
-                        }
-                        // The op's own failure: undo its changes (seq reservation included)
-                        // and go on with the rest of the batch.
+                        let failure = try Self.ownFailure(error, of: op)
+                        // The op's own failure: undo its changes and go on with the rest of
+                        // the batch.
                         try rollback.execute()
                         try release.execute()
-                        results.append(.failure(mapped))
+                        results.append(.failure(failure))
                     }
                 }
                 try publishes.finish(db)
@@ -64,6 +60,15 @@ extension SQLiteStore {
         }
         restartWALIfOversized()
         return results
+    }
+
+    /// `error` as the op's own failure (unknown channel, taken id…), to report and go on
+    /// with the batch; rethrown when it is the storage's (full disk, I/O), which fails the
+    /// whole batch.
+    private static func ownFailure(_ error: any Error, of op: WriteOp) throws -> StoreError {
+        let mapped = StoreError.mapping(error, doing: op.action)
+        if mapped.kind == .unavailable { throw mapped }
+        return mapped
     }
 
     private static func apply(_ op: WriteOp, _ db: Database) throws -> WriteOutcome {

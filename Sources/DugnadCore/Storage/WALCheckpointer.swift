@@ -75,11 +75,12 @@ final class WALCheckpointer: Sendable {
     /// truncation cost). Measured during sustained durable publishing: 24–33 ms, once per
     /// `restartAfterFrames` pages written.
     func restartIfOversized(_ writer: DatabasePool) {
-        guard
-            oversized.withLockedValue({ flag in
-                defer { flag = false }; return flag
-            })
-        else { return }
+        let due = oversized.withLockedValue { flag in
+            let was = flag
+            flag = false
+            return was
+        }
+        guard due else { return }
         _ = try? writer.writeWithoutTransaction { db in try db.checkpoint(.restart) }
     }
 }
