@@ -410,13 +410,13 @@ private struct BatchNotStarted: Error {
     var underlying: any Error
 }
 
-/// The connection was lost while committing: the batch may or may not be stored.
 /// A publish statement failed without a savepoint, so the transaction is aborted: the
 /// batch runs again with a savepoint around every op.
 private struct UnguardedPublishFailed: Error {
     var underlying: any Error
 }
 
+/// The connection was lost while committing: the batch may or may not be stored.
 private struct CommitFailed: Error {
     var underlying: any Error
 }

@@ -18,12 +18,14 @@ final class AppContext: Sendable {
     /// WebSocket handlers alive in memory (counted in `init` and `deinit`): once their
     /// connections are gone it must come back down, or something retains them.
     let liveHandlers = NIOLockedValueBox<Int>(0)
-    /// One `ConnectionTicker` per event loop, made on first use.
-    private let tickers = NIOLockedValueBox<[ObjectIdentifier: NIOLoopBound<ConnectionTicker>]>([:])
+    /// One `ConnectionTicker` per loop of the server's group, made up front as
+    /// `LocalFanout` makes its routers (the set of loops is fixed), so a connection finds
+    /// its loop's ticker without a lock.
+    private let tickers: [ObjectIdentifier: NIOLoopBoundBox<ConnectionTicker>]
 
     init(
         configuration: ServerConfiguration, hub: Hub, authenticator: Authenticator, registry: PrometheusCollectorRegistry,
-        logger: Logger, fileReader: StaticFiles
+        logger: Logger, fileReader: StaticFiles, group: any EventLoopGroup
     ) {
         self.configuration = configuration
         self.hub = hub
@@ -31,16 +33,19 @@ final class AppContext: Sendable {
         self.registry = registry
         self.logger = logger
         self.fileReader = fileReader
+        var tickers: [ObjectIdentifier: NIOLoopBoundBox<ConnectionTicker>] = [:]
+        for loop in group.makeIterator() {
+            tickers[ObjectIdentifier(loop)] = NIOLoopBoundBox.makeBoxSendingValue(ConnectionTicker(loop: loop), eventLoop: loop)
+        }
+        self.tickers = tickers
     }
 
-    /// The ticker of `loop`; call on `loop`.
+    /// The ticker of `loop`, one of the server group's loops; call on `loop`.
     func ticker(for loop: any EventLoop) -> ConnectionTicker {
-        tickers.withLockedValue { tickers in
-            if let existing = tickers[ObjectIdentifier(loop)] { return existing.value }
-            let made = NIOLoopBound(ConnectionTicker(loop: loop), eventLoop: loop)
-            tickers[ObjectIdentifier(loop)] = made
-            return made.value
+        guard let ticker = tickers[ObjectIdentifier(loop)] else {
+            preconditionFailure("a connection on a loop outside the server's group")
         }
+        return ticker.value
     }
 }
 

@@ -10,7 +10,8 @@ import NIOCore
 /// connection costs one slot in an array, and a tick walks the array: a few microseconds
 /// for 10,000 connections, four times a second. Deadlines are met within one tick.
 ///
-/// Confined to its event loop (one per loop, reached through `AppContext.ticker(for:)`).
+/// Confined to its event loop (one per loop, made by `AppContext`, reached through
+/// `AppContext.ticker(for:)`).
 final class ConnectionTicker {
     /// What a connection does on a tick.
     protocol Member: AnyObject {

@@ -80,7 +80,7 @@ public final class DugnadApplication: Sendable {
         filePool.start()
         let app = AppContext(
             configuration: configuration, hub: hub, authenticator: authenticator, registry: registry, logger: logger,
-            fileReader: StaticFiles(webRoot: configuration.webRoot, pool: filePool))
+            fileReader: StaticFiles(webRoot: configuration.webRoot, pool: filePool), group: group)
         let serverChannel: any Channel
         do {
             serverChannel = try await bootstrap(app: app, group: group).bind(host: configuration.host, port: configuration.port)

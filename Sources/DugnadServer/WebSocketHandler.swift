@@ -237,7 +237,7 @@ final class WebSocketHandler: ChannelInboundHandler, ConnectionOutput, Connectio
                     return
                 }
                 state = .active(session)
-                scheduleExpiry(principal)
+                noteExpiry(principal)
                 let pending = pendingWhileAuthenticating
                 pendingWhileAuthenticating.removeAll()
                 for buffer in pending { message(buffer) }
@@ -246,10 +246,11 @@ final class WebSocketHandler: ChannelInboundHandler, ConnectionOutput, Connectio
     }
 
     func credentialsChanged(_ principal: Principal) {
-        scheduleExpiry(principal)
+        noteExpiry(principal)
     }
 
-    private func scheduleExpiry(_ principal: Principal) {
+    /// The token's warning and end, for the ticker (none for a token without `exp`).
+    private func noteExpiry(_ principal: Principal) {
         guard let exp = principal.expiresAt else {
             expiryWarningAt = .max
             expiresAt = .max
