@@ -67,11 +67,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Above this many users online in a channel, presence is sent as counts only.")
     var presenceListLimit = 1_000
 
-    @Option(
-        help: """
-            Milliseconds within which fan-out to a connection is gathered into one write under load \
-            (0: no window; what was queued while the loop was busy is flushed together).
-            """)
+    @Option(help: "Milliseconds within which fan-out to a connection is gathered into one write under load (0: write every event at once).")
     var flushWindow: Int64 = 0
 
     @Option(

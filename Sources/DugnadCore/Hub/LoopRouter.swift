@@ -13,33 +13,13 @@ public final class LoopRouter {
     private let flushWindow: TimeAmount
     private var lastFlush = NIODeadline.uptimeNanoseconds(0)
     private var flushScheduled = false
-    /// Without a window: when the flush task now queued on the loop was queued (or last
-    /// overtaken), and how long the last flush took.
-    private var flushQueuedAt: NIODeadline?
-    private var lastFlushCost = TimeAmount.zero
-    private let clock: () -> NIODeadline
-
-    /// The longest a delivery waits for the queued flush task while further deliveries
-    /// keep running before it: four times as long as the last flush took, within bounds.
-    /// Measured (docs/benchmarks.md): 4 gave the lowest p99 for fan-out to 1,000 and
-    /// 10,000 below saturation, 1 a third more; without a bound an overloaded loop held
-    /// its connections' output for seconds, behind its whole queue.
-    public static func holdLimit(lastFlushCost: TimeAmount) -> TimeAmount {
-        min(max(lastFlushCost * 4, .milliseconds(1)), .milliseconds(250))
-    }
 
     /// `flushWindow` (with the router's `loop`): deliveries within it after a flush wait
-    /// for one flush at its end. With a zero window, deliveries are flushed by a task
-    /// queued behind them (`flushSoon`); without a loop, at once.
-    ///
-    /// `clock`: the time the router goes by, the loop's own by default (tests give their
-    /// own, to have time pass while deliveries run ahead of a queued flush).
-    public init(
-        loop: (any EventLoop)? = nil, flushWindow: TimeAmount = .zero, clock: (() -> NIODeadline)? = nil
-    ) {
+    /// for one flush at its end. Without a loop, or with a zero window, every delivery is
+    /// flushed at once.
+    public init(loop: (any EventLoop)? = nil, flushWindow: TimeAmount = .zero) {
         self.loop = loop
         self.flushWindow = flushWindow
-        self.clock = clock ?? { loop?.now ?? .now() }
     }
 
     public func subscribe(_ sink: any FrameSink, to channel: String) {
@@ -67,9 +47,9 @@ public final class LoopRouter {
         users[userID].map { Array($0.values) } ?? []
     }
 
-    /// Writes every event to its recipients; each touched connection is then flushed
-    /// once for this batch and any others that come before the flush (`flushSoon`): one
-    /// syscall per connection per flush instead of one per message. An
+    /// Writes every event to its recipients, then flushes each touched connection once:
+    /// one syscall per connection per batch instead of one per message; within the flush
+    /// window after the last flush, once at the window's end for every batch in it. An
     /// event may hold several frames (`FanoutEvent.coalesced`); each counts as a delivery.
     /// Returns the number of deliveries, and how many of them were chat messages.
     @discardableResult
@@ -101,48 +81,22 @@ public final class LoopRouter {
         return (deliveries, messages)
     }
 
-    /// Without a window: in a task of its own, queued behind the work the loop already
-    /// has, so that the deliveries queued while the loop was busy (flushing, for one)
-    /// share one flush, one syscall and one TCP segment per connection however many they
-    /// are; on an idle loop that task runs next. While deliveries keep running before it,
-    /// they flush at once when the oldest unflushed one has waited `holdLimit`, and the
-    /// queued task flushes what comes after.
-    ///
-    /// With a window: now, unless the last flush was less than a window ago, then once at
-    /// the window's end (one timer per loop, not per connection).
+    /// Flushes now, unless the last flush was less than a window ago: then once at the
+    /// window's end (one timer per loop, not per connection).
     private func flushSoon() {
         guard !touched.isEmpty, !flushScheduled else { return }
-        guard let loop else { return flushTouched(at: lastFlush) }
-        guard flushWindow > .zero else { return flushWhenDue(on: loop) }
-        let now = clock()
+        guard let loop, flushWindow > .zero else { return flushTouched(at: lastFlush) }
+        let now = loop.now
         let due = lastFlush + flushWindow
         guard now < due else { return flushTouched(at: now) }
         flushScheduled = true
         loop.assumeIsolated().scheduleTask(deadline: due) { [self] in
             flushScheduled = false
-            flushTouched(at: clock())
-        }
-    }
-
-    private func flushWhenDue(on loop: any EventLoop) {
-        let now = clock()
-        guard let queuedAt = flushQueuedAt else {
-            flushQueuedAt = now
-            loop.assumeIsolated().execute { [self] in
-                flushQueuedAt = nil
-                flushTouched(at: clock())
-            }
-            return
-        }
-        if now - queuedAt >= Self.holdLimit(lastFlushCost: lastFlushCost) {
-            // The queued task stays, for what is delivered before it runs.
-            flushQueuedAt = now
-            flushTouched(at: now)
+            flushTouched(at: loop.now)
         }
     }
 
     private func flushTouched(at now: NIODeadline) {
-        guard !touched.isEmpty else { return }
         lastFlush = now
         // The list is swapped out first: should a flush lead to another delivery, that
         // one's connections go to the fresh list and are flushed in their turn.
@@ -152,7 +106,6 @@ public final class LoopRouter {
             sink.flush()
         }
         flushing.removeAll(keepingCapacity: true)
-        if loop != nil, flushWindow == .zero { lastFlushCost = clock() - now }
     }
 
     private func write(_ frame: ByteBuffer, to sink: any FrameSink) {
