@@ -120,8 +120,7 @@ struct MultiNodeTests {
         try await ola.ok("join", [("channel", "general")])
         let kari = try await a.connect("kari", name: "Kari")
         try await kari.ok("join", [("channel", "general")])
-        // Diffs are coalesced (100 ms per channel), so Ola's own join may arrive in the same
-        // diff as Kari's.
+        // Diffs are drained every 100 ms, so Ola's own join may share this one.
         let diff = try await ola.next(timeout: .seconds(5)) {
             $0["type"] == "presence_diff"
                 && $0["joins"]?.arrayValue?.contains { $0["id"] == "kari" } == true
