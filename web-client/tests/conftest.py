@@ -61,7 +61,7 @@ class Hub:
         return f"{prefix}-{self.run_id}-{next(self._ids)}"
 
     def token(self, sub: str, name: str, role: str | None = None, ttl: str | None = None) -> str:
-        cmd = [str(self.binary), "token", "--sub", sub, "--name", name, "--jwt-secret", self.secret]
+        cmd = [str(self.binary), "token", "--sub", sub, "--name", name, f"--jwt-secret={self.secret}"]
         if role:
             cmd += ["--role", role]
         if ttl:
@@ -132,7 +132,7 @@ def hub(tmp_path_factory, output_dir):
             "--host", "127.0.0.1",
             "--port", str(port),
             "--data-dir", str(data_dir),
-            "--jwt-secret", secret,
+            f"--jwt-secret={secret}",
             "--web-root", str(WEB_ROOT),
         ],
         stdout=log,

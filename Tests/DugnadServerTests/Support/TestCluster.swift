@@ -64,7 +64,7 @@ final class TestCluster: Sendable {
             binary: binary,
             arguments: [
                 "serve", "--database", url, "--port", "0", "--node-id", nodeID,
-                "--node-timeout", String(max(1, nodeTimeoutMillis / 1_000)), "--jwt-secret", TestHub.secret,
+                "--node-timeout", String(max(1, nodeTimeoutMillis / 1_000)), "--jwt-secret=\(TestHub.secret)",
                 "--data-dir", TestHub.temporaryDirectory(), "--web-root", TestHub.webRoot, "--log-level", "warning",
                 "--event-loops", "1",
             ])
