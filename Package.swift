@@ -1,9 +1,32 @@
 // swift-tools-version:6.1
 import PackageDescription
 
+// The layers, one way only (each line depends only on lines above it):
+//
+//   DugnadProtocol   wire types, validation, JSON                 (imports nothing)
+//   DugnadTokens     JWT claims and HS256 signing                 (jwt-kit)
+//   DugnadCore       the hub: Store/EventBus protocols, writer, fan-out, auth (no engine, no sockets)
+//   DugnadSQLite     the embedded engine (GRDB)                   leaf: only the CLI and tests import it
+//   DugnadPostgres   the shared engine and the bus between nodes  leaf: only the CLI and tests import it
+//   DugnadServer     SwiftNIO transport: HTTP, WebSocket, static files (no engine)
+//   DugnadBench      the load generator (no hub: a WebSocket client of its own)
+//   dugnad           the CLI, the composition root: picks and builds the engine and the bus
+
 let strict: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny")
 ]
+
+let nioCore: Target.Dependency = .product(name: "NIOCore", package: "swift-nio")
+let nioPosix: Target.Dependency = .product(name: "NIOPosix", package: "swift-nio")
+let nioLocks: Target.Dependency = .product(name: "NIOConcurrencyHelpers", package: "swift-nio")
+let nioHTTP: Target.Dependency = .product(name: "NIOHTTP1", package: "swift-nio")
+let nioWebSocket: Target.Dependency = .product(name: "NIOWebSocket", package: "swift-nio")
+let nioEmbedded: Target.Dependency = .product(name: "NIOEmbedded", package: "swift-nio")
+let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
+let jwtKit: Target.Dependency = .product(name: "JWTKit", package: "jwt-kit")
+let grdb: Target.Dependency = .product(name: "GRDB", package: "GRDB.swift")
+let postgresNIO: Target.Dependency = .product(name: "PostgresNIO", package: "postgres-nio")
+let deque: Target.Dependency = .product(name: "DequeModule", package: "swift-collections")
 
 let package = Package(
     name: "dugnad",
@@ -16,6 +39,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
@@ -23,76 +47,43 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", "4.0.0"..<"5.0.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/swiftcsv/SwiftCSV.git", from: "0.10.0"),
     ],
     targets: [
-        .target(
-            name: "DugnadProtocol",
-            swiftSettings: strict
-        ),
+        .target(name: "DugnadProtocol", swiftSettings: strict),
+        .target(name: "DugnadTokens", dependencies: [jwtKit], swiftSettings: strict),
         .target(
             name: "DugnadCore",
             dependencies: [
-                "DugnadProtocol",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
+                "DugnadProtocol", "DugnadTokens", nioCore, nioLocks, nioPosix, logging, jwtKit, deque,
                 .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict
         ),
         .target(
+            name: "DugnadSQLite",
+            dependencies: ["DugnadProtocol", "DugnadCore", grdb, nioLocks, logging],
+            swiftSettings: strict
+        ),
+        .target(
             name: "DugnadPostgres",
-            dependencies: [
-                "DugnadProtocol",
-                "DugnadCore",
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
+            dependencies: ["DugnadProtocol", "DugnadCore", postgresNIO, nioCore, nioPosix, nioLocks, logging],
             swiftSettings: strict
         ),
         .target(
             name: "DugnadServer",
             dependencies: [
-                "DugnadProtocol",
-                "DugnadCore",
-                "DugnadPostgres",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOWebSocket", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
+                "DugnadProtocol", "DugnadCore", nioCore, nioPosix, nioHTTP, nioWebSocket, nioLocks, logging,
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ],
-            swiftSettings: strict
-        ),
-        .target(
-            name: "DugnadClient",
-            dependencies: [
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOWebSocket", package: "swift-nio"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),
         .target(
             name: "DugnadBench",
             dependencies: [
-                "DugnadClient",
-                "DugnadProtocol",
-                "DugnadCore",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
+                "DugnadProtocol", "DugnadTokens", nioCore, nioPosix,
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             // The load generator only: its per-delivery path is all class-property access
@@ -103,64 +94,49 @@ let package = Package(
         .executableTarget(
             name: "dugnad",
             dependencies: [
-                "DugnadCore",
-                "DugnadPostgres",
-                "DugnadServer",
-                "DugnadBench",
+                "DugnadCore", "DugnadTokens", "DugnadSQLite", "DugnadPostgres", "DugnadServer", "DugnadBench", logging,
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "SwiftCSV", package: "SwiftCSV"),
             ],
             swiftSettings: strict
         ),
-        // What more than one test target needs (not a product; tests only).
+
+        // Tests: one target per module, and what several of them share.
         .target(
             name: "DugnadTestSupport",
+            dependencies: [nioCore, nioPosix, nioHTTP, nioWebSocket, nioLocks],
             path: "Tests/DugnadTestSupport",
             swiftSettings: strict
         ),
-        .testTarget(
-            name: "DugnadProtocolTests",
-            dependencies: ["DugnadProtocol"],
-            swiftSettings: strict
-        ),
+        .testTarget(name: "DugnadProtocolTests", dependencies: ["DugnadProtocol"], swiftSettings: strict),
         .testTarget(
             name: "DugnadCoreTests",
             dependencies: [
-                "DugnadCore", "DugnadProtocol",
-                .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "JWTKit", package: "jwt-kit"),
+                "DugnadCore", "DugnadProtocol", "DugnadTokens", jwtKit, logging, nioLocks, nioCore, nioPosix, nioEmbedded,
                 .product(name: "CryptoExtras", package: "swift-crypto"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOEmbedded", package: "swift-nio"),
             ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "DugnadSQLiteTests",
+            dependencies: ["DugnadSQLite", "DugnadCore", "DugnadProtocol", grdb, logging, nioLocks],
             swiftSettings: strict
         ),
         .testTarget(
             name: "DugnadPostgresTests",
             dependencies: [
-                "DugnadPostgres", "DugnadCore", "DugnadProtocol", "DugnadTestSupport",
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                "DugnadPostgres", "DugnadSQLite", "DugnadCore", "DugnadProtocol", "DugnadTestSupport", postgresNIO, grdb,
+                logging, nioLocks,
             ],
             swiftSettings: strict
         ),
         .testTarget(
             name: "DugnadServerTests",
             dependencies: [
-                "DugnadServer", "DugnadCore", "DugnadProtocol", "DugnadClient", "DugnadBench", "DugnadPostgres",
-                "DugnadTestSupport",
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOEmbedded", package: "swift-nio"),
-                .product(name: "NIOWebSocket", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "JWTKit", package: "jwt-kit"),
+                "DugnadServer", "DugnadCore", "DugnadProtocol", "DugnadTokens", "DugnadTestSupport", "DugnadBench",
+                "DugnadSQLite", "DugnadPostgres", postgresNIO, nioCore, nioPosix, nioEmbedded, nioWebSocket, nioHTTP,
+                nioLocks, jwtKit, logging,
             ],
             swiftSettings: strict
         ),

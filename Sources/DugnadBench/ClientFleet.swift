@@ -1,4 +1,4 @@
-import DugnadCore
+import DugnadTokens
 import NIOCore
 import NIOPosix
 
@@ -59,7 +59,7 @@ final class ClientFleet: Sendable {
     /// Mints a token for `user` (HS256, valid well past the run).
     func token(user: String) async throws -> String {
         let ttl = Int64(configuration.warmup + configuration.duration + configuration.drainTimeout) + 3_600
-        return try await TokenVerifier.sign(
+        return try await TokenSigner.sign(
             secret: configuration.secret, sub: user, name: user, roles: [], channels: [], ttlSeconds: ttl)
     }
 

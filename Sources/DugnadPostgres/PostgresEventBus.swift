@@ -251,3 +251,13 @@ public final class PostgresEventBus: EventBus {
 
     static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
 }
+
+extension PostgresEventBus {
+    /// What `Hub.init(makeBus:)` takes: a bus between the nodes sharing `store`'s
+    /// database, wrapped around the hub's local fan-out.
+    public static func factory(
+        store: PostgresStore, configuration: Configuration = Configuration(), logger: Logger
+    ) -> @Sendable (LocalFanout) -> any EventBus {
+        { local in PostgresEventBus(store: store, local: local, configuration: configuration, logger: logger) }
+    }
+}

@@ -1,6 +1,4 @@
 import DugnadCore
-import DugnadPostgres
-import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -33,41 +31,24 @@ public final class DugnadApplication: Sendable {
         self.filePool = filePool
     }
 
-    /// The store `configuration` names: PostgreSQL when it has a database URL, else the
-    /// SQLite file in the data directory (created if needed).
-    public static func openStore(_ configuration: ServerConfiguration, logger: Logger) throws -> any Store {
-        if let url = configuration.databaseURL {
-            var postgres = try PostgresStore.Configuration(url: url)
-            if let nodeID = configuration.nodeID { postgres.nodeID = nodeID }
-            postgres.nodeTimeoutMillis = configuration.nodeTimeoutMillis
-            return PostgresStore(configuration: postgres, logger: logger)
+    /// Starts the hub on `store` (which it prepares, and closes at shutdown) and binds the
+    /// port. `makeBus` wraps the local fan-out for several nodes (nil: a node alone). The
+    /// caller, the CLI or a test, chose and built the engine; the server never knows which.
+    public static func start(
+        configuration: ServerConfiguration, store: any Store,
+        makeBus: (@Sendable (LocalFanout) -> any EventBus)? = nil, logger: Logger = Logger(label: "dugnad")
+    ) async throws -> DugnadApplication {
+        let verifier: TokenVerifier
+        do {
+            verifier = try await TokenVerifier(configuration: configuration.tokens)
+        } catch {
+            store.close()
+            throw error
         }
-        try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
-        return try SQLiteStore(path: configuration.dataDirectory + "/dugnad.sqlite")
-    }
-
-    /// Opens storage, starts the hub and binds the port.
-    public static func start(configuration: ServerConfiguration, logger: Logger = Logger(label: "dugnad")) async throws
-        -> DugnadApplication
-    {
-        let store = try openStore(configuration, logger: logger)
-        let verifier = try await TokenVerifier(configuration: configuration.tokens)
-        let authenticator = Authenticator(verifier: verifier, store: store)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.eventLoops))
         let registry = PrometheusCollectorRegistry()
-        var hubConfiguration = configuration.hub
-        var makeBus: (@Sendable (LocalFanout) -> any EventBus)?
-        if let postgres = store as? PostgresStore {
-            // One of several nodes: events, presence and figures cross over the database.
-            var busConfiguration = PostgresEventBus.Configuration()
-            busConfiguration.nodeTimeoutMillis = configuration.nodeTimeoutMillis
-            let bus = busConfiguration
-            makeBus = { local in PostgresEventBus(store: postgres, local: local, configuration: bus, logger: logger) }
-            hubConfiguration.sessionHeartbeatSeconds = min(
-                hubConfiguration.sessionHeartbeatSeconds, max(1, configuration.nodeTimeoutMillis / 3_000))
-        }
         let hub = Hub(
-            configuration: hubConfiguration, store: store, group: group,
+            configuration: configuration.hub, store: store, group: group,
             metricsFactory: PrometheusMetricsFactory(registry: registry), logger: logger, makeBus: makeBus)
         do {
             try hub.start()
@@ -76,6 +57,7 @@ public final class DugnadApplication: Sendable {
             try? await group.shutdownGracefully()
             throw error
         }
+        let authenticator = Authenticator(verifier: verifier, store: store)
         let filePool = NIOThreadPool(numberOfThreads: 1)
         filePool.start()
         let app = AppContext(

@@ -1,29 +1,14 @@
 import DugnadCore
 import NIOCore
 
-/// Settings of the transport. The CLI and the tests build the same struct and call the
-/// same `DugnadApplication.start(configuration:)`.
+/// Settings of the transport and the hub. The CLI and the tests build the same struct and
+/// call the same `DugnadApplication.start(configuration:store:makeBus:)`; which storage
+/// engine runs underneath is theirs to choose (the server never knows).
 public struct ServerConfiguration: Sendable {
     /// Default 127.0.0.1: a fresh hub is not exposed to the network until asked.
     public var host = "127.0.0.1"
     /// Default 8080; 0 picks a free port (tests).
     public var port = 8080
-    /// Folder with the SQLite file and the generated JWT secret. Default ./dugnad-data.
-    public var dataDirectory = "dugnad-data"
-    /// `postgres://USER[:PASSWORD]@HOST:PORT/DB` to keep everything durable in PostgreSQL
-    /// (several nodes share one database); nil for the embedded SQLite file in
-    /// `dataDirectory`.
-    public var databaseURL: String?
-    /// With `databaseURL`: this node's id among the nodes sharing the database (its
-    /// sessions, its presence on the bus). Default nil: a random `n_…` id per start, which
-    /// suits nodes that come and go; a fixed id (the host name) lets a restarted node
-    /// close its own leftover sessions at once.
-    public var nodeID: String?
-    /// With `databaseURL`: a node not heard from for this long is taken for dead: the
-    /// other nodes end its users' presence and close its sessions. Default 15 s. The
-    /// hub's session heartbeat is shortened to a third of it (5 s by default) so that a
-    /// live node is never mistaken for a dead one.
-    public var nodeTimeoutMillis: Int64 = 15_000
     /// Folder served at `/`. Default web-client (relative to the working directory).
     public var webRoot = "web-client"
     /// Seconds between server pings. Default 25, as the contract says.

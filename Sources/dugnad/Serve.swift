@@ -1,3 +1,4 @@
+import DugnadTokens
 import ArgumentParser
 import DugnadCore
 import DugnadServer
@@ -133,10 +134,6 @@ struct Serve: AsyncParsableCommand {
         var configuration = ServerConfiguration()
         configuration.host = host
         configuration.port = port
-        configuration.dataDirectory = secret.dataDir
-        configuration.databaseURL = StoreOptions.databaseURL(flag: database)
-        configuration.nodeID = nodeID
-        configuration.nodeTimeoutMillis = nodeTimeout * 1_000
         configuration.webRoot = webRoot
         configuration.pingInterval = pingInterval
         configuration.outboundLimitBytes = outboundLimit
@@ -166,8 +163,15 @@ struct Serve: AsyncParsableCommand {
             algorithm: algorithm, secret: key, publicKeyPEM: publicKeyPEM, allowNoExpiry: allowTokensWithoutExpiry,
             issuer: jwtIssuer, audience: jwtAudience)
 
+        let engine = try StorageEngine.forServing(
+            databaseURL: StoreOptions.databaseURL(flag: database), dataDirectory: secret.dataDir,
+            node: StorageEngine.Node(id: nodeID, timeoutMillis: nodeTimeout * 1_000), logger: logger)
+        if let heartbeat = engine.sessionHeartbeatSeconds {
+            configuration.hub.sessionHeartbeatSeconds = min(configuration.hub.sessionHeartbeatSeconds, heartbeat)
+        }
         let service = HubService(
-            configuration: configuration, logger: logger, secret: key, printSignIn: algorithm == .hs256)
+            configuration: configuration, engine: engine, dataDirectory: secret.dataDir, logger: logger, secret: key,
+            printSignIn: algorithm == .hs256)
         let group = ServiceGroup(
             configuration: .init(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
@@ -180,18 +184,21 @@ struct Serve: AsyncParsableCommand {
 /// the storage: `DugnadApplication.shutdown` tears them down in that order.
 struct HubService: Service {
     let configuration: ServerConfiguration
+    let engine: StorageEngine
+    let dataDirectory: String
     let logger: Logger
     let secret: [UInt8]
     let printSignIn: Bool
 
     func run() async throws {
-        let app = try await DugnadApplication.start(configuration: configuration, logger: logger)
+        let app = try await DugnadApplication.start(
+            configuration: configuration, store: engine.store, makeBus: engine.makeBus, logger: logger)
         let base = "http://\(configuration.host == "0.0.0.0" ? "localhost" : configuration.host):\(app.port)"
         say(
             "dugnad \(configuration.version) listening on \(base) (WebSocket at \(base.replacingOccurrences(of: "http", with: "ws"))/ws)"
         )
         if printSignIn {
-            let token = try await TokenVerifier.sign(
+            let token = try await TokenSigner.sign(
                 secret: secret, sub: "admin", name: "Local admin", roles: ["admin", "leader"], channels: [], ttlSeconds: 8 * 3600)
             let link = "\(base)/#token=\(token)"
             // A token is a credential: it goes to a terminal, never into a log. Under a
@@ -199,7 +206,7 @@ struct HubService: Service {
             if isatty(STDOUT_FILENO) == 1 {
                 say("sign in as the local admin (valid 8 hours): \(link)")
             } else {
-                let path = configuration.dataDirectory + "/admin-sign-in-url"
+                let path = dataDirectory + "/admin-sign-in-url"
                 do {
                     try writePrivateFile(path, link + "\n")
                     say("sign-in URL for the local admin (valid 8 hours) written to \(path)")

@@ -1,6 +1,5 @@
 import ArgumentParser
 import DugnadCore
-import DugnadPostgres
 import Foundation
 
 /// Where the hub's durable state is: the SQLite file in `--data-dir` (the default), or a
@@ -27,13 +26,7 @@ struct StoreOptions: ParsableArguments {
     /// writer at a time and the busy timeout waits for the hub's batch; PostgreSQL is
     /// made for it.
     func openStore() throws -> any Store {
-        let store: any Store
-        if let url = databaseURL {
-            store = try PostgresStore(url: url)
-        } else {
-            try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
-            store = try SQLiteStore(path: dataDir + "/dugnad.sqlite")
-        }
+        let store = try StorageEngine.forTools(databaseURL: databaseURL, dataDirectory: dataDir)
         try store.migrate()
         return store
     }

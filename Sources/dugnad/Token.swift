@@ -1,3 +1,4 @@
+import DugnadTokens
 import ArgumentParser
 import DugnadCore
 
@@ -38,7 +39,7 @@ struct Token: AsyncParsableCommand {
     func run() async throws {
         let key = try secret.resolveSecret(create: false).secret
         print(
-            try await TokenVerifier.sign(
+            try await TokenSigner.sign(
                 secret: key, sub: sub, name: name, roles: roles, channels: channels, ttlSeconds: ttl.seconds))
     }
 }

@@ -6,6 +6,7 @@ import PostgresNIO
 import Testing
 
 @testable import DugnadCore
+@testable import DugnadSQLite
 @testable import DugnadPostgres
 
 /// A fresh store under test, with the means to look under it: SQL on its tables (written

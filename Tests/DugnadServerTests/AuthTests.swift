@@ -1,4 +1,5 @@
-import DugnadClient
+import DugnadTokens
+import DugnadTestSupport
 import DugnadCore
 import DugnadProtocol
 import Foundation
@@ -33,12 +34,12 @@ import Testing
         let good = try await TestHub.token("kari")
         let parts = good.split(separator: ".").map(String.init)
         let otherSecret = Array("another-secret-0123456789abcdef0123456789".utf8)
-        let wrongKey = try await TokenVerifier.sign(
+        let wrongKey = try await TokenSigner.sign(
             secret: otherSecret, sub: "kari", name: nil, roles: [], channels: [], ttlSeconds: 600)
-        let expired = try await TokenVerifier.sign(
+        let expired = try await TokenSigner.sign(
             secret: secret, sub: "kari", name: nil, roles: [], channels: [], ttlSeconds: 60,
             now: Date().addingTimeInterval(-3600))
-        let noExpiry = try await TokenVerifier.sign(
+        let noExpiry = try await TokenSigner.sign(
             secret: secret, sub: "kari", name: nil, roles: [], channels: [], ttlSeconds: nil)
         let noneHeader = base64URL(#"{"alg":"none","typ":"JWT"}"#)
         let algNone = "\(noneHeader).\(parts[1])."

@@ -1,4 +1,4 @@
-import DugnadClient
+import DugnadTestSupport
 import DugnadCore
 import DugnadProtocol
 import Foundation

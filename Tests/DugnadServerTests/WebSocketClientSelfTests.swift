@@ -1,4 +1,4 @@
-import DugnadClient
+import DugnadTestSupport
 import NIOCore
 // NIOHTTP1 is not a declared dependency of this test target, but it is built as a dependency of
 // NIOWebSocket and DugnadServer, so it is importable; the echo server needs its HTTP pipeline.

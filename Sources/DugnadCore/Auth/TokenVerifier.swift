@@ -1,4 +1,5 @@
 import DugnadProtocol
+import DugnadTokens
 import Foundation
 import JWTKit
 
@@ -42,7 +43,7 @@ public struct TokenVerifier: Sendable {
     }
 
     /// The minimum HS256 secret length: shorter keys are guessable, and jwt-kit asserts on them.
-    public static let minimumSecretBytes = 32
+    public static let minimumSecretBytes = TokenSigner.minimumSecretBytes
 
     private let configuration: Configuration
     private let keys: JWTKeyCollection
@@ -76,9 +77,9 @@ public struct TokenVerifier: Sendable {
         else { return .failure(.invalidToken) }
         guard alg == configuration.algorithm.rawValue else { return .failure(.invalidToken) }
 
-        let claims: Claims
+        let claims: TokenClaims
         do {
-            claims = try await keys.verify(token, as: Claims.self)
+            claims = try await keys.verify(token, as: TokenClaims.self)
         } catch let error as JWTError where error.errorType == .signatureVerificationFailed {
             return .failure(.badSignature)
         } catch {
@@ -87,7 +88,7 @@ public struct TokenVerifier: Sendable {
         return Self.principal(from: claims, configuration: configuration, now: now)
     }
 
-    static func principal(from claims: Claims, configuration: Configuration, now: Int64) -> Result<Principal, AuthFailure> {
+    static func principal(from claims: TokenClaims, configuration: Configuration, now: Int64) -> Result<Principal, AuthFailure> {
         guard let sub = claims.sub, !sub.isEmpty, sub.utf8.count <= Limits.maxIDBytes else { return .failure(.invalidToken) }
         let expiresAt = claims.exp.map { Int64(($0 * 1000).rounded(.down)) }
         if expiresAt == nil, !configuration.allowNoExpiry { return .failure(.invalidToken) }
@@ -104,59 +105,12 @@ public struct TokenVerifier: Sendable {
             Principal(
                 userID: sub, name: name, roles: roles, channels: Set(claims.channels ?? []), expiresAt: expiresAt))
     }
-
-    /// Signs a token (for `dugnad token` and tests). HS256 only: the hub never holds a private RS/ES key.
-    public static func sign(
-        secret: [UInt8], sub: String, name: String?, roles: [String], channels: [String], ttlSeconds: Int64?,
-        now: Date = Date()
-    ) async throws -> String {
-        guard secret.count >= minimumSecretBytes else {
-            throw ConfigurationError("the JWT secret must be at least \(minimumSecretBytes) bytes")
-        }
-        let keys = JWTKeyCollection()
-        await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
-        let iat = now.timeIntervalSince1970.rounded(.down)
-        let claims = Claims(
-            sub: sub, name: name, roles: roles.isEmpty ? nil : roles, channels: channels.isEmpty ? nil : channels,
-            exp: ttlSeconds.map { iat + Double($0) }, iat: iat)
-        return try await keys.sign(claims)
-    }
 }
 
 /// A configuration that cannot work, explained for the operator.
 public struct ConfigurationError: Error, CustomStringConvertible, Sendable {
     public let description: String
     public init(_ description: String) { self.description = description }
-}
-
-/// The claims Dugnad reads. Every field is optional here so that a missing one is reported
-/// as the contract's reason (`invalid_token`) instead of a decoding failure.
-struct Claims: JWTPayload, Equatable {
-    var sub: String?
-    var name: String?
-    var roles: [String]?
-    var channels: [String]?
-    var exp: Double?
-    var iat: Double?
-    var nbf: Double?
-    var iss: String?
-    var aud: AudienceClaim?
-
-    init(
-        sub: String?, name: String?, roles: [String]?, channels: [String]?, exp: Double?, iat: Double?,
-        nbf: Double? = nil
-    ) {
-        self.sub = sub
-        self.name = name
-        self.roles = roles
-        self.channels = channels
-        self.exp = exp
-        self.iat = iat
-        self.nbf = nbf
-    }
-
-    /// Time claims are checked by `TokenVerifier.principal` so each failure gets its own reason.
-    func verify(using algorithm: some JWTAlgorithm) throws {}
 }
 
 /// Base64url without padding, as JWT uses it.

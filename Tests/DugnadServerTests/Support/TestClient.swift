@@ -1,4 +1,4 @@
-import DugnadClient
+import DugnadTestSupport
 import DugnadProtocol
 import Foundation
 

@@ -1,4 +1,4 @@
-import DugnadClient
+import DugnadTestSupport
 import DugnadCore
 import DugnadProtocol
 import DugnadServer
@@ -39,12 +39,8 @@ final class TestCluster: Sendable {
     func startNode(_ nodeID: String, configure: (inout ServerConfiguration) -> Void = { _ in }) async throws -> TestHub {
         let url = self.url
         let timeout = nodeTimeoutMillis
-        let hub = try await TestHub.start { configuration in
-            configuration.databaseURL = url
-            configuration.nodeID = nodeID
-            configuration.nodeTimeoutMillis = timeout
-            configure(&configuration)
-        }
+        let hub = try await TestHub.start(
+            engine: TestHub.Engine(databaseURL: url, nodeID: nodeID, nodeTimeoutMillis: timeout), configure: configure)
         nodes.withLockedValue { $0.append(hub) }
         return hub
     }

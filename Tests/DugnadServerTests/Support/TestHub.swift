@@ -1,6 +1,9 @@
-import DugnadClient
+import DugnadTokens
+import DugnadTestSupport
 import DugnadCore
 import DugnadProtocol
+import DugnadPostgres
+import DugnadSQLite
 import DugnadServer
 import Foundation
 import Logging
@@ -24,13 +27,19 @@ final class TestHub: Sendable {
     }
     static var onPostgres: Bool { postgresURL != nil }
 
-    static func makeConfiguration(dataDirectory: String) -> ServerConfiguration {
-        var configuration = ServerConfiguration()
-        configuration.port = 0
-        configuration.dataDirectory = dataDirectory
-        if let url = postgresURL {
-            // One schema per data folder: a fresh hub sees an empty database, and a hub
-            // restarted on the same folder (restart tests) finds its data again.
+    /// The storage under a test hub: SQLite in the data folder, or PostgreSQL (with the
+    /// bus between nodes) when a URL is given. Built here as the CLI builds it: the server
+    /// is handed a store and never knows which engine it is.
+    struct Engine: Sendable {
+        var databaseURL: String?
+        var nodeID: String?
+        var nodeTimeoutMillis: Int64 = 15_000
+
+        /// SQLite, or PostgreSQL when `DUGNAD_TEST_LIVE_POSTGRES_URL` is set: one schema
+        /// per data folder, so a fresh hub sees an empty database and a hub restarted on
+        /// the same folder (restart tests) finds its data again.
+        static func `default`(dataDirectory: String) -> Engine {
+            guard let url = TestHub.postgresURL else { return Engine() }
             let schema =
                 "live_"
                 + String(
@@ -38,8 +47,31 @@ final class TestHub: Sendable {
                         $0.isLetter || $0.isNumber ? $0 : "_"
                     }
                 ).suffix(50)
-            configuration.databaseURL = url + (url.contains("?") ? "&" : "?") + "schema=" + schema
+            return Engine(databaseURL: url + (url.contains("?") ? "&" : "?") + "schema=" + schema)
         }
+
+        func open(dataDirectory: String, logger: Logger) throws -> (
+            store: any Store, makeBus: (@Sendable (LocalFanout) -> any EventBus)?, heartbeatSeconds: Int64?
+        ) {
+            guard let databaseURL else {
+                return (try SQLiteStore(path: dataDirectory + "/dugnad.sqlite"), nil, nil)
+            }
+            var configuration = try PostgresStore.Configuration(url: databaseURL)
+            if let nodeID { configuration.nodeID = nodeID }
+            configuration.nodeTimeoutMillis = nodeTimeoutMillis
+            let store = PostgresStore(configuration: configuration, logger: logger)
+            var bus = PostgresEventBus.Configuration()
+            bus.nodeTimeoutMillis = nodeTimeoutMillis
+            return (
+                store, PostgresEventBus.factory(store: store, configuration: bus, logger: logger),
+                max(1, nodeTimeoutMillis / 3_000)
+            )
+        }
+    }
+
+    static func makeConfiguration() -> ServerConfiguration {
+        var configuration = ServerConfiguration()
+        configuration.port = 0
         configuration.webRoot = TestHub.webRoot
         configuration.eventLoops = 2
         configuration.tokens = TokenVerifier.Configuration(algorithm: .hs256, secret: Array(secret.utf8))
@@ -54,10 +86,11 @@ final class TestHub: Sendable {
     /// Starts a hub; `configure` adjusts the configuration (limits, timers) first.
     /// `logger` replaces the default one (warnings and worse, to standard error).
     static func start(
-        dataDirectory: String? = nil, logger: Logger? = nil, configure: (inout ServerConfiguration) -> Void = { _ in }
+        dataDirectory: String? = nil, engine: Engine? = nil, logger: Logger? = nil,
+        configure: (inout ServerConfiguration) -> Void = { _ in }
     ) async throws -> TestHub {
         let directory = dataDirectory ?? Self.temporaryDirectory()
-        var configuration = makeConfiguration(dataDirectory: directory)
+        var configuration = makeConfiguration()
         configure(&configuration)
         let logger =
             logger
@@ -66,7 +99,12 @@ final class TestHub: Sendable {
                 logger.logLevel = .warning
                 return logger
             }()
-        let app = try await DugnadApplication.start(configuration: configuration, logger: logger)
+        let storage = try (engine ?? .default(dataDirectory: directory)).open(dataDirectory: directory, logger: logger)
+        if let heartbeat = storage.heartbeatSeconds {
+            configuration.hub.sessionHeartbeatSeconds = min(configuration.hub.sessionHeartbeatSeconds, heartbeat)
+        }
+        let app = try await DugnadApplication.start(
+            configuration: configuration, store: storage.store, makeBus: storage.makeBus, logger: logger)
         return TestHub(app: app, dataDirectory: directory)
     }
 
@@ -90,7 +128,7 @@ final class TestHub: Sendable {
     static func token(
         _ sub: String, name: String? = nil, roles: [String] = [], channels: [String] = [], ttl: Int64? = 3600
     ) async throws -> String {
-        try await TokenVerifier.sign(
+        try await TokenSigner.sign(
             secret: Array(secret.utf8), sub: sub, name: name ?? sub.capitalized, roles: roles, channels: channels,
             ttlSeconds: ttl)
     }

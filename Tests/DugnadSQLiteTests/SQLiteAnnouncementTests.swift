@@ -4,6 +4,7 @@ import GRDB
 import Testing
 
 @testable import DugnadCore
+@testable import DugnadSQLite
 
 /// Announcements in the SQLite store, each test on a fresh database file: the checks not
 /// yet shared. Audience, receipts, reminders, urgent re-sends, users and API keys run on

@@ -1,3 +1,4 @@
+import DugnadCore
 import GRDB
 
 extension SQLiteStore {

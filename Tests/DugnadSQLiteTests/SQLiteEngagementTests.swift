@@ -4,6 +4,7 @@ import GRDB
 import Testing
 
 @testable import DugnadCore
+@testable import DugnadSQLite
 
 /// The engagement figures of the SQLite store: its own migration and date arithmetic. The
 /// figures of a known scenario run on SQLite and PostgreSQL alike in `StoreBehaviour`.

@@ -1,3 +1,4 @@
+import DugnadCore
 import GRDB
 
 /// The publishes of one run of consecutive publish ops in a batch, written without a

@@ -6,6 +6,7 @@ import NIOConcurrencyHelpers
 import Testing
 
 @testable import DugnadCore
+@testable import DugnadSQLite
 
 /// `BatchingWriter` against a real `SQLiteStore` on a temporary file: ordering, group
 /// commit, post-commit events, back-pressure, close and flush.

@@ -1,3 +1,4 @@
+import DugnadCore
 import DugnadProtocol
 import Foundation
 import GRDB

@@ -4,6 +4,7 @@ import GRDB
 import Testing
 
 @testable import DugnadCore
+@testable import DugnadSQLite
 
 /// The SQLite store against real database files, each test on a fresh one: what only
 /// SQLite has (WAL, the checkpointer, its failure modes). What every store must do runs

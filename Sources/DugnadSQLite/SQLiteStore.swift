@@ -1,3 +1,4 @@
+import DugnadCore
 import Foundation
 import GRDB
 import NIOConcurrencyHelpers

@@ -1,3 +1,4 @@
+import DugnadCore
 import Dispatch
 import GRDB
 import NIOConcurrencyHelpers
