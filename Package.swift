@@ -135,7 +135,7 @@ let package = Package(
             name: "DugnadServerTests",
             dependencies: [
                 "DugnadServer", "DugnadCore", "DugnadProtocol", "DugnadTokens", "DugnadTestSupport", "DugnadBench",
-                "DugnadSQLite", "DugnadPostgres", postgresNIO, nioCore, nioPosix, nioEmbedded, nioWebSocket, nioHTTP,
+                "DugnadSQLite", "DugnadPostgres", postgresNIO, grdb, nioCore, nioPosix, nioEmbedded, nioWebSocket, nioHTTP,
                 nioLocks, jwtKit, logging,
             ],
             swiftSettings: strict

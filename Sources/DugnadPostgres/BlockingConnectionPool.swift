@@ -47,7 +47,12 @@ final class BlockingConnectionPool: Sendable {
     func withConnection<T>(
         retryOnLostConnection: Bool = false, _ body: (BlockingConnection) throws -> T
     ) throws -> T {
-        permits.wait()
+        // Bounded like every query: a caller that cannot get a connection within the query
+        // timeout (every connection busy with a stuck query) fails as unavailable rather
+        // than holding its thread without end.
+        guard permits.wait(timeout: .now() + .nanoseconds(Int(queryTimeout.nanoseconds))) == .success else {
+            throw StoreError(.unavailable, "no PostgreSQL connection became free within \(queryTimeout.nanoseconds / 1_000_000_000) s")
+        }
         defer { permits.signal() }
         do {
             return try withCheckedOutConnection(body)

@@ -66,15 +66,15 @@ extension PostgresEventBus {
         case .message(let channel, let seq, let json):
             let position = FanoutEvent.MessagePosition(channel: channel, seq: seq)
             let event = FanoutEvent(
-                target: .channel(channel, exceptUser: nil), frame: TextFrame.make(json), isMessage: true, position: position)
+                target: .channel(channel, exceptUser: nil), frame: OutboundFrame.make(json), isMessage: true, position: position)
             incoming.withLockedValue { $0.sequencer.receive(position, event: event, now: now, into: &output) }
         case .messageReference(let channel, let seq):
             let position = FanoutEvent.MessagePosition(channel: channel, seq: seq)
             incoming.withLockedValue { $0.sequencer.receive(position, event: nil, now: now, into: &output) }
         case .channelEvent(let channel, let exceptUser, let json):
-            output.deliver.append(FanoutEvent(target: .channel(channel, exceptUser: exceptUser), frame: TextFrame.make(json)))
+            output.deliver.append(FanoutEvent(target: .channel(channel, exceptUser: exceptUser), frame: OutboundFrame.make(json)))
         case .usersEvent(let users, let json):
-            output.deliver.append(FanoutEvent(target: .users(users), frame: TextFrame.make(json)))
+            output.deliver.append(FanoutEvent(target: .users(users), frame: OutboundFrame.make(json)))
         case .presence(let counter, let changes):
             let known = incoming.withLockedValue { state -> Int64? in
                 let known = state.nodes[node]?.counter

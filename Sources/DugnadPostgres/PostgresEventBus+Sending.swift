@@ -42,7 +42,7 @@ extension PostgresEventBus {
                 state.items.removeAll(keepingCapacity: true)
                 state.dropped = 0
                 if items.isEmpty { state.draining = false }
-                let now = Clock.nowMillis()
+                let now = WallClock.nowMillis()
                 let trim = now - state.lastTrim > 60_000
                 if trim { state.lastTrim = now }
                 return (items, dropped, trim)
@@ -79,7 +79,7 @@ extension PostgresEventBus {
                             item = .messageReference(channel: name, seq: seq)
                         } else {
                             let payload = String(decoding: BusEnvelope(node: node, items: [item]).encoded(), as: UTF8.self)
-                            let id = try PostgresStore.spool(db, payload: payload, at: Clock.nowMillis())
+                            let id = try PostgresStore.spool(db, payload: payload, at: WallClock.nowMillis())
                             item = .spooled(id: id)
                         }
                         itemSize = BusEnvelope.size(of: item)
@@ -89,7 +89,7 @@ extension PostgresEventBus {
                     size += itemSize
                 }
                 try flush()
-                if trimSpool { try PostgresStore.trimSpool(db, now: Clock.nowMillis()) }
+                if trimSpool { try PostgresStore.trimSpool(db, now: WallClock.nowMillis()) }
             }
         } catch {
             // The other nodes catch up on messages from storage when they notice the gap

@@ -161,11 +161,11 @@ public final class PostgresEventBus: EventBus {
         for event in events {
             if let position = event.position {
                 messages.append(event)
-                let json = TextFrame.payloads(in: event.frame).first ?? []
+                let json = OutboundFrame.payloads(in: event.frame).first ?? []
                 items.append(.message(channel: position.channel, seq: position.seq, json: json))
             } else {
                 others.append(event)
-                for json in TextFrame.payloads(in: event.frame) {
+                for json in OutboundFrame.payloads(in: event.frame) {
                     switch event.target {
                     case .channel(let name, let exceptUser):
                         items.append(.channelEvent(channel: name, exceptUser: exceptUser, json: json))
@@ -238,7 +238,7 @@ public final class PostgresEventBus: EventBus {
         guard !isStopping else { return }
         do {
             let closed = try store.closeSessionsOfDeadNodes(
-                now: Clock.nowMillis(), timeoutMillis: configuration.nodeTimeoutMillis)
+                now: WallClock.nowMillis(), timeoutMillis: configuration.nodeTimeoutMillis)
             if !closed.isEmpty {
                 logger.info(
                     "closed the sessions of dead nodes",

@@ -32,7 +32,7 @@ extension PostgresStore {
             SELECT u.id, u.name,
                 ARRAY(SELECT r.value FROM jsonb_array_elements_text(u.roles) WITH ORDINALITY AS r (value, position)
                       ORDER BY r.position),
-                u.last_seen, \(Clock.nowMillis())
+                u.last_seen, \(WallClock.nowMillis())
             FROM jsonb_to_recordset(\(json)::jsonb) AS u (id text, name text, roles jsonb, last_seen bigint)
             ON CONFLICT (id) DO UPDATE SET name = excluded.name, roles = excluded.roles
             """)

@@ -45,7 +45,7 @@ extension PostgresStore {
                     try db.query(PostgresQuery(unsafeSQL: statement))
                 }
                 try db.query(
-                    "INSERT INTO dugnad_migrations (name, applied_at) VALUES (\(migration.name), \(Clock.nowMillis()))")
+                    "INSERT INTO dugnad_migrations (name, applied_at) VALUES (\(migration.name), \(WallClock.nowMillis()))")
             }
         }
     }

@@ -363,7 +363,7 @@ extension PostgresStore {
             // The op carries no time: the read is stamped when it is stored.
             try db.query(
                 """
-                UPDATE memberships SET read_seq = \(readSeq), read_at = \(Clock.nowMillis())
+                UPDATE memberships SET read_seq = \(readSeq), read_at = \(WallClock.nowMillis())
                 WHERE user_id = \(userID) AND channel = \(name)
                 """)
         }

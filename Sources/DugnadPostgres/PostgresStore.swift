@@ -111,7 +111,7 @@ public final class PostgresStore: Store {
     public func prepare() throws {
         try migrate()
         do {
-            let now = Clock.nowMillis()
+            let now = WallClock.nowMillis()
             _ = try writer.withConnection { db in
                 try inTransaction(db) {
                     let closed = try closeAbandonedSessions(
@@ -128,7 +128,7 @@ public final class PostgresStore: Store {
     /// A real write (an upsert of the one-row probe table), so that a server that is gone,
     /// read-only or out of disk shows up here rather than on the next publish.
     public func checkWritable() throws {
-        let now = Clock.nowMillis()
+        let now = WallClock.nowMillis()
         do {
             _ = try readers.withConnection(retryOnLostConnection: true) { db in
                 try db.query(

@@ -25,7 +25,17 @@ public enum AuthFailure: String, Sendable, Error, Equatable {
     case tokenNotYetValid = "token_not_yet_valid"
     case keyRevoked = "key_revoked"
     case forbidden
+    /// The credential could not be checked because storage did not answer (an API key's
+    /// lookup): not the credential's fault, so the client may retry it as it is.
+    case storageUnavailable = "storage_unavailable"
 
-    /// 4500 for a revoked key (must not reconnect with it), 4001 otherwise.
-    public var closeCode: CloseCode { self == .keyRevoked ? .revoked : .unauthorized }
+    /// 4500 for a revoked key (must not reconnect with it), 1011 when storage could not
+    /// check the credential (reconnect later), 4001 otherwise.
+    public var closeCode: CloseCode {
+        switch self {
+        case .keyRevoked: .revoked
+        case .storageUnavailable: .internalError
+        default: .unauthorized
+        }
+    }
 }

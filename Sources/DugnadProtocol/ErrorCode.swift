@@ -8,6 +8,9 @@ public enum ErrorCode: String, Sendable, Equatable, CaseIterable {
     case tooLarge = "too_large"
     case rateLimited = "rate_limited"
     case `internal`
+    /// Storage did not answer while checking credentials: try again shortly (HTTP 503).
+    /// An addition to the contract's list.
+    case unavailable
     /// Not a request error: the unsolicited warning sent ten seconds before a token expires.
     case tokenExpiring = "token_expiring"
 
@@ -22,6 +25,7 @@ public enum ErrorCode: String, Sendable, Equatable, CaseIterable {
         case .tooLarge: 413
         case .rateLimited: 429
         case .internal, .tokenExpiring: 500
+        case .unavailable: 503
         }
     }
 }

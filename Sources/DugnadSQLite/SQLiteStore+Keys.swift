@@ -9,7 +9,7 @@ extension SQLiteStore {
     /// on name and roles; last_seen and created_at stay as the hub recorded them (a new
     /// user gets the record's lastSeen, normally nil, and the import time as created_at).
     static func importUsers(_ users: [UserRecord], _ db: Database) throws -> WriteOutcome {
-        let now = Clock.nowMillis()
+        let now = WallClock.nowMillis()
         // One cached statement for the whole list: a directory of thousands imports in one
         // savepoint without recompiling the SQL per user.
         let statement = try db.cachedStatement(

@@ -229,7 +229,7 @@ extension SQLiteStore {
             // batch interval of the client's mark_read): for the engagement figures.
             try db.executeCached(
                 sql: "UPDATE memberships SET read_seq = ?, read_at = ? WHERE user_id = ? AND channel = ?",
-                arguments: [readSeq, Clock.nowMillis(), userID, name])
+                arguments: [readSeq, WallClock.nowMillis(), userID, name])
         }
         return .readSeq(readSeq)
     }

@@ -14,12 +14,15 @@ struct APIRouter {
         guard let token = head.bearerToken else {
             return loop.makeSucceededFuture(.error(ProtocolError(.unauthorized, "missing 'Authorization: Bearer' header")))
         }
-        let promise = loop.makePromise(of: Result<Principal, AuthFailure>.self)
-        let authenticator = app.authenticator
         let logger = app.logger
-        promise.completeWithTask { await authenticator.authenticate(token) }
-        return promise.futureResult.flatMap { result in
+        return app.authenticator.authenticate(token, on: loop).flatMap { result in
             switch result {
+            case .failure(.storageUnavailable):
+                return loop.makeSucceededFuture(
+                    .error(
+                        ProtocolError(
+                            .unavailable, "storage did not answer while checking the credentials; try again shortly",
+                            retryAfterMs: 1_000)))
             case .failure(let failure):
                 // The reason and the route, never the credential itself.
                 logger.info(
@@ -200,7 +203,7 @@ struct APIRouter {
         guard (1...3660).contains(days) else {
             return loop.makeSucceededFuture(.error(.badRequest("'days' must be a whole number from 1 to 3660")))
         }
-        return app.hub.read(on: loop) { store in try store.engagement(days: days, now: Clock.nowMillis()) }.map { stats in
+        return app.hub.read(on: loop) { store in try store.engagement(days: days, now: WallClock.nowMillis()) }.map { stats in
             .json(.ok) { writer in EngagementEncoding.write(stats, days: days, into: &writer) }
         }
     }

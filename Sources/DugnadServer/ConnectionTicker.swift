@@ -75,7 +75,7 @@ final class ConnectionTicker {
 
     private func tick() {
         let uptime = Self.uptimeMillis()
-        let wall = DugnadCore.Clock.nowMillis()
+        let wall = DugnadCore.WallClock.nowMillis()
         // A member may leave (or close another) during its tick: walk a snapshot, and skip
         // the ones that left.
         for member in members where member.tickerSlot >= 0 {

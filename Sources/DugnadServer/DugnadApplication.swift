@@ -57,7 +57,7 @@ public final class DugnadApplication: Sendable {
             try? await group.shutdownGracefully()
             throw error
         }
-        let authenticator = Authenticator(verifier: verifier, store: store)
+        let authenticator = hub.makeAuthenticator(verifier: verifier)
         let filePool = NIOThreadPool(numberOfThreads: 1)
         filePool.start()
         let app = AppContext(
@@ -136,7 +136,7 @@ public final class DugnadApplication: Sendable {
                     })
                 return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(
-                        AddressLimitHandler(limiter: limiter, headerTimeout: .seconds(configuration.headerTimeoutSeconds)))
+                        ConnectionAdmissionHandler(limiter: limiter, headerTimeout: .seconds(configuration.headerTimeoutSeconds)))
                     let httpHandler = HTTPHandler(app: app)
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(
                         withServerUpgrade: (

@@ -67,7 +67,7 @@ final class EchoHandler: ChannelInboundHandler {
         closeSent = true
         let code: CloseCode = frameError == .invalidFrameLength ? .messageTooBig : .protocolError
         rawContext.writeAndFlush(
-            NIOAny(TextFrame.close(code: code.rawValue))
+            NIOAny(OutboundFrame.close(code: code.rawValue))
         )
         .assumeIsolated().whenComplete { _ in context.close(promise: nil) }
     }
@@ -93,7 +93,7 @@ final class EchoHandler: ChannelInboundHandler {
             closeSent = true
             // The peer started the handshake: our answer completes it, and then the server
             // ends the TCP connection first (RFC 6455 §7.1.1).
-            rawContext.writeAndFlush(NIOAny(TextFrame.close(code: code)))
+            rawContext.writeAndFlush(NIOAny(OutboundFrame.close(code: code)))
                 .assumeIsolated().whenComplete { _ in context.close(promise: nil) }
             scheduleCloseTimer()
         case .close(let code, let reason):
@@ -103,13 +103,13 @@ final class EchoHandler: ChannelInboundHandler {
 
     private func write(opcode: UInt8, _ payload: ByteBuffer) {
         guard let rawContext else { return }
-        rawContext.writeAndFlush(NIOAny(TextFrame.make(opcode: opcode, payload: Array(payload.readableBytesView))), promise: nil)
+        rawContext.writeAndFlush(NIOAny(OutboundFrame.make(opcode: opcode, payload: Array(payload.readableBytesView))), promise: nil)
     }
 
     private func fail(code: CloseCode, reason: String) {
         guard let rawContext, !closeSent else { return }
         closeSent = true
-        rawContext.writeAndFlush(NIOAny(TextFrame.close(code: code.rawValue, reason: reason)), promise: nil)
+        rawContext.writeAndFlush(NIOAny(OutboundFrame.close(code: code.rawValue, reason: reason)), promise: nil)
         scheduleCloseTimer()
     }
 

@@ -8,7 +8,7 @@ import NIOWebSocket
 /// rules of section 1, authenticates (header, query or first frame), then hands decoded
 /// commands to its `Session`. Confined to its event loop.
 ///
-/// Outbound frames are encoded by the hub (`TextFrame`) and written below NIO's frame
+/// Outbound frames are encoded by the hub (`OutboundFrame`) and written below NIO's frame
 /// encoder, through the encoder's context, so that one buffer serves every recipient.
 final class WebSocketHandler: ChannelInboundHandler, ConnectionOutput, ConnectionTicker.Member {
     typealias InboundIn = WebSocketFrame
@@ -114,7 +114,7 @@ final class WebSocketHandler: ChannelInboundHandler, ConnectionOutput, Connectio
         // already), then end the connection: the decoder reads nothing more.
         if let frameError = error as? NIOWebSocketError, !closeSent {
             let code: CloseCode = frameError == .invalidFrameLength ? .messageTooBig : .protocolError
-            return closeWith(TextFrame.close(code: code.rawValue, reason: "invalid frame"), thenClose: true)
+            return closeWith(OutboundFrame.close(code: code.rawValue, reason: "invalid frame"), thenClose: true)
         }
         teardown()
         context.close(promise: nil)
@@ -148,13 +148,13 @@ final class WebSocketHandler: ChannelInboundHandler, ConnectionOutput, Connectio
             // The assembler refuses binary frames for this handler; kept for completeness.
             close(code: .unsupportedData, reason: "binary frames are not supported")
         case .sendPong(var payload):
-            send(TextFrame.make(opcode: 0xA, payload: payload.readBytes(length: payload.readableBytes) ?? []))
+            send(OutboundFrame.make(opcode: 0xA, payload: payload.readBytes(length: payload.readableBytes) ?? []))
         case .pongReceived:
             unansweredPings = 0
         case .replyToClose(let code):
             // The client started the handshake: our answer completes it, so the connection
             // closes as soon as that answer is written.
-            closeWith(TextFrame.close(code: code), thenClose: true)
+            closeWith(OutboundFrame.close(code: code), thenClose: true)
         case .close(let code, let reason):
             close(code: code, reason: reason)
         case .ignore:
@@ -198,10 +198,7 @@ final class WebSocketHandler: ChannelInboundHandler, ConnectionOutput, Connectio
     private func authenticate(_ token: String) {
         guard let context else { return }
         state = .authenticating
-        let promise = context.eventLoop.makePromise(of: Result<Principal, AuthFailure>.self)
-        let authenticator = app.authenticator
-        promise.completeWithTask { await authenticator.authenticate(token) }
-        promise.futureResult.assumeIsolated().whenSuccess { [self] result in
+        app.authenticator.authenticate(token, on: context.eventLoop).assumeIsolated().whenSuccess { [self] result in
             guard case .authenticating = state else { return }
             switch result {
             case .failure(let failure):
@@ -315,7 +312,7 @@ final class WebSocketHandler: ChannelInboundHandler, ConnectionOutput, Connectio
     }
 
     func close(code: CloseCode, reason: String) {
-        closeWith(TextFrame.close(code: code.rawValue, reason: reason))
+        closeWith(OutboundFrame.close(code: code.rawValue, reason: reason))
     }
 
     private func closeWith(_ closeFrame: ByteBuffer, thenClose: Bool = false) {
@@ -338,7 +335,7 @@ final class WebSocketHandler: ChannelInboundHandler, ConnectionOutput, Connectio
             return close(code: .goingAway, reason: "no answer to two pings")
         }
         unansweredPings += 1
-        send(TextFrame.make(opcode: 0x9, payload: []))
+        send(OutboundFrame.make(opcode: 0x9, payload: []))
     }
 }
 

@@ -31,7 +31,7 @@ struct Channels: AsyncParsableCommand {
         func run() async throws {
             let store = try storage.openStore()
             let results = try store.write([
-                .createChannel(name: name, kind: ChannelKind(rawValue: kind)!, title: title ?? name, createdAt: Clock.nowMillis())
+                .createChannel(name: name, kind: ChannelKind(rawValue: kind)!, title: title ?? name, createdAt: WallClock.nowMillis())
             ])
             guard case .success(.channel(let record, let created)) = results.first else {
                 throw ValidationError("Could not create the channel: \(String(describing: results.first))")

@@ -39,7 +39,7 @@ struct Keys: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let (key, record) = APIKeys.make(name: name, scopes: scopes, channels: channels, now: Clock.nowMillis())
+            let (key, record) = APIKeys.make(name: name, scopes: scopes, channels: channels, now: WallClock.nowMillis())
             let result = try storage.openStore().write([.createAPIKey(record)]).first
             guard case .success = result else { throw ValidationError("Could not store the key: \(String(describing: result))") }
             print(key)
@@ -77,7 +77,7 @@ struct Keys: AsyncParsableCommand {
         @OptionGroup var storage: StoreOptions
 
         func run() async throws {
-            let result = try storage.openStore().write([.revokeAPIKey(idOrName: key, at: Clock.nowMillis())]).first
+            let result = try storage.openStore().write([.revokeAPIKey(idOrName: key, at: WallClock.nowMillis())]).first
             guard case .success(.apiKey(let record)) = result else { throw ValidationError("No live key '\(key)'.") }
             print("revoked \(record.id) '\(record.name)'")
         }

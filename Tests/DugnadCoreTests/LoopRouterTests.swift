@@ -24,7 +24,7 @@ import Testing
     }
 
     private func event(_ text: String) -> FanoutEvent {
-        FanoutEvent(target: .channel("general", exceptUser: nil), frame: TextFrame.make(Array(text.utf8)))
+        FanoutEvent(target: .channel("general", exceptUser: nil), frame: OutboundFrame.make(Array(text.utf8)))
     }
 
     @Test func deliveriesWithinTheWindowShareOneFlushAtItsEnd() throws {

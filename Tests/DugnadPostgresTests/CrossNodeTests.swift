@@ -216,7 +216,7 @@ extension PostgresTests {
             }
             #expect(
                 try harness.texts("SELECT name FROM dugnad_migrations ORDER BY name") == ["v1-hub", "v2-announcements", "v3-bus-spool"])
-            #expect(try stores[3].liveNodeIDs(now: Clock.nowMillis(), timeoutMillis: 60_000) == ["n_0", "n_1", "n_2", "n_3"])
+            #expect(try stores[3].liveNodeIDs(now: WallClock.nowMillis(), timeoutMillis: 60_000) == ["n_0", "n_1", "n_2", "n_3"])
             // Every node works on the one schema, and a later start changes nothing.
             try createChannels(stores[1], "general")
             for (index, store) in stores.enumerated() {
@@ -231,7 +231,7 @@ extension PostgresTests {
             let nodeB = try harness.another(nodeID: "n_b")
             let nodeC = try harness.another(nodeID: "n_c")
             try nodeB.prepare()
-            let start = Clock.nowMillis()
+            let start = WallClock.nowMillis()
             try expectAllSucceed(
                 harness.store,
                 [
@@ -260,11 +260,11 @@ extension PostgresTests {
             #expect(try harness.store.user(id: "u1")?.lastSeen == start - 1_000)
 
             // Node B is alive: a sweep now finds nothing.
-            #expect(try nodeC.closeSessionsOfDeadNodes(now: Clock.nowMillis(), timeoutMillis: 60_000) == [])
-            #expect(try nodeC.liveNodeIDs(now: Clock.nowMillis(), timeoutMillis: 60_000) == ["n_a", "n_b", "n_c"])
+            #expect(try nodeC.closeSessionsOfDeadNodes(now: WallClock.nowMillis(), timeoutMillis: 60_000) == [])
+            #expect(try nodeC.liveNodeIDs(now: WallClock.nowMillis(), timeoutMillis: 60_000) == ["n_a", "n_b", "n_c"])
 
             // Node B's last heartbeat, then silence for longer than the timeout.
-            let lastHeartbeat = Clock.nowMillis() + 1_000
+            let lastHeartbeat = WallClock.nowMillis() + 1_000
             try expectAllSucceed(nodeB, [.heartbeat(at: lastHeartbeat)])
             let later = lastHeartbeat + 60_001
             let closed = try nodeC.closeSessionsOfDeadNodes(now: later, timeoutMillis: 60_000)

@@ -17,7 +17,7 @@ extension StoreBehaviour {
         let store = harness.store
         // A minute ahead of the clock: mark_read stamps the time it is stored, which must
         // fall inside the window that ends at `now`.
-        let now = Clock.nowMillis() + 60_000
+        let now = WallClock.nowMillis() + 60_000
         let from = now - 3 * day
         try addUsers(store, "u1", "u2", "u3", "u4", "u5", "u6")
         try createChannels(store, "general", "random", "quiet", "idle")

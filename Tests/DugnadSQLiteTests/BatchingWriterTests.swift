@@ -78,7 +78,7 @@ import Testing
                     log.completions.append(id)
                     log.results[id] = result
                 }
-                if emitEvent { post.events.append(FanoutEvent(target: .users([id]), frame: TextFrame.make([]))) }
+                if emitEvent { post.events.append(FanoutEvent(target: .users([id]), frame: OutboundFrame.make([]))) }
             }
         }
 
@@ -93,7 +93,7 @@ import Testing
                         log.completions.append(id)
                         log.results[id] = result
                     }
-                    if emitEvent { post.events.append(FanoutEvent(target: .users([id]), frame: TextFrame.make([]))) }
+                    if emitEvent { post.events.append(FanoutEvent(target: .users([id]), frame: OutboundFrame.make([]))) }
                     entered.resume()
                     _ = gate.wait(timeout: .now() + 30)
                 }

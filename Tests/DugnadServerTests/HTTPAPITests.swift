@@ -6,7 +6,7 @@ import Testing
 /// Section 8: bots and integrations over HTTP, with API keys.
 @Suite struct HTTPAPITests {
     private func makeKey(_ hub: TestHub, name: String, scopes: [String], channels: [String] = []) throws -> String {
-        let (key, record) = APIKeys.make(name: name, scopes: scopes, channels: channels, now: Clock.nowMillis())
+        let (key, record) = APIKeys.make(name: name, scopes: scopes, channels: channels, now: WallClock.nowMillis())
         let result = try hub.app.hub.store.write([.createAPIKey(record)])
         guard case .success = result.first else { throw TestFailure("key not stored: \(result)") }
         return key
@@ -75,7 +75,7 @@ import Testing
         let writer = try makeKey(hub, name: "writer", scopes: ["publish", "read"])
         let kariClient = try await hub.connect("kari")
         try await kariClient.ok("join", [("channel", "general")])
-        let revokeResult = try hub.app.hub.store.write([.revokeAPIKey(idOrName: "writer", at: Clock.nowMillis())])
+        let revokeResult = try hub.app.hub.store.write([.revokeAPIKey(idOrName: "writer", at: WallClock.nowMillis())])
         guard case .success = revokeResult.first else { throw TestFailure("revoke failed") }
         let revoked = try await RawHTTP.json(
             port: hub.port, "POST", "/api/v1/channels/general/messages", token: writer, body: body)
@@ -93,7 +93,7 @@ import Testing
         let bot = try await hub.rawConnect(headers: [("Authorization", "Bearer \(key)")])
         let welcome = try await bot.next(type: "welcome")
         #expect(welcome.at("user", "name") == "live-bot")
-        _ = try hub.app.hub.store.write([.revokeAPIKey(idOrName: "live-bot", at: Clock.nowMillis())])
+        _ = try hub.app.hub.store.write([.revokeAPIKey(idOrName: "live-bot", at: WallClock.nowMillis())])
         let closed = try await bot.closed(timeout: .seconds(5))
         #expect(closed.code == 4500)
         #expect(closed.reason == "key_revoked")

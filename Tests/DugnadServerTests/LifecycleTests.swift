@@ -17,7 +17,7 @@ import Testing
         for name in [
             "dugnad_connections", "dugnad_joins_total 1", "dugnad_messages_in_total 1", "dugnad_messages_out_total 1",
             "dugnad_fanout_deliveries_total",
-            "dugnad_publish_durable_seconds_bucket", "dugnad_sqlite_batch_size",
+            "dugnad_publish_durable_seconds_bucket", "dugnad_write_batch_size",
         ] {
             #expect(metrics.body.contains(name), "metrics lack \(name)")
         }

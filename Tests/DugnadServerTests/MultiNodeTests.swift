@@ -187,7 +187,7 @@ struct MultiNodeTests {
         // Storage agrees: A is no longer alive and its sessions are closed.
         try await waitUntil(timeout: .seconds(10)) {
             try cluster.inspect { store in
-                let live = try store.liveNodeIDs(now: Clock.nowMillis(), timeoutMillis: 3_000)
+                let live = try store.liveNodeIDs(now: WallClock.nowMillis(), timeoutMillis: 3_000)
                 let open = try cluster.openSessions(of: "n_a", in: store)
                 return live == ["n_b"] && open == 0
             }

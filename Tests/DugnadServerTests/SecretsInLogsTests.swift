@@ -43,11 +43,11 @@ import Testing
         }
 
         // API keys: one that works over HTTP and WebSocket, one that never existed, one revoked.
-        let (key, record) = APIKeys.make(name: "it-bot", scopes: ["publish"], channels: [], now: Clock.nowMillis())
+        let (key, record) = APIKeys.make(name: "it-bot", scopes: ["publish"], channels: [], now: WallClock.nowMillis())
         let (revokedKey, revokedRecord) = APIKeys.make(
-            name: "old-bot", scopes: ["publish"], channels: [], now: Clock.nowMillis())
+            name: "old-bot", scopes: ["publish"], channels: [], now: WallClock.nowMillis())
         _ = try hub.app.hub.store.write([.createAPIKey(record), .createAPIKey(revokedRecord)])
-        _ = try hub.app.hub.store.write([.revokeAPIKey(idOrName: "old-bot", at: Clock.nowMillis())])
+        _ = try hub.app.hub.store.write([.revokeAPIKey(idOrName: "old-bot", at: WallClock.nowMillis())])
         let unknownKey = "dgn_" + String(repeating: "q", count: 43)
         secrets += [key, revokedKey, unknownKey]
         let posted = try await RawHTTP.json(

@@ -13,7 +13,7 @@ extension Hub {
             let who = principal.isBot ? "this key lacks the 'announce' scope" : "only leaders can announce"
             return loop.makeFailedFuture(ProtocolError.forbidden(who))
         }
-        let now = Clock.nowMillis()
+        let now = WallClock.nowMillis()
         let new = NewAnnouncement(
             id: Identifiers.announcementID(now: now), fromID: principal.userID, fromName: principal.name, title: request.title,
             body: request.body, priority: request.priority, requireAck: request.requireAck, audience: request.audience,
@@ -33,7 +33,7 @@ extension Hub {
     public func acknowledge(_ announcementID: String, kind: AckKind, by principal: Principal, on loop: any EventLoop)
         -> EventLoopFuture<Void>
     {
-        write(.acknowledge(announcementID: announcementID, userID: principal.userID, kind: kind, at: Clock.nowMillis()), on: loop)
+        write(.acknowledge(announcementID: announcementID, userID: principal.userID, kind: kind, at: WallClock.nowMillis()), on: loop)
         {
             [self] outcome, _ in
             if case .receipt(changed: true) = outcome { markStatsDirty(announcementID) }
@@ -71,7 +71,7 @@ extension Hub {
             } catch {
                 return loop.makeFailedFuture(error)
             }
-            return write(.remind(announcementID: announcementID, byUserID: principal.userID, at: Clock.nowMillis()), on: loop) {
+            return write(.remind(announcementID: announcementID, byUserID: principal.userID, at: WallClock.nowMillis()), on: loop) {
                 [self] outcome, post in
                 guard case .recipients(let users) = outcome else { return }
                 send(record, to: users, post: &post)
@@ -95,7 +95,7 @@ extension Hub {
         let online = presenceState.withLockedValue { state in users.filter { state.isOnline($0) } }
         guard !online.isEmpty else { return }
         post.events.append(FanoutEvent(target: .users(online), frame: EventEncoding.announcementEvent(record)))
-        writer.submit(.markDelivered(announcementID: record.id, userIDs: online, at: Clock.nowMillis())) { [self] result, _ in
+        writer.submit(.markDelivered(announcementID: record.id, userIDs: online, at: WallClock.nowMillis())) { [self] result, _ in
             if case .success(.count(let count)) = result, count == 0 { return }
             markStatsDirty(record.id)
         }
@@ -138,7 +138,7 @@ extension Hub {
         let store = self.store
         writer.submit(
             .dueUrgentResends(
-                onlineUserIDs: online, now: Clock.nowMillis(), intervalMillis: configuration.urgentResendMillis,
+                onlineUserIDs: online, now: WallClock.nowMillis(), intervalMillis: configuration.urgentResendMillis,
                 maxResends: configuration.urgentMaxResends)
         ) { result, post in
             guard case .success(.resends(let due)) = result else { return }
@@ -155,7 +155,7 @@ extension Hub {
             let since = state.revocationsCheckedAt
             // Overlap the windows by a second: a revocation committed by another process
             // just before the previous check must not fall between two checks.
-            state.revocationsCheckedAt = Clock.nowMillis() - 1_000
+            state.revocationsCheckedAt = WallClock.nowMillis() - 1_000
             return since
         }
         let store = self.store

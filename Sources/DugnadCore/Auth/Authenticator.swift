@@ -1,27 +1,50 @@
 import DugnadProtocol
+import NIOCore
+import NIOPosix
 
 /// Turns a bearer credential into a `Principal`: a JWT for people, or a `dgn_` API key for
 /// bots (looked up by its hash; a revoked key is `key_revoked`).
+///
+/// Nothing here blocks an event loop or Swift's cooperative pool: a JWT is checked in a
+/// task (CPU only: jwt-kit's keys are an actor), and a key lookup, which reads storage
+/// (and on PostgreSQL waits for the server), runs on the hub's read pool. A lookup that
+/// fails because storage is unavailable is `storage_unavailable` (HTTP 503, close 1011),
+/// never `invalid_token`: the credential may be fine, and the client should retry.
 public final class Authenticator: Sendable {
     public let verifier: TokenVerifier
     private let store: (any Store)?
+    private let readPool: NIOThreadPool?
 
-    /// Without a store, API keys are refused (`invalid_token`).
-    public init(verifier: TokenVerifier, store: (any Store)? = nil) {
+    /// Without a store, API keys are refused (`invalid_token`). `readPool` runs the key
+    /// lookups (the hub's, see `Hub.makeAuthenticator`).
+    public init(verifier: TokenVerifier, store: (any Store)? = nil, readPool: NIOThreadPool? = nil) {
         self.verifier = verifier
         self.store = store
+        self.readPool = readPool
     }
 
-    /// May block briefly on a key lookup (one indexed SQLite read): call it from a task,
-    /// never on an event loop.
-    public func authenticate(_ token: String, now: Int64 = Clock.nowMillis()) async -> Result<Principal, AuthFailure> {
-        if token.isEmpty { return .failure(.missingToken) }
+    /// Checks `token`; the future completes on `loop` and never fails (a refusal is a
+    /// `.failure` result).
+    public func authenticate(_ token: String, on loop: any EventLoop, now: Int64 = WallClock.nowMillis())
+        -> EventLoopFuture<Result<Principal, AuthFailure>>
+    {
+        if token.isEmpty { return loop.makeSucceededFuture(.failure(.missingToken)) }
         if APIKeys.isAPIKey(token) {
-            guard let store, token.utf8.count <= 128 else { return .failure(.invalidToken) }
-            guard let record = try? store.apiKey(hash: APIKeys.hash(token)) else { return .failure(.invalidToken) }
-            if record.revokedAt != nil { return .failure(.keyRevoked) }
-            return .success(APIKeys.principal(for: record))
+            guard let store, let readPool, token.utf8.count <= 128 else {
+                return loop.makeSucceededFuture(.failure(.invalidToken))
+            }
+            let hash = APIKeys.hash(token)
+            return readPool.runIfActive(eventLoop: loop) { try store.apiKey(hash: hash) }
+                .map { record -> Result<Principal, AuthFailure> in
+                    guard let record else { return .failure(.invalidToken) }
+                    if record.revokedAt != nil { return .failure(.keyRevoked) }
+                    return .success(APIKeys.principal(for: record))
+                }
+                .recover { _ in .failure(.storageUnavailable) }
         }
-        return await verifier.verify(token, now: now)
+        let verifier = self.verifier
+        let promise = loop.makePromise(of: Result<Principal, AuthFailure>.self)
+        promise.completeWithTask { await verifier.verify(token, now: now) }
+        return promise.futureResult
     }
 }

@@ -52,7 +52,7 @@ public enum EventEncoding {
         writer.string("message")
         writeMessage(message, into: &writer)
         writer.endObject()
-        return TextFrame.make(writer.bytes)
+        return OutboundFrame.make(writer.bytes)
     }
 
     public static func writeUser(id: String, name: String, into writer: inout JSONWriter) {
@@ -113,7 +113,7 @@ public enum EventEncoding {
         writer.key("presence_count")
         writer.int(diff.count)
         writer.endObject()
-        return TextFrame.make(writer.bytes)
+        return OutboundFrame.make(writer.bytes)
     }
 
     public static func typingEvent(channel: String, userID: String, name: String) -> ByteBuffer {
@@ -126,7 +126,7 @@ public enum EventEncoding {
         writer.key("user")
         writeUser(id: userID, name: name, into: &writer)
         writer.endObject()
-        return TextFrame.make(writer.bytes)
+        return OutboundFrame.make(writer.bytes)
     }
 
     public static func reactionEvent(_ reaction: ReactionRecord, userName: String, remove: Bool) -> ByteBuffer {
@@ -145,7 +145,7 @@ public enum EventEncoding {
         writer.key("op")
         writer.string(remove ? "remove" : "add")
         writer.endObject()
-        return TextFrame.make(writer.bytes)
+        return OutboundFrame.make(writer.bytes)
     }
 
     /// Tells a user's other connections that its read position moved (an addition to the
@@ -160,7 +160,7 @@ public enum EventEncoding {
         writer.key("read_seq")
         writer.int(readSeq)
         writer.endObject()
-        return TextFrame.make(writer.bytes)
+        return OutboundFrame.make(writer.bytes)
     }
 
     /// `{"type":"error",...}`: an unsolicited error (a bad frame without `ref`, token expiring).
@@ -178,7 +178,7 @@ public enum EventEncoding {
             writer.int(retry)
         }
         writer.endObject()
-        return TextFrame.make(writer.bytes)
+        return OutboundFrame.make(writer.bytes)
     }
 
     /// `{"type":"reply","ref":R,"ok":true, ...fields}`.
@@ -193,7 +193,7 @@ public enum EventEncoding {
         writer.bool(true)
         fields(&writer)
         writer.endObject()
-        return TextFrame.make(writer.bytes)
+        return OutboundFrame.make(writer.bytes)
     }
 
     public static func errorReply(ref: JSONValue, error: ProtocolError) -> ByteBuffer {
@@ -208,7 +208,7 @@ public enum EventEncoding {
         writer.key("error")
         error.write(to: &writer)
         writer.endObject()
-        return TextFrame.make(writer.bytes)
+        return OutboundFrame.make(writer.bytes)
     }
 }
 
@@ -268,7 +268,7 @@ extension EventEncoding {
         writer.string("announcement")
         writeAnnouncement(announcement, into: &writer)
         writer.endObject()
-        return TextFrame.make(writer.bytes)
+        return OutboundFrame.make(writer.bytes)
     }
 
     public static func writeStats(_ stats: AnnouncementStats, into writer: inout JSONWriter) {
@@ -291,6 +291,6 @@ extension EventEncoding {
         writer.string(id)
         writeStats(stats, into: &writer)
         writer.endObject()
-        return TextFrame.make(writer.bytes)
+        return OutboundFrame.make(writer.bytes)
     }
 }

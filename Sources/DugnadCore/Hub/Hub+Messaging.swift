@@ -19,7 +19,7 @@ extension Hub {
             } catch {
                 return loop.makeFailedFuture(error)
             }
-            let now = Clock.nowMillis()
+            let now = WallClock.nowMillis()
             let message = NewMessage(
                 id: Identifiers.messageID(now: now), channel: record.name, fromID: principal.userID,
                 fromName: principal.name, body: request.body, metaJSON: request.metaJSON, replyTo: request.replyTo,

@@ -39,6 +39,7 @@ public final class Hub: Sendable {
         logger: Logger, makeBus: (@Sendable (LocalFanout) -> any EventBus)? = nil
     ) {
         let metrics = HubMetrics(factory: metricsFactory)
+        let refusals = ThrottledWarning("the writer is full: writes refused (dugnad_writes_refused_total)")
         self.configuration = configuration
         self.store = store
         self.group = group
@@ -59,6 +60,10 @@ public final class Hub: Sendable {
                 metrics.batchSize.record(size)
                 if failed { metrics.batchFailures.increment() }
             },
+            onRefused: { op in
+                metrics.writesRefused.increment()
+                refusals.note(op.action, logger: logger)
+            },
             afterBatch: { events in bus.publish(events) })
         self.readPool = NIOThreadPool(numberOfThreads: max(1, configuration.readThreads))
     }
@@ -76,7 +81,7 @@ public final class Hub: Sendable {
         let heartbeat = loop.scheduleRepeatedTask(
             initialDelay: .seconds(configuration.sessionHeartbeatSeconds),
             delay: .seconds(configuration.sessionHeartbeatSeconds)
-        ) { [self] _ in writer.submit(.heartbeat(at: Clock.nowMillis())) }
+        ) { [self] _ in writer.submit(.heartbeat(at: WallClock.nowMillis())) }
         let stats = loop.scheduleRepeatedTask(
             initialDelay: .milliseconds(configuration.statsIntervalMillis),
             delay: .milliseconds(configuration.statsIntervalMillis)
@@ -112,6 +117,11 @@ public final class Hub: Sendable {
             return (try? await read { store in try store.checkWritable() }) != nil
         }
         return true
+    }
+
+    /// An authenticator whose storage lookups (API keys) run on this hub's read pool.
+    public func makeAuthenticator(verifier: TokenVerifier) -> Authenticator {
+        Authenticator(verifier: verifier, store: store, readPool: readPool)
     }
 
     // MARK: - Storage access off the event loops
@@ -184,7 +194,7 @@ public final class Hub: Sendable {
     /// Creates a channel (admin path: CLI and HTTP). Conflict when the name is taken.
     public func createChannel(name: String, kind: ChannelKind, title: String) async throws -> ChannelRecord {
         let outcome = try await write(
-            .createChannel(name: name, kind: kind, title: title, createdAt: Clock.nowMillis()), on: group.next()
+            .createChannel(name: name, kind: kind, title: title, createdAt: WallClock.nowMillis()), on: group.next()
         ).get()
         guard case .channel(let record, let created) = outcome else { throw StoreError(.unavailable, "unexpected outcome") }
         guard created else { throw ProtocolError(.conflict, "channel '\(name)' exists") }

@@ -12,6 +12,9 @@ public struct HubMetrics: Sendable {
     public let publishDurableLatency: Metrics.Timer
     public let batchSize: Recorder
     public let batchFailures: Counter
+    /// Writes the writer refused because its queue was full (the caller was told "busy",
+    /// or, for bookkeeping nobody waits for, the write was dropped and logged).
+    public let writesRefused: Counter
     public let rateLimited: Counter
     public let slowConsumerCloses: Counter
 
@@ -23,8 +26,10 @@ public struct HubMetrics: Sendable {
         messagesOut = Counter(label: "dugnad_messages_out_total", dimensions: [], factory: factory)
         fanoutDeliveries = Counter(label: "dugnad_fanout_deliveries_total", dimensions: [], factory: factory)
         publishDurableLatency = Metrics.Timer(label: "dugnad_publish_durable_seconds", dimensions: [], factory: factory)
-        batchSize = Recorder(label: "dugnad_sqlite_batch_size", dimensions: [], aggregate: true, factory: factory)
-        batchFailures = Counter(label: "dugnad_sqlite_batch_failures_total", dimensions: [], factory: factory)
+        // The writer's batches, whichever engine commits them (SQLite or PostgreSQL).
+        batchSize = Recorder(label: "dugnad_write_batch_size", dimensions: [], aggregate: true, factory: factory)
+        batchFailures = Counter(label: "dugnad_write_batch_failures_total", dimensions: [], factory: factory)
+        writesRefused = Counter(label: "dugnad_writes_refused_total", dimensions: [], factory: factory)
         rateLimited = Counter(label: "dugnad_rate_limited_total", dimensions: [], factory: factory)
         slowConsumerCloses = Counter(label: "dugnad_slow_consumer_closes_total", dimensions: [], factory: factory)
     }

@@ -60,7 +60,7 @@ public final class Session {
         loop: any EventLoop, server: ServerInfo
     ) -> EventLoopFuture<Session> {
         let session = Session(hub: hub, authenticator: authenticator, principal: principal, output: output, loop: loop)
-        let now = Clock.nowMillis()
+        let now = WallClock.nowMillis()
         hub.writer.submit(.upsertUser(id: principal.userID, name: principal.name, roles: principal.roleNames, seenAt: now))
         hub.writer.submit(.openSession(id: session.id, userID: principal.userID, at: now))
         hub.local.router(for: loop).register(output)
@@ -122,7 +122,7 @@ public final class Session {
         }
         writer.endArray()
         writer.endObject()
-        output?.send(TextFrame.make(writer.bytes))
+        output?.send(OutboundFrame.make(writer.bytes))
     }
 
     private func writeUser(_ writer: inout JSONWriter) {
@@ -156,7 +156,7 @@ public final class Session {
         }
         joined.removeAll()
         if retainedMemberships { hub.releaseMemberships(userID: userID) }
-        hub.writer.submit(.closeSession(id: id, userID: userID, at: Clock.nowMillis()))
+        hub.writer.submit(.closeSession(id: id, userID: userID, at: WallClock.nowMillis()))
         hub.metrics.connections.decrement()
         output = nil
     }
@@ -254,7 +254,7 @@ public final class Session {
             guard hub.configuration.autoCreatePublicChannels else {
                 return loop.makeFailedFuture(ProtocolError.notFound("no channel '\(name)'"))
             }
-            return hub.write(.createChannel(name: name, kind: .public, title: name, createdAt: Clock.nowMillis()), on: loop)
+            return hub.write(.createChannel(name: name, kind: .public, title: name, createdAt: WallClock.nowMillis()), on: loop)
                 .flatMapThrowing { outcome in
                     guard case .channel(let record, _) = outcome else { throw ProtocolError(.internal, "unexpected outcome") }
                     hub.cacheChannel(record)
@@ -263,7 +263,7 @@ public final class Session {
         }
         let joinedFuture = resolved.flatMap { record in
             hub.checkJoin(record, by: principal, on: loop).flatMap {
-                hub.write(.join(userID: principal.userID, channel: name, at: Clock.nowMillis()), on: loop)
+                hub.write(.join(userID: principal.userID, channel: name, at: WallClock.nowMillis()), on: loop)
             }.flatMapThrowing { outcome -> (ChannelRecord, Int64) in
                 guard case .membership(let channel, let readSeq, _) = outcome else {
                     throw ProtocolError(.internal, "unexpected outcome")
@@ -435,7 +435,7 @@ public final class Session {
             guard let message else { return loop.makeFailedFuture(ProtocolError.notFound("no message '\(messageID)'")) }
             return hub.readableChannel(message.channel, by: principal, on: loop).flatMap { (_: ChannelRecord) in
                 hub.write(
-                    .react(messageID: messageID, userID: principal.userID, emoji: emoji, remove: remove, at: Clock.nowMillis()),
+                    .react(messageID: messageID, userID: principal.userID, emoji: emoji, remove: remove, at: WallClock.nowMillis()),
                     on: loop
                 ) { outcome, post in
                     guard case .reaction(let reaction) = outcome, reaction.changed else { return }
@@ -450,15 +450,16 @@ public final class Session {
     }
 
     private func refresh(token: String, ref: JSONValue?) {
-        let promise = loop.makePromise(of: Principal.self)
-        let authenticator = self.authenticator
-        promise.completeWithTask { () async throws -> Principal in
-            switch await authenticator.authenticate(token) {
+        let checked = authenticator.authenticate(token, on: loop).flatMapThrowing { result -> Principal in
+            switch result {
             case .success(let principal): return principal
+            case .failure(.storageUnavailable):
+                throw ProtocolError(
+                    .unavailable, "storage did not answer while checking the token; try again shortly", retryAfterMs: 1_000)
             case .failure(let failure): throw ProtocolError(.unauthorized, "token refused: \(failure.rawValue)")
             }
         }
-        promise.futureResult.assumeIsolated().whenComplete { result in
+        checked.assumeIsolated().whenComplete { result in
             switch result {
             case .failure(let error):
                 self.fail(ref, Hub.protocolError(error))

@@ -1,3 +1,4 @@
+import DequeModule
 import Dispatch
 import Logging
 import NIOConcurrencyHelpers
@@ -39,7 +40,9 @@ public final class BatchingWriter: Sendable {
     }
 
     private struct State: Sendable {
-        var queue: [Pending] = []
+        /// A deque: a batch leaves from the front in O(batch), however long the queue is
+        /// (an array's `removeFirst(n)` moves everything behind it: quadratic under overload).
+        var queue = Deque<Pending>()
         var draining = false
         var closed = false
         var healthy = true
@@ -51,17 +54,22 @@ public final class BatchingWriter: Sendable {
     private let state = NIOLockedValueBox(State())
     private let afterBatch: @Sendable ([FanoutEvent]) -> Void
     private let onBatch: @Sendable (_ size: Int, _ failed: Bool) -> Void
+    private let onRefused: @Sendable (WriteOp) -> Void
     private let logger: Logger
 
+    /// `onRefused` hears of every op the writer refused (full or closed), whether or not the
+    /// caller waits for it, so that nothing is dropped in silence.
     public init(
         store: any Store, configuration: Configuration = Configuration(), logger: Logger,
         onBatch: @escaping @Sendable (_ size: Int, _ failed: Bool) -> Void = { _, _ in },
+        onRefused: @escaping @Sendable (WriteOp) -> Void = { _ in },
         afterBatch: @escaping @Sendable ([FanoutEvent]) -> Void
     ) {
         self.store = store
         self.configuration = configuration
         self.logger = logger
         self.onBatch = onBatch
+        self.onRefused = onRefused
         self.afterBatch = afterBatch
     }
 
@@ -71,16 +79,19 @@ public final class BatchingWriter: Sendable {
     /// Queues `op`. Returns false, without calling `completion`, when the writer is full or closed.
     @discardableResult
     public func submit(_ op: WriteOp, completion: @escaping Completion) -> Bool {
-        enqueue(Pending(op: op, completion: completion))
+        let queued = enqueue(Pending(op: op, completion: completion))
+        if !queued { onRefused(op) }
+        return queued
     }
 
     /// Queues `op` whose result nobody waits for (session bookkeeping).
     public func submit(_ op: WriteOp) {
         let logger = self.logger
-        _ = enqueue(
+        let queued = enqueue(
             Pending(op: op) { result, _ in
                 if case .failure(let error) = result { logger.warning("background write failed: \(error)") }
             })
+        if !queued { onRefused(op) }
     }
 
     /// Returns once everything queued before the call has committed (or failed).

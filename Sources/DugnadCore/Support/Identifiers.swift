@@ -5,8 +5,8 @@ import Foundation
 public enum Identifiers {
     private static let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ".utf8)
 
-    public static func messageID(now: Int64 = Clock.nowMillis()) -> String { "m_" + ulid(now: now) }
-    public static func announcementID(now: Int64 = Clock.nowMillis()) -> String { "a_" + ulid(now: now) }
+    public static func messageID(now: Int64 = WallClock.nowMillis()) -> String { "m_" + ulid(now: now) }
+    public static func announcementID(now: Int64 = WallClock.nowMillis()) -> String { "a_" + ulid(now: now) }
     public static func sessionID() -> String { "s_" + random(count: 16) }
     public static func epoch() -> String { "e_" + random(count: 10) }
 
@@ -47,14 +47,5 @@ public enum Identifiers {
             bits >>= 5
         }
         return String(decoding: characters, as: UTF8.self)
-    }
-}
-
-/// Wall-clock time in the units the contract uses.
-public enum Clock {
-    public static func nowMillis() -> Int64 {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
     }
 }

@@ -1,9 +1,10 @@
 import NIOCore
 
-/// Builds an unmasked server-to-client WebSocket text frame (RFC 6455 §5.2) around a JSON
-/// payload. The hub encodes each event once into such a frame and hands the same buffer
-/// to every recipient, so the transport writes it as-is.
-public enum TextFrame {
+/// Builds complete, unmasked server-to-client WebSocket frames (RFC 6455 §5.2): text frames
+/// around a JSON payload, and the control frames (close, ping, pong). The hub encodes each
+/// event once into such a frame and hands the same buffer to every recipient, so the
+/// transport writes it as-is.
+public enum OutboundFrame {
     private static let allocator = ByteBufferAllocator()
 
     public static func make(_ payload: [UInt8]) -> ByteBuffer {

@@ -1,39 +1,11 @@
-import NIOConcurrencyHelpers
 import NIOCore
 
-/// Counts open connections per remote address; one over the limit is answered with a
-/// bare HTTP 429 and closed before any parsing.
-final class AddressLimiter: Sendable {
-    private let counts = NIOLockedValueBox<[String: Int]>([:])
-    let limit: Int
-
-    init(limit: Int) {
-        self.limit = limit
-    }
-
-    /// Takes a slot; false when the address is at its limit.
-    func acquire(_ address: String) -> Bool {
-        counts.withLockedValue { counts in
-            let current = counts[address, default: 0]
-            guard current < limit else { return false }
-            counts[address] = current + 1
-            return true
-        }
-    }
-
-    func release(_ address: String) {
-        counts.withLockedValue { counts in
-            guard let current = counts[address] else { return }
-            counts[address] = current > 1 ? current - 1 : nil
-        }
-    }
-}
-
-/// First in every connection's pipeline: enforces the per-address limit, and closes a
-/// connection whose first request head is not complete within the header timeout
-/// (slowloris: headers dribbled byte by byte). Removes itself once the head has arrived;
-/// the address slot is then released when the channel closes.
-final class AddressLimitHandler: ChannelDuplexHandler, RemovableChannelHandler {
+/// First in every connection's pipeline, it decides whether a connection is admitted: it
+/// enforces the per-address limit (`AddressLimiter`), and closes a connection whose first
+/// request head is not complete within the header timeout (slowloris: headers dribbled
+/// byte by byte). Removes itself once the head has arrived; the address slot is then
+/// released when the channel closes. Confined to its channel's event loop.
+final class ConnectionAdmissionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
     typealias OutboundIn = ByteBuffer
@@ -57,8 +29,9 @@ final class AddressLimitHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let address = context.channel.remoteAddress?.ipAddress ?? "unknown"
         guard limiter.acquire(address) else {
             let refusal = "HTTP/1.1 429 Too Many Requests\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+            let channel = context.channel
             context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: refusal))).whenComplete { _ in
-                context.close(promise: nil)
+                channel.close(promise: nil)
             }
             return
         }
@@ -111,3 +84,6 @@ final class AddressLimitHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireChannelInactive()
     }
 }
+
+@available(*, unavailable)
+extension ConnectionAdmissionHandler: Sendable {}

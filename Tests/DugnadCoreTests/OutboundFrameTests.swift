@@ -3,10 +3,10 @@ import NIOCore
 import Testing
 
 /// Server frames as the hub writes them (RFC 6455 §5.2, §5.5.1).
-@Suite struct TextFrameTests {
+@Suite struct OutboundFrameTests {
     @Test func aCloseFrameCarriesTheCodeAndAReasonCutAtACharacterBoundaryWithin125Bytes() {
         // 60 two-byte characters: 120 bytes fit, the 62nd character would pass 123.
-        var frame = TextFrame.close(code: 4008, reason: String(repeating: "ø", count: 70))
+        var frame = OutboundFrame.close(code: 4008, reason: String(repeating: "ø", count: 70))
         #expect(frame.readInteger(as: UInt8.self) == 0x88)
         let length = Int(frame.readInteger(as: UInt8.self) ?? 0)
         #expect(length <= 125)
@@ -17,7 +17,7 @@ import Testing
     }
 
     @Test func aCloseFrameWithoutReasonIsJustTheCode() {
-        var frame = TextFrame.close(code: 1000)
+        var frame = OutboundFrame.close(code: 1000)
         #expect(frame.readBytes(length: frame.readableBytes) == [0x88, 2, 0x03, 0xE8])
     }
 
@@ -26,11 +26,11 @@ import Testing
             [], Array("{}".utf8), Array(repeating: 0x61, count: 126), Array(repeating: 0x62, count: 70_000),
         ]
         var joined = ByteBufferAllocator().buffer(capacity: 0)
-        for payload in payloads { joined.writeImmutableBuffer(TextFrame.make(payload)) }
-        #expect(TextFrame.payloads(in: joined) == payloads)
-        #expect(TextFrame.payloads(in: TextFrame.make(Array("x".utf8))) == [Array("x".utf8)])
-        var cut = TextFrame.make(Array(repeating: 0x63, count: 300))
+        for payload in payloads { joined.writeImmutableBuffer(OutboundFrame.make(payload)) }
+        #expect(OutboundFrame.payloads(in: joined) == payloads)
+        #expect(OutboundFrame.payloads(in: OutboundFrame.make(Array("x".utf8))) == [Array("x".utf8)])
+        var cut = OutboundFrame.make(Array(repeating: 0x63, count: 300))
         cut.moveWriterIndex(to: cut.writerIndex - 1)
-        #expect(TextFrame.payloads(in: cut).isEmpty, "an incomplete frame yields nothing")
+        #expect(OutboundFrame.payloads(in: cut).isEmpty, "an incomplete frame yields nothing")
     }
 }
