@@ -121,3 +121,12 @@ extension PostgresStore {
         }
     }
 }
+
+extension PostgresStore.Configuration: CustomStringConvertible, CustomDebugStringConvertible {
+    /// Everything but the password: what any log line or error may show of it.
+    public var description: String {
+        "PostgreSQL \(redactedURL)\(schema.map { " schema \($0)" } ?? "") node \(nodeID)"
+    }
+
+    public var debugDescription: String { description }
+}

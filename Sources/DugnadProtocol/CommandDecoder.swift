@@ -132,6 +132,7 @@ private struct Fields {
             throw ProtocolError(.tooLarge, "'body' is larger than \(limits.maxBodyBytes) bytes")
         }
         guard !text.isEmpty else { throw .badRequest("'body' must not be empty") }
+        try Self.refuseNUL(text, "body")
         return text
     }
 
@@ -144,7 +145,13 @@ private struct Fields {
     private func meta() throws(ProtocolError) -> String? {
         switch object["meta"] {
         case nil, .null?: return nil
-        case .object(let meta)?: return JSONValue.object(meta).jsonString()
+        case .object(let meta)?:
+            // Stored as this compact JSON text, in which a U+0000 is always escaped: kept whole.
+            let text = JSONValue.object(meta).jsonString()
+            guard text.utf8.count <= Limits.maxMetaBytes else {
+                throw ProtocolError(.tooLarge, "'meta' is larger than \(Limits.maxMetaBytes) bytes as JSON")
+            }
+            return text
         default: throw .badRequest("'meta' must be an object")
         }
     }
@@ -191,9 +198,17 @@ private struct Fields {
         case nil, .null?: return nil
         case .string(let text)?:
             guard text.utf8.count <= maxBytes else { throw .badRequest("'\(name)' is longer than \(maxBytes) bytes") }
+            try Self.refuseNUL(text, name)
             return text
         default: throw .badRequest("'\(name)' must be a string")
         }
+    }
+
+    /// U+0000 is refused in every text field, at the edge, on every engine: SQLite's C
+    /// API would cut the stored text there (an id `"alice\u0000x"` would read back as
+    /// `"alice"`), and PostgreSQL refuses it outright. One rule: never accepted.
+    static func refuseNUL(_ text: String, _ name: String) throws(ProtocolError) {
+        if text.utf8.contains(0) { throw .badRequest("'\(name)' must not contain U+0000") }
     }
 
     private func requiredInt(_ name: String, min: Int64) throws(ProtocolError) -> Int64 {

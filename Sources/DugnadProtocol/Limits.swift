@@ -15,6 +15,10 @@ public struct Limits: Sendable, Equatable {
     /// At most this many missed messages come back from a `join` with `since`.
     public static let maxRecoveredMessages = 1_000
     public static let maxIDBytes = 128
+    /// Largest `meta` object, as compact JSON; larger is `too_large`. 4 KiB: room for a
+    /// bot's attachment descriptor or a card, while a history page of 200 messages stays
+    /// a few megabytes at most (before the reply's byte bound pages it further).
+    public static let maxMetaBytes = 4_096
 
     public init(maxFrameBytes: Int = 65_536, maxBodyBytes: Int = 16_384) {
         self.maxFrameBytes = maxFrameBytes

@@ -9,8 +9,9 @@ public struct ServerConfiguration: Sendable {
     public var host = "127.0.0.1"
     /// Default 8080; 0 picks a free port (tests).
     public var port = 8080
-    /// Folder served at `/`. Default web-client (relative to the working directory).
-    public var webRoot = "web-client"
+    /// Folder served at `/`: the web client's assets and nothing else (its tests and notes
+    /// live beside it, outside). Default web-client/public (relative to the working directory).
+    public var webRoot = "web-client/public"
     /// Seconds between server pings. Default 25, as the contract says.
     public var pingInterval: Int64 = 25
     /// Seconds a connection has to authenticate. Default 10, as the contract says.
@@ -63,4 +64,15 @@ public struct ServerConfiguration: Sendable {
 
 public enum DugnadVersion {
     public static let current = "1.0.0"
+}
+
+extension ServerConfiguration: CustomStringConvertible, CustomDebugStringConvertible {
+    /// The settings an operator looks for, with credentials redacted (see
+    /// `TokenVerifier.Configuration.description`): this is what a log may show.
+    public var description: String {
+        "ServerConfiguration(host: \(host), port: \(port), webRoot: \(webRoot), eventLoops: \(eventLoops), "
+            + "tokens: \(tokens), allowedOrigins: \(allowedOrigins.map { "\($0)" } ?? "any"))"
+    }
+
+    public var debugDescription: String { description }
 }

@@ -39,7 +39,7 @@ struct Serve: AsyncParsableCommand {
     var nodeTimeout: Int64 = 15
 
     @Option(help: "Folder served at / (the web client).")
-    var webRoot = "web-client"
+    var webRoot = "web-client/public"
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
@@ -88,10 +88,10 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "PEM public key file for RS256/ES256 tokens from an identity provider.")
     var jwtPublicKey: String?
 
-    @Option(help: "Required `iss` claim (default: not checked).")
+    @Option(help: "Required `iss` claim (needed with RS256/ES256; not checked for HS256 unless given).")
     var jwtIssuer: String?
 
-    @Option(help: "Required `aud` claim (default: not checked).")
+    @Option(help: "Required `aud` claim (needed with RS256/ES256; not checked for HS256 unless given).")
     var jwtAudience: String?
 
     @Option(help: "test-only echo endpoint for the Autobahn suite; off by default")
@@ -182,13 +182,19 @@ struct Serve: AsyncParsableCommand {
 /// graceful shutdown stops accepting, closes sockets with 1001 and flushes the writer.
 /// One service rather than three because the server cannot outlive the hub nor the hub
 /// the storage: `DugnadApplication.shutdown` tears them down in that order.
-struct HubService: Service {
+struct HubService: Service, CustomStringConvertible {
     let configuration: ServerConfiguration
     let engine: StorageEngine
     let dataDirectory: String
     let logger: Logger
     let secret: [UInt8]
     let printSignIn: Bool
+
+    /// What service-lifecycle logs at debug level when it starts and stops the service:
+    /// settings yes, the secret and the database password no.
+    var description: String {
+        "HubService(\(configuration), storage: \(engine.description))"
+    }
 
     func run() async throws {
         let app = try await DugnadApplication.start(

@@ -10,8 +10,10 @@ import Logging
 ///
 /// A PostgreSQL URL (`--database`, or `DUGNAD_DATABASE_URL`) selects the shared engine;
 /// without one, the embedded SQLite file in the data folder.
-struct StorageEngine {
+struct StorageEngine: CustomStringConvertible {
     let store: any Store
+    /// The engine and where its data is, without credentials (for logs).
+    let description: String
     /// Wraps the hub's local fan-out in a bus between nodes; nil for a node alone (SQLite).
     let makeBus: (@Sendable (LocalFanout) -> any EventBus)?
     /// A session heartbeat short enough that no other node takes this one for dead: a
@@ -30,7 +32,9 @@ struct StorageEngine {
         -> StorageEngine
     {
         guard let databaseURL else {
-            return StorageEngine(store: try openSQLite(dataDirectory), makeBus: nil, sessionHeartbeatSeconds: nil)
+            return StorageEngine(
+                store: try openSQLite(dataDirectory), description: "SQLite in \(dataDirectory)", makeBus: nil,
+                sessionHeartbeatSeconds: nil)
         }
         var postgres = try PostgresStore.Configuration(url: databaseURL)
         if let id = node.id { postgres.nodeID = id }
@@ -39,7 +43,8 @@ struct StorageEngine {
         var bus = PostgresEventBus.Configuration()
         bus.nodeTimeoutMillis = node.timeoutMillis
         return StorageEngine(
-            store: store, makeBus: PostgresEventBus.factory(store: store, configuration: bus, logger: logger),
+            store: store, description: postgres.description,
+            makeBus: PostgresEventBus.factory(store: store, configuration: bus, logger: logger),
             sessionHeartbeatSeconds: max(1, node.timeoutMillis / 3_000))
     }
 

@@ -13,6 +13,7 @@ import Testing
     private static let secret = Array("verifier-test-secret-0123456789abcdef".utf8)
     /// The verification time, ms since the epoch; tokens are built relative to it.
     private static let nowMs: Int64 = 1_764_411_223_000
+    private static let issuer = "https://idp.example.no"
     private static var nowSeconds: Double { Double(nowMs / 1000) }
 
     /// Claims with every field optional and freely settable, so tokens the hub never
@@ -159,7 +160,8 @@ import Testing
     @Test func hsTokenSignedWithThePublicKeyIsRefusedByAnRS256Verifier() async throws {
         let privateKey = try Insecure.RSA.PrivateKey(backing: _RSA.Signing.PrivateKey(keySize: .bits2048))
         let publicPEM = privateKey.publicKey.pemRepresentation
-        let verifier = try await TokenVerifier(configuration: .init(algorithm: .rs256, publicKeyPEM: publicPEM))
+        let verifier = try await TokenVerifier(
+            configuration: .init(algorithm: .rs256, publicKeyPEM: publicPEM, issuer: Self.issuer, audience: "dugnad"))
 
         // The key-confusion attack: HMAC keyed with the public key the server holds.
         let confused = try await Self.signHS256(Self.claims(roles: ["admin"]), secret: Array(publicPEM.utf8))
@@ -168,8 +170,11 @@ import Testing
         // The same verifier accepts a genuine RS256 token, so the refusal is about the algorithm.
         let keys = JWTKeyCollection()
         await keys.add(rsa: privateKey, digestAlgorithm: .sha256)
-        let genuine = try await keys.sign(Self.claims())
+        let genuine = try await keys.sign(Self.claims(iss: Self.issuer, aud: ["dugnad"]))
         #expect(try await verifier.verify(genuine, now: Self.nowMs).get().userID == "u42")
+        // Signed by the same provider for another application: refused.
+        let otherApp = try await keys.sign(Self.claims(iss: Self.issuer, aud: ["payroll"]))
+        #expect(await verifier.verify(otherApp, now: Self.nowMs) == .failure(.invalidToken))
     }
 
     @Test func rs256TokenIsRefusedByAnHS256Verifier() async throws {
@@ -183,15 +188,17 @@ import Testing
     @Test func es256VerifierAcceptsATokenFromTheMatchingKey() async throws {
         let privateKey = ES256PrivateKey()
         let verifier = try await TokenVerifier(
-            configuration: .init(algorithm: .es256, publicKeyPEM: privateKey.publicKey.pemRepresentation))
+            configuration: .init(
+                algorithm: .es256, publicKeyPEM: privateKey.publicKey.pemRepresentation, issuer: Self.issuer,
+                audience: "dugnad"))
         let keys = JWTKeyCollection()
         await keys.add(ecdsa: privateKey)
-        let token = try await keys.sign(Self.claims())
+        let token = try await keys.sign(Self.claims(iss: Self.issuer, aud: ["dugnad"]))
         #expect(try await verifier.verify(token, now: Self.nowMs).get().userID == "u42")
 
         let otherKeys = JWTKeyCollection()
         await otherKeys.add(ecdsa: ES256PrivateKey())
-        let forged = try await otherKeys.sign(Self.claims())
+        let forged = try await otherKeys.sign(Self.claims(iss: Self.issuer, aud: ["dugnad"]))
         #expect(await verifier.verify(forged, now: Self.nowMs) == .failure(.badSignature))
     }
 
@@ -292,12 +299,48 @@ import Testing
         }
     }
 
+    @Test func publicKeyAlgorithmsRefuseToStartWithoutAnIssuerAndAnAudience() async throws {
+        let pem = ES256PrivateKey().publicKey.pemRepresentation
+        for (issuer, audience) in [(nil, nil), (Self.issuer, nil), (nil, "dugnad"), ("", "dugnad")] as [(String?, String?)] {
+            await #expect(throws: ConfigurationError.self) {
+                _ = try await TokenVerifier(
+                    configuration: .init(algorithm: .es256, publicKeyPEM: pem, issuer: issuer, audience: audience))
+            }
+        }
+        _ = try await TokenVerifier(
+            configuration: .init(algorithm: .es256, publicKeyPEM: pem, issuer: Self.issuer, audience: "dugnad"))
+    }
+
+    @Test func timesFarInTheFutureNeverCrash() async throws {
+        // exp a billion billion years away: a valid, very long-lived token, not a trap.
+        let far = try await Self.signHS256(Self.claims(expiresIn: 1e300))
+        #expect(try await Self.verify(far).get().userID == "u42")
+        let huge = try await Self.signHS256(Self.claims(expiresIn: 9.3e15))
+        #expect(try await Self.verify(huge).get().userID == "u42")
+        let notYet = try await Self.signHS256(Self.claims(nbf: 1e300))
+        #expect(try await Self.verify(notYet) == .failure(.tokenNotYetValid))
+        let longAgo = try await Self.signHS256(Self.claims(expiresIn: -1e300))
+        #expect(try await Self.verify(longAgo) == .failure(.tokenExpired))
+    }
+
+    @Test func aPersonCannotTakeTheFormOfABotsID() async throws {
+        let token = try await Self.signHS256(Self.claims(sub: "bot:k_0123456789ab"))
+        #expect(try await Self.verify(token) == .failure(.invalidToken))
+    }
+
+    @Test func nulInTheIdOrTheNameIsRefused() async throws {
+        for claims in [Self.claims(sub: "alice\u{0}x"), Self.claims(name: "Alice\u{0}Admin")] {
+            let token = try await Self.signHS256(claims)
+            #expect(try await Self.verify(token) == .failure(.invalidToken))
+        }
+    }
+
     @Test func publicKeyAlgorithmsWithoutAKeyAreRefusedAtInit() async throws {
         await #expect(throws: ConfigurationError.self) {
-            _ = try await TokenVerifier(configuration: .init(algorithm: .rs256))
+            _ = try await TokenVerifier(configuration: .init(algorithm: .rs256, issuer: Self.issuer, audience: "dugnad"))
         }
         await #expect(throws: ConfigurationError.self) {
-            _ = try await TokenVerifier(configuration: .init(algorithm: .es256))
+            _ = try await TokenVerifier(configuration: .init(algorithm: .es256, issuer: Self.issuer, audience: "dugnad"))
         }
     }
 }

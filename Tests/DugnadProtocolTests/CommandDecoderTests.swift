@@ -518,4 +518,30 @@ import Testing
     @Test func refreshWithoutTokenIsBadRequestNamingToken() {
         expectRefused(#"{"type":"refresh"}"#, naming: "'token'")
     }
+
+    // MARK: U+0000 and meta size (hardening)
+
+    @Test func nulIsRefusedInEveryTextField() {
+        expectRefused(publishFrame(body: #"visible\u0000hidden"#), naming: "U+0000")
+        expectRefused(
+            #"{"type":"publish","channel":"general","body":"x","client_id":"cid\u0000x"}"#, naming: "'client_id'")
+        expectRefused(#"{"type":"publish","channel":"general","body":"x","reply_to":"m\u0000"}"#, naming: "'reply_to'")
+        expectRefused(#"{"type":"react","message_id":"m_1","emoji":"👍\u0000"}"#, naming: "'emoji'")
+        expectRefused(announceFrame(title: #"Fire\u0000drill"#), naming: "'title'")
+        expectRefused(#"{"type":"members","channel":"general","after":"ola\u0000"}"#, naming: "'after'")
+        expectRefused(#"{"type":"join","channel":"general","epoch":"e_\u0000"}"#, naming: "'epoch'")
+        // Inside meta it is kept whole: meta is stored as JSON text, where it stays escaped.
+        guard case .publish(let request)? = command(#"{"type":"publish","channel":"general","body":"x","meta":{"k":"a\u0000b"}}"#)
+        else { return }
+        #expect(request.metaJSON == #"{"k":"a\u0000b"}"#)
+    }
+
+    @Test func metaOver4KiBIsTooLarge() {
+        let fits = String(repeating: "x", count: Limits.maxMetaBytes - 8)
+        #expect(command(#"{"type":"publish","channel":"general","body":"x","meta":{"k":"\#(fits)"}}"#) != nil)
+        let tooBig = String(repeating: "x", count: Limits.maxMetaBytes - 7)
+        expectRefused(
+            #"{"type":"publish","channel":"general","body":"x","meta":{"k":"\#(tooBig)"}}"#, code: .tooLarge,
+            naming: "'meta'")
+    }
 }

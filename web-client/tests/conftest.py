@@ -133,7 +133,7 @@ def hub(tmp_path_factory, output_dir):
             "--port", str(port),
             "--data-dir", str(data_dir),
             f"--jwt-secret={secret}",
-            "--web-root", str(WEB_ROOT),
+            "--web-root", str(WEB_ROOT / "public"),
         ],
         stdout=log,
         stderr=subprocess.STDOUT,

@@ -28,11 +28,14 @@ public enum APIKeys {
 
     public static func isAPIKey(_ token: String) -> Bool { token.hasPrefix(prefix) }
 
+    /// Every bot's user id starts with this; no person's may (`TokenVerifier` refuses it).
+    public static let botUserIDPrefix = "bot:"
+
     /// The principal a live key stands for. Its user id is `bot:<key id>`, so idempotency
     /// keys and authorship belong to the key, not to its (reusable) name.
     public static func principal(for record: APIKeyRecord) -> Principal {
         Principal(
-            userID: "bot:" + record.id, name: record.name, roles: [], channels: Set(record.channels), expiresAt: nil,
+            userID: botUserIDPrefix + record.id, name: record.name, roles: [], channels: Set(record.channels), expiresAt: nil,
             kind: .bot(keyID: record.id, scopes: Set(record.scopes), channels: Set(record.channels)))
     }
 }

@@ -57,6 +57,19 @@ public struct TokenVerifier: Sendable {
                 throw ConfigurationError("the JWT secret must be at least \(Self.minimumSecretBytes) bytes")
             }
             await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
+        case .rs256, .es256:
+            // An identity provider's key signs tokens for many applications: without the
+            // audience (and the issuer) checked, a token it issued for any of them would
+            // sign in here.
+            guard configuration.issuer?.isEmpty == false, configuration.audience?.isEmpty == false else {
+                throw ConfigurationError(
+                    "\(configuration.algorithm.rawValue) needs --jwt-issuer and --jwt-audience: the provider's key also signs tokens meant for other applications"
+                )
+            }
+        }
+        switch configuration.algorithm {
+        case .hs256:
+            break
         case .rs256:
             guard let pem = configuration.publicKeyPEM else { throw ConfigurationError("RS256 needs a public key file") }
             await keys.add(rsa: try Insecure.RSA.PublicKey(pem: pem), digestAlgorithm: .sha256)
@@ -88,12 +101,29 @@ public struct TokenVerifier: Sendable {
         return Self.principal(from: claims, configuration: configuration, now: now)
     }
 
+    /// Seconds (a JWT NumericDate, finite) as milliseconds, clamped to what `Int64` holds:
+    /// a claim a billion years away is "far in the future", not a crash.
+    static func millis(_ seconds: Double) -> Int64 {
+        let millis = (seconds * 1000).rounded(.down)
+        if millis >= 9.2e18 { return Int64.max / 2 }
+        if millis <= -9.2e18 { return Int64.min / 2 }
+        return Int64(millis)
+    }
+
     static func principal(from claims: TokenClaims, configuration: Configuration, now: Int64) -> Result<Principal, AuthFailure> {
         guard let sub = claims.sub, !sub.isEmpty, sub.utf8.count <= Limits.maxIDBytes else { return .failure(.invalidToken) }
-        let expiresAt = claims.exp.map { Int64(($0 * 1000).rounded(.down)) }
+        // People and bots live in separate namespaces: a person's `sub` may not take the
+        // form of a bot's id (`bot:<key id>`), or a token could act as that key's bot.
+        // U+0000 is refused in ids and names everywhere (storage would cut the text there).
+        guard !sub.hasPrefix(APIKeys.botUserIDPrefix), !sub.utf8.contains(0), !(claims.name?.utf8.contains(0) ?? false)
+        else { return .failure(.invalidToken) }
+        if claims.exp.map({ !$0.isFinite }) ?? false || claims.nbf.map({ !$0.isFinite }) ?? false {
+            return .failure(.invalidToken)
+        }
+        let expiresAt = claims.exp.map(Self.millis)
         if expiresAt == nil, !configuration.allowNoExpiry { return .failure(.invalidToken) }
         if let expiresAt, expiresAt <= now { return .failure(.tokenExpired) }
-        if let nbf = claims.nbf, Int64(nbf * 1000) > now { return .failure(.tokenNotYetValid) }
+        if let nbf = claims.nbf.map(Self.millis), nbf > now { return .failure(.tokenNotYetValid) }
         if let issuer = configuration.issuer, claims.iss != issuer { return .failure(.invalidToken) }
         if let audience = configuration.audience, !(claims.aud?.value.contains(audience) ?? false) {
             return .failure(.invalidToken)
@@ -103,7 +133,8 @@ public struct TokenVerifier: Sendable {
         let name = claims.name.flatMap { $0.isEmpty ? nil : String($0.prefix(200)) } ?? sub
         return .success(
             Principal(
-                userID: sub, name: name, roles: roles, channels: Set(claims.channels ?? []), expiresAt: expiresAt))
+                userID: sub, name: name, roles: roles, channels: Set((claims.channels ?? []).filter(ChannelName.isValid)),
+                expiresAt: expiresAt))
     }
 }
 
@@ -120,4 +151,20 @@ enum Base64URL {
         while base64.count % 4 != 0 { base64.append("=") }
         return Data(base64Encoded: base64).map { [UInt8]($0) }
     }
+}
+
+extension TokenVerifier.Configuration: CustomStringConvertible, CustomDebugStringConvertible {
+    /// The algorithm and the checks, never the secret itself: a log that shows the
+    /// configuration must not let its reader mint tokens.
+    public var description: String {
+        var parts = [algorithm.rawValue]
+        if let secret { parts.append("secret: \(secret.count) bytes (redacted)") }
+        if publicKeyPEM != nil { parts.append("public key: set") }
+        if let issuer { parts.append("issuer: \(issuer)") }
+        if let audience { parts.append("audience: \(audience)") }
+        if allowNoExpiry { parts.append("tokens without expiry accepted") }
+        return "TokenVerifier.Configuration(" + parts.joined(separator: ", ") + ")"
+    }
+
+    public var debugDescription: String { description }
 }

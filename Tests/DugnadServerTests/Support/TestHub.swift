@@ -116,7 +116,7 @@ final class TestHub: Sendable {
 
     static var webRoot: String {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("web-client").path
+            .deletingLastPathComponent().appendingPathComponent("web-client/public").path
     }
 
     /// Stops the hub; `keepData` leaves the folder for a restart.
