@@ -132,6 +132,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "DugnadCLITests",
+            dependencies: ["DugnadSQLite", "DugnadCore", "DugnadProtocol"],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "DugnadServerTests",
             dependencies: [
                 "DugnadServer", "DugnadCore", "DugnadProtocol", "DugnadTokens", "DugnadTestSupport", "DugnadBench",

@@ -9,8 +9,31 @@ struct Users: AsyncParsableCommand {
 
     struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Import users from a CSV file with columns id,name,roles (roles separated by ';').",
-            discussion: "Example line: u42,Kari Nordmann,leader;member")
+            abstract: "Import users from a CSV file with the columns id, name, roles (as Excel saves it).",
+            discussion: """
+                One user per line. The first line may be a header naming the columns in any order and \
+                case (id,name,roles); without one, the columns are id, name, roles. Fields are separated \
+                by ',' or ';' (Norwegian Excel) or tabs: whichever the first line uses. A field in double \
+                quotes may hold the separator, line breaks and "" for a quote.
+
+                roles: member, leader or admin; several separated by spaces, ';', ',' or '|' (the file's own \
+                field separator only inside a quoted field: "leader;member"). Empty roles: member. Empty \
+                name: the id.
+
+                The file is UTF-8 (Excel: "CSV UTF-8"), with or without a byte-order mark, with Windows \
+                (CRLF) or Unix line endings; blank lines are skipped. Every line is checked first: if \
+                any is wrong, nothing is imported and each wrong line is named. Importing an id again \
+                updates its name and roles.
+
+                Examples, with a header and ',':
+                  id,name,roles
+                  u42,"Nordmann, Kari",leader member
+                  u43,Ola Nordmann,
+
+                without a header, with ';' (as Norwegian Excel saves CSV):
+                  u42;Kari Nordmann;leader,member
+                  u43;"Åse Ødegård";"leader;admin"
+                """)
 
         @Argument(help: "The CSV file.")
         var file: String
@@ -18,16 +41,24 @@ struct Users: AsyncParsableCommand {
         @OptionGroup var storage: StoreOptions
 
         func run() async throws {
-            guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("Cannot read \(file).") }
+            guard let data = FileManager.default.contents(atPath: file) else { throw Failure("cannot read \(file)") }
             let users: [UserRecord]
             do {
-                users = try UserDirectory.records(csv: String(decoding: data, as: UTF8.self))
+                users = try UserCSV.users(from: data)
             } catch {
-                throw ValidationError(error.message)
+                throw Failure("nothing was imported from \(file):\n\(error)")
             }
             let result = try storage.openStore().write([.importUsers(users)]).first
-            guard case .success = result else { throw ValidationError("Could not import: \(String(describing: result))") }
+            guard case .success = result else { throw Failure("could not import: \(String(describing: result))") }
             print("imported \(users.count) users")
         }
+    }
+
+    /// An import that failed, said without the usage text (ArgumentParser prints
+    /// "Error: " and the description, and exits with 1).
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+
+        init(_ description: String) { self.description = description }
     }
 }

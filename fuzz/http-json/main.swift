@@ -1,12 +1,14 @@
 // libFuzzer target `http-json`: the HTTP API's JSON bodies, handled as
 // Sources/DugnadServer/APIRouter.swift does (body object → fields of a WebSocket command
-// of the route's type → CommandDecoder), and the users import
-// (`UserDirectory.records(from:)` and `records(csv:)`).
+// of the route's type → CommandDecoder), and the users import: `UserDirectory.records(from:)`
+// for JSON, and `UserDirectory.record(id:name:roles:)`, which checks each CSV row too (the CSV
+// itself is read by the CLI with SwiftCSV, which this target cannot link).
 //
 // Input: byte 0 selects the route, the rest is the request body.
 //   bits 0-1: 0 POST /channels/{name}/messages (publish), 1 POST /announcements (announce),
 //             2 GET /channels/{name}/messages (history; the body object's members stand in
-//             for the query parameters), 3 POST /users (bit 2 set: the CSV import instead).
+//             for the query parameters), 3 POST /users (bit 2 set: one CSV row's fields instead,
+//             the body's text split at ',' into id, name and roles).
 //   bits 2-4: which {name} the path carries (valid and invalid names).
 
 private let decoder = CommandDecoder()
@@ -24,7 +26,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     case 1: route(body, as: "announce", adding: [], input)
     case 2: history(body, channel: name, input)
     default:
-        if selector & 4 == 0 { users(body, input) } else { usersCSV(body, input) }
+        if selector & 4 == 0 { users(body, input) } else { userRow(body, input) }
     }
     return 0
 }
@@ -100,19 +102,28 @@ private func users(_ body: [UInt8], _ input: [UInt8]) {
     do {
         let users = try UserDirectory.records(from: object["users"])
         if users.isEmpty { violated("an import of no users succeeded", input) }
-        // `"name": ""` is kept as given (the CSV import falls back to the id instead).
-        checkUsers(users, namesNonEmpty: false, input)
+        // A missing or empty name is the id, as in the CSV import.
+        checkUsers(users, namesNonEmpty: true, input)
         for user in users where user.name.count > 200 { violated("name of \(user.name.count) characters kept", input) }
     } catch {
         if error.message.isEmpty || error.code != .badRequest { violated("users error \(error)", input) }
     }
 }
 
-private func usersCSV(_ body: [UInt8], _ input: [UInt8]) {
+/// One row of `dugnad users import` after the CLI split it into fields.
+private func userRow(_ body: [UInt8], _ input: [UInt8]) {
     guard let text = String(validating: body, as: UTF8.self) else { return }
+    let fields = text.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+    let id = fields.first ?? ""
     do {
-        checkUsers(try UserDirectory.records(csv: text), namesNonEmpty: true, input)
+        let user = try UserDirectory.record(
+            id: id, name: fields.count > 1 ? fields[1] : nil, roles: Array(fields.dropFirst(2)))
+        checkUsers([user], namesNonEmpty: true, input)
+        if user.id != id { violated("id '\(id.prefix(40))' stored as '\(user.id.prefix(40))'", input) }
+        if user.name.count > UserDirectory.maxNameCharacters { violated("name of \(user.name.count) characters kept", input) }
     } catch {
-        if error.message.isEmpty || error.code != .badRequest { violated("users CSV error \(error)", input) }
+        if !error.message.hasPrefix("id ") && !error.message.hasPrefix("roles ") {
+            violated("users CSV refusal without its field: \(error.message)", input)
+        }
     }
 }

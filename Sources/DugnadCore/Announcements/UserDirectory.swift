@@ -1,10 +1,40 @@
 import DugnadProtocol
 
 /// The people directory an admin imports, so that an announcement to "all" reaches people
-/// who have never connected. From JSON (`POST /api/v1/users`) or CSV (`dugnad users import`).
+/// who have never connected. From JSON (`POST /api/v1/users`, read here) or CSV
+/// (`dugnad users import`, read by the CLI); both check each user with
+/// `record(id:name:roles:)`, so both accept and refuse the same users.
 public enum UserDirectory {
     /// Most users in one import. Default 100,000: a large company in one file.
     public static let maxUsers = 100_000
+
+    /// Longest name kept, in characters; longer ones are cut. Default 200: a name, not a biography.
+    public static let maxNameCharacters = 200
+
+    /// Why `record(id:name:roles:)` refused a user. `message` starts with the field it is
+    /// about ("id must be …", "roles may hold …"), so that each import can say where the
+    /// user came from in its own words ("users[3].id must be …", "line 7: id must be …").
+    public struct Refusal: Error, Sendable, Equatable {
+        public let message: String
+    }
+
+    /// One user from either import, with the defaults applied: a missing or empty name is
+    /// the id, no roles is `member`. Throws when the id is empty or longer than
+    /// `Limits.maxIDBytes`, or a role is not one of `Role`'s.
+    public static func record(id: String, name: String?, roles: [String]) throws(Refusal) -> UserRecord {
+        guard !id.isEmpty, id.utf8.count <= Limits.maxIDBytes else {
+            throw Refusal(message: "id must be a non-empty string of at most \(Limits.maxIDBytes) bytes")
+        }
+        for role in roles where Role(rawValue: role) == nil {
+            // The role comes from the file: quoted, and cut, so that the message stays one readable line.
+            let shown = role.count > 40 ? String(role.prefix(40)) + "…" : role
+            throw Refusal(message: "roles may hold \(roleNames), not '\(shown)'")
+        }
+        let name = name.flatMap { $0.isEmpty ? nil : $0 } ?? id
+        return UserRecord(
+            id: id, name: String(name.prefix(maxNameCharacters)), roles: roles.isEmpty ? [Role.member.rawValue] : roles,
+            lastSeen: nil)
+    }
 
     /// `[{"id":..,"name":..,"roles":[..]}]`.
     public static func records(from value: JSONValue?) throws(ProtocolError) -> [UserRecord] {
@@ -14,90 +44,30 @@ public enum UserDirectory {
         guard items.count <= maxUsers else { throw .badRequest("at most \(maxUsers) users per import") }
         var users: [UserRecord] = []
         for (index, item) in items.enumerated() {
-            guard case .string(let id)? = item["id"], !id.isEmpty, id.utf8.count <= Limits.maxIDBytes else {
+            guard case .string(let id)? = item["id"] else {
                 throw .badRequest("users[\(index)].id must be a non-empty string of at most \(Limits.maxIDBytes) bytes")
             }
-            let name = item["name"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 } ?? id
             var roles: [String] = []
             switch item["roles"] {
             case nil, .null?: roles = []
             case .array(let values)?:
                 for role in values {
-                    guard case .string(let text) = role, Role(rawValue: text) != nil else {
-                        throw .badRequest("users[\(index)].roles may hold member, leader, admin")
+                    guard case .string(let text) = role else {
+                        throw .badRequest("users[\(index)].roles may hold \(roleNames)")
                     }
                     roles.append(text)
                 }
             default: throw .badRequest("users[\(index)].roles must be an array")
             }
-            users.append(
-                UserRecord(id: id, name: String(name.prefix(200)), roles: roles.isEmpty ? ["member"] : roles, lastSeen: nil))
+            do {
+                users.append(try record(id: id, name: item["name"]?.stringValue, roles: roles))
+            } catch {
+                throw .badRequest("users[\(index)].\(error.message)")
+            }
         }
         return users
     }
 
-    /// CSV with the columns `id,name,roles` (roles separated by `;` or spaces inside the
-    /// field); a header line starting with `id` is skipped; fields may be double-quoted.
-    public static func records(csv: String) throws(ProtocolError) -> [UserRecord] {
-        var users: [UserRecord] = []
-        for (number, line) in csv.split(whereSeparator: \.isNewline).enumerated() {
-            let fields = parseCSVLine(String(line))
-            if fields.allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) { continue }
-            if number == 0, fields.first?.lowercased() == "id" { continue }
-            guard let id = fields.first?.trimmingCharacters(in: .whitespaces), !id.isEmpty, id.utf8.count <= Limits.maxIDBytes
-            else { throw .badRequest("line \(number + 1): the first field must be a user id") }
-            let name = fields.count > 1 ? fields[1].trimmingCharacters(in: .whitespaces) : id
-            let roleText = fields.count > 2 ? fields[2] : ""
-            let roles = roleText.split(whereSeparator: { $0 == ";" || $0 == " " || $0 == "|" }).map(String.init)
-            for role in roles where Role(rawValue: role) == nil {
-                throw .badRequest("line \(number + 1): unknown role '\(role)' (member, leader, admin)")
-            }
-            users.append(
-                UserRecord(
-                    id: id, name: name.isEmpty ? id : String(name.prefix(200)), roles: roles.isEmpty ? ["member"] : roles,
-                    lastSeen: nil))
-            guard users.count <= maxUsers else { throw .badRequest("at most \(maxUsers) users per import") }
-        }
-        return users
-    }
-
-    static func parseCSVLine(_ line: String) -> [String] {
-        var fields: [String] = []
-        var current = ""
-        var quoted = false
-        var iterator = line.makeIterator()
-        while let character = iterator.next() {
-            if quoted {
-                if character == "\"" {
-                    // Peek: "" inside quotes is a literal quote.
-                    if let next = iterator.next() {
-                        if next == "\"" {
-                            current.append("\"")
-                        } else {
-                            quoted = false
-                            if next == "," {
-                                fields.append(current)
-                                current = ""
-                            } else {
-                                current.append(next)
-                            }
-                        }
-                    } else {
-                        quoted = false
-                    }
-                } else {
-                    current.append(character)
-                }
-            } else if character == "\"" {
-                quoted = true
-            } else if character == "," {
-                fields.append(current)
-                current = ""
-            } else {
-                current.append(character)
-            }
-        }
-        fields.append(current)
-        return fields
-    }
+    /// "member, leader, admin": what a refusal lists as allowed.
+    private static var roleNames: String { Role.allCases.map(\.rawValue).joined(separator: ", ") }
 }
