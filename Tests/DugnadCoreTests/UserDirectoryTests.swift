@@ -42,4 +42,10 @@ import Testing
                 UserRecord(id: "u2", name: "u2", roles: ["leader"], lastSeen: nil),
             ])
     }
+
+    @Test func nulAndBotIdsAreRefused() {
+        #expect(throws: UserDirectory.Refusal.self) { try UserDirectory.record(id: "alice\u{0}x", name: nil, roles: []) }
+        #expect(throws: UserDirectory.Refusal.self) { try UserDirectory.record(id: "alice", name: "A\u{0}", roles: []) }
+        #expect(throws: UserDirectory.Refusal.self) { try UserDirectory.record(id: "bot:k_1", name: nil, roles: []) }
+    }
 }

@@ -25,6 +25,12 @@ public enum UserDirectory {
         guard !id.isEmpty, id.utf8.count <= Limits.maxIDBytes else {
             throw Refusal(message: "id must be a non-empty string of at most \(Limits.maxIDBytes) bytes")
         }
+        // The same rules as for a token's `sub`: no U+0000 (storage would cut the text
+        // there) and never a bot's id (`bot:…`).
+        guard !id.utf8.contains(0), !(name?.utf8.contains(0) ?? false) else {
+            throw Refusal(message: "id and name must not contain U+0000")
+        }
+        guard !id.hasPrefix("bot:") else { throw Refusal(message: "ids starting with 'bot:' belong to API keys") }
         for role in roles where Role(rawValue: role) == nil {
             // The role comes from the file: quoted, and cut, so that the message stays one readable line.
             let shown = role.count > 40 ? String(role.prefix(40)) + "…" : role
