@@ -2,65 +2,52 @@ import DugnadCore
 import PostgresNIO
 
 extension PostgresStore {
-    static let millisPerDay: Int64 = 86_400_000
-    /// `days` is clamped to this range: at most ten years, as the HTTP API allows.
-    static let engagementDays = 0...3_660
-
-    /// Figures for the window [now − days × 24 h, now], with the same definitions as the
-    /// SQLite store's (see `SQLiteStore.engagement`), read in one REPEATABLE READ
-    /// transaction so that the figures come from one snapshot.
+    /// Figures for the window [now − days × 24 h, now], as `EngagementWindow` defines
+    /// them, read in one REPEATABLE READ transaction so that the figures come from one
+    /// snapshot.
     public func engagement(days: Int, now: Int64) throws -> EngagementStats {
-        let days = min(max(days, Self.engagementDays.lowerBound), Self.engagementDays.upperBound)
-        let from = now - Int64(days) * Self.millisPerDay
+        let window = EngagementWindow(days: days, now: now)
         return try reading("read the engagement figures") { db in
             try db.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            let stats = EngagementStats(
-                from: from, to: now,
-                channels: try channelFigures(db, from: from, to: now),
-                announcements: try announcementFigures(db, from: from, to: now),
-                daily: try dailyFigures(db, days: days, now: now))
+            let stats = window.stats(
+                channels: try Self.channelFigures(db, window),
+                announcements: try Self.announcementFigures(db, window),
+                daily: try Self.dailyFigures(db, window))
             try db.query("COMMIT")
             return stats
         }
     }
 
-    private func channelFigures(_ db: BlockingConnection, from: Int64, to: Int64) throws
+    private static func channelFigures(_ db: BlockingConnection, _ window: EngagementWindow) throws
         -> [EngagementStats.ChannelFigures]
     {
         let messageRows = try db.rows(
             """
             SELECT c.name AS channel, count(*) AS messages, count(DISTINCT m.from_id) AS posters
             FROM channels c JOIN messages m ON m.channel = c.name
-            WHERE m.ts BETWEEN \(from) AND \(to)
+            WHERE m.ts BETWEEN \(window.from) AND \(window.to)
             GROUP BY c.name
             """)
         let readerRows = try db.rows(
             """
             SELECT channel, count(*) AS readers FROM memberships
-            WHERE read_at BETWEEN \(from) AND \(to)
+            WHERE read_at BETWEEN \(window.from) AND \(window.to)
             GROUP BY channel
             """)
-
-        var figures: [String: EngagementStats.ChannelFigures] = [:]
-        for row in messageRows {
-            let channel: String = try row.decode("channel")
-            figures[channel] = EngagementStats.ChannelFigures(
-                channel: channel,
-                messages: Int(try row.decode("messages", as: Int64.self)),
-                activePosters: Int(try row.decode("posters", as: Int64.self)),
-                activeReaders: 0)
-        }
-        for row in readerRows {
-            let channel: String = try row.decode("channel")
-            figures[channel, default: .init(channel: channel, messages: 0, activePosters: 0, activeReaders: 0)]
-                .activeReaders = Int(try row.decode("readers", as: Int64.self))
-        }
-        return figures.values.sorted { left, right in
-            left.messages != right.messages ? left.messages > right.messages : left.channel < right.channel
-        }
+        return EngagementWindow.channelFigures(
+            messages: try messageRows.map { row in
+                (
+                    channel: try row.decode("channel", as: String.self),
+                    messages: Int(try row.decode("messages", as: Int64.self)),
+                    posters: Int(try row.decode("posters", as: Int64.self))
+                )
+            },
+            readers: try readerRows.map { row in
+                (channel: try row.decode("channel", as: String.self), readers: Int(try row.decode("readers", as: Int64.self)))
+            })
     }
 
-    private func announcementFigures(_ db: BlockingConnection, from: Int64, to: Int64) throws
+    private static func announcementFigures(_ db: BlockingConnection, _ window: EngagementWindow) throws
         -> [EngagementStats.AnnouncementFigures]
     {
         let rows = try db.rows(
@@ -71,7 +58,7 @@ extension PostgresStore {
                 (SELECT count(r.acked_at) FROM announcement_audience r
                  WHERE r.announcement_id = a.id AND r.read_at IS NOT NULL) AS acked
             FROM announcements a
-            WHERE a.ts BETWEEN \(from) AND \(to)
+            WHERE a.ts BETWEEN \(window.from) AND \(window.to)
             ORDER BY a.ts DESC, a.id DESC
             """)
         return try rows.map { row in
@@ -87,61 +74,45 @@ extension PostgresStore {
     }
 
     /// The one or two middle read times, from the reads index, skipping the rest.
-    private func medianMillisToRead(_ db: BlockingConnection, announcementID: String, ts: Int64, reads: Int) throws
-        -> Int64?
+    private static func medianMillisToRead(_ db: BlockingConnection, announcementID: String, ts: Int64, reads: Int)
+        throws -> Int64?
     {
-        guard reads > 0 else { return nil }
-        let middle = try db.column(
+        guard let middle = EngagementWindow.middleReads(of: reads) else { return nil }
+        let readTimes = try db.column(
             """
             SELECT read_at FROM announcement_audience
             WHERE announcement_id = \(announcementID) AND read_at IS NOT NULL
             ORDER BY read_at
-            LIMIT \(Int64(reads % 2 == 0 ? 2 : 1)) OFFSET \(Int64((reads - 1) / 2))
+            LIMIT \(Int64(middle.limit)) OFFSET \(Int64(middle.offset))
             """, as: Int64.self)
-        guard let lower = middle.first, let upper = middle.last else { return nil }
-        return (lower - ts) + (upper - lower) / 2
+        return EngagementWindow.medianMillisToRead(middle: readTimes, postedAt: ts)
     }
 
     /// Recorded days come from the user_active_days rollup; open sessions add the days
     /// since their last heartbeat that the rollup may not hold yet.
-    private func dailyFigures(_ db: BlockingConnection, days: Int, now: Int64) throws -> [EngagementStats.DayFigures] {
-        guard days > 0 else { return [] }
-        let lastDay = Self.floorDivide(now, Self.millisPerDay)
-        let firstDay = lastDay - Int64(days) + 1
+    private static func dailyFigures(_ db: BlockingConnection, _ window: EngagementWindow) throws
+        -> [EngagementStats.DayFigures]
+    {
+        guard let days = window.dailyDays else { return [] }
         let recorded = try db.rows(
             """
             SELECT day, count(*) AS users FROM user_active_days
-            WHERE day BETWEEN \(firstDay) AND \(lastDay) GROUP BY day
+            WHERE day BETWEEN \(days.lowerBound) AND \(days.upperBound) GROUP BY day
             """)
         let unrecorded = try db.rows(
             """
             SELECT d.day AS day, count(DISTINCT s.user_id) AS users
             FROM sessions s
-            CROSS JOIN LATERAL generate_series(greatest(s.connected_at / \(Self.millisPerDay), \(firstDay)), \(lastDay))
+            CROSS JOIN LATERAL generate_series(
+                greatest(s.connected_at / \(EngagementWindow.millisPerDay), \(days.lowerBound)), \(days.upperBound))
                 AS d (day)
-            WHERE s.disconnected_at IS NULL AND s.connected_at <= \(now)
+            WHERE s.disconnected_at IS NULL AND s.connected_at <= \(window.to)
                 AND NOT EXISTS (SELECT 1 FROM user_active_days a WHERE a.day = d.day AND a.user_id = s.user_id)
             GROUP BY d.day
             """)
-        var users: [Int64: Int] = [:]
-        for row in recorded + unrecorded {
-            users[try row.decode("day", as: Int64.self), default: 0] += Int(try row.decode("users", as: Int64.self))
-        }
-        // The dates by PostgreSQL's calendar: date + integer counts days.
-        let dates = try db.rows(
-            """
-            SELECT g.day AS day, to_char(date '1970-01-01' + g.day::integer, 'YYYY-MM-DD') AS date
-            FROM generate_series(\(firstDay), \(lastDay)) AS g (day)
-            ORDER BY g.day
-            """)
-        return try dates.map { row in
-            EngagementStats.DayFigures(
-                day: try row.decode("date"), activeUsers: users[try row.decode("day", as: Int64.self)] ?? 0)
-        }
-    }
-
-    private static func floorDivide(_ value: Int64, _ divisor: Int64) -> Int64 {
-        let quotient = value / divisor
-        return value % divisor < 0 ? quotient - 1 : quotient
+        return window.dailyFigures(
+            activeUsers: try (recorded + unrecorded).map { row in
+                (day: try row.decode("day", as: Int64.self), users: Int(try row.decode("users", as: Int64.self)))
+            })
     }
 }

@@ -72,24 +72,12 @@ extension PostgresStore {
         }
     }
 
-    /// Records this node as alive at `at` (never moving its time back).
-    func registerNode(_ db: BlockingConnection, at: Int64) throws {
+    /// Records node `nodeID` as alive at `at` (never moving its time back).
+    static func registerNode(_ db: BlockingConnection, nodeID: String, at: Int64) throws {
         try db.query(
             """
-            INSERT INTO nodes (id, started_at, last_alive) VALUES (\(configuration.nodeID), \(at), \(at))
+            INSERT INTO nodes (id, started_at, last_alive) VALUES (\(nodeID), \(at), \(at))
             ON CONFLICT (id) DO UPDATE SET last_alive = greatest(nodes.last_alive, excluded.last_alive)
             """)
-    }
-
-    /// The heartbeat op: this node and its open sessions are alive at `at`. Other nodes'
-    /// sessions are theirs to keep alive.
-    func heartbeat(at: Int64, _ db: BlockingConnection) throws -> WriteOutcome {
-        try db.query(
-            """
-            UPDATE sessions SET last_alive = \(at)
-            WHERE node_id = \(configuration.nodeID) AND disconnected_at IS NULL AND last_alive < \(at)
-            """)
-        try registerNode(db, at: at)
-        return .done
     }
 }

@@ -5,7 +5,7 @@ import PostgresNIO
 extension PostgresStore {
     public func channel(named name: String) throws -> ChannelRecord? {
         try reading("read channel '\(name)'") { db in
-            try fetchChannel(db, named: name)
+            try Self.fetchChannel(db, named: name)
         }
     }
 
@@ -43,42 +43,27 @@ extension PostgresStore {
     /// existence) before reading.
     public func messages(channel: String, page: HistoryPage) throws -> (messages: [StoredMessage], hasMore: Bool) {
         try reading("read the history of '\(channel)'") { db in
-            // One row more than asked tells whether more exist beyond the page.
+            let limit = Int64(page.fetchLimit)
             let query: PostgresQuery
-            let limit: Int
-            let newestFirst: Bool
             switch page {
-            case .latest(let requested):
-                limit = max(0, requested)
-                newestFirst = true
+            case .latest:
                 query = """
                     SELECT \(unescaped: Self.messageColumns) FROM messages WHERE channel = \(channel)
-                    ORDER BY seq DESC LIMIT \(Int64(limit + 1))
+                    ORDER BY seq DESC LIMIT \(limit)
                     """
-            case .before(let seq, let requested):
-                limit = max(0, requested)
-                newestFirst = true
+            case .before(let seq, _):
                 query = """
                     SELECT \(unescaped: Self.messageColumns) FROM messages
-                    WHERE channel = \(channel) AND seq < \(seq) ORDER BY seq DESC LIMIT \(Int64(limit + 1))
+                    WHERE channel = \(channel) AND seq < \(seq) ORDER BY seq DESC LIMIT \(limit)
                     """
-            case .after(let seq, let requested):
-                limit = max(0, requested)
-                newestFirst = false
+            case .after(let seq, _):
                 query = """
                     SELECT \(unescaped: Self.messageColumns) FROM messages
-                    WHERE channel = \(channel) AND seq > \(seq) ORDER BY seq ASC LIMIT \(Int64(limit + 1))
+                    WHERE channel = \(channel) AND seq > \(seq) ORDER BY seq ASC LIMIT \(limit)
                     """
             }
-            var messages = try db.rows(query).map(Self.storedMessage)
-            let hasMore = messages.count > limit
-            if hasMore {
-                messages.removeLast()
-            }
-            if newestFirst {
-                messages.reverse()
-            }
-            return (messages, hasMore)
+            let (messages, hasMore) = page.page(fromFetched: try db.rows(query))
+            return (try messages.map(Self.storedMessage), hasMore)
         }
     }
 
@@ -93,22 +78,20 @@ extension PostgresStore {
     public func members(channel: String, afterUserID: String?, limit: Int) throws -> (
         members: [UserRecord], hasMore: Bool
     ) {
-        try reading("read the members of '\(channel)'") { db in
-            let limit = max(0, limit)
-            var rows = try db.rows(
+        let page = MemberPage(afterUserID: afterUserID, limit: limit)
+        return try reading("read the members of '\(channel)'") { db in
+            let rows = try db.rows(
                 """
                 SELECT m.user_id AS id, coalesce(u.name, m.user_id) AS name,
                     coalesce(u.roles, '{}') AS roles, u.last_seen AS last_seen
                 FROM memberships m LEFT JOIN users u ON u.id = m.user_id
-                WHERE m.channel = \(channel) AND (\(afterUserID)::text IS NULL OR m.user_id > \(afterUserID)::text)
+                WHERE m.channel = \(channel)
+                    AND (\(page.afterUserID)::text IS NULL OR m.user_id > \(page.afterUserID)::text)
                 ORDER BY m.user_id
-                LIMIT \(Int64(limit + 1))
+                LIMIT \(Int64(page.fetchLimit))
                 """)
-            let hasMore = rows.count > limit
-            if hasMore {
-                rows.removeLast()
-            }
-            return (try rows.map(Self.userRecord), hasMore)
+            let (members, hasMore) = page.page(fromFetched: rows)
+            return (try members.map(Self.userRecord), hasMore)
         }
     }
 
@@ -129,12 +112,12 @@ extension PostgresStore {
         """
     static let messageColumns = "id, channel, seq, from_id, from_name, body, meta, reply_to, client_id, ts"
 
-    func fetchChannel(_ db: BlockingConnection, named name: String) throws -> ChannelRecord? {
+    static func fetchChannel(_ db: BlockingConnection, named name: String) throws -> ChannelRecord? {
         try db.row("SELECT \(unescaped: Self.channelColumns) FROM channels c WHERE c.name = \(name)")
             .map(Self.channelRecord)
     }
 
-    func fetchMessage(_ db: BlockingConnection, fromID: String, clientID: String) throws -> StoredMessage? {
+    static func fetchMessage(_ db: BlockingConnection, fromID: String, clientID: String) throws -> StoredMessage? {
         try db.row(
             "SELECT \(unescaped: Self.messageColumns) FROM messages WHERE from_id = \(fromID) AND client_id = \(clientID)"
         ).map(Self.storedMessage)

@@ -116,7 +116,7 @@ public final class PostgresStore: Store {
                 try inTransaction(db) {
                     let closed = try closeAbandonedSessions(
                         db, now: now, timeoutMillis: configuration.nodeTimeoutMillis, includeOwn: true)
-                    try registerNode(db, at: now)
+                    try Self.registerNode(db, nodeID: configuration.nodeID, at: now)
                     return closed
                 }
             }

@@ -59,9 +59,7 @@ struct SQLitePublishRun {
             throw StoreError(.notFound, "no channel '\(new.channel)'")
         }
 
-        let stored = StoredMessage(
-            id: new.id, channel: new.channel, seq: last + 1, fromID: new.fromID, fromName: new.fromName,
-            body: new.body, metaJSON: new.metaJSON, replyTo: new.replyTo, clientID: new.clientID, ts: new.ts)
+        let stored = new.stored(seq: last + 1)
         try db.cachedStatement(
             sql: """
                 INSERT INTO messages (\(SQLiteStore.messageColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)

@@ -2,36 +2,19 @@ import DugnadCore
 import GRDB
 
 extension SQLiteStore {
-    static let millisPerDay: Int64 = 86_400_000
-    /// `days` is clamped to this range: at most ten years, as the HTTP API allows.
-    static let engagementDays = 0...3_660
-
-    /// Figures for the window [now − days × 24 h, now], read in one snapshot.
-    ///
-    /// - Channels: those with a message or an active reader in the window, by messages
-    ///   (most first), then name. Active readers are members whose read position last moved
-    ///   in the window: only the latest move is kept, so a member who read in the window
-    ///   and again after `now` does not count when `now` lies in the past.
-    /// - Announcements: those posted in the window, newest first. The median time to read
-    ///   is the mean of the two middle values (rounded down) when the count of reads is
-    ///   even, the middle value when it is odd.
-    /// - Daily: the last `days` UTC days, oldest first, today (up to `now`) included, so
-    ///   every day listed lies inside the window. A user is active on a day when one of
-    ///   its sessions was known alive that day: opened, heartbeat or closed then, or still
-    ///   open (a session lasting days counts on each of them).
+    /// Figures for the window [now − days × 24 h, now], as `EngagementWindow` defines
+    /// them, read in one snapshot.
     public func engagement(days: Int, now: Int64) throws -> EngagementStats {
-        let days = min(max(days, Self.engagementDays.lowerBound), Self.engagementDays.upperBound)
-        let from = now - Int64(days) * Self.millisPerDay
-        return try readingStore("read the engagement figures") { db in
-            EngagementStats(
-                from: from, to: now,
-                channels: try Self.channelFigures(db, from: from, to: now),
-                announcements: try Self.announcementFigures(db, from: from, to: now),
-                daily: try Self.dailyFigures(db, days: days, now: now))
+        let window = EngagementWindow(days: days, now: now)
+        return try reading("read the engagement figures") { db in
+            window.stats(
+                channels: try Self.channelFigures(db, window),
+                announcements: try Self.announcementFigures(db, window),
+                daily: try Self.dailyFigures(db, window))
         }
     }
 
-    private static func channelFigures(_ db: Database, from: Int64, to: Int64) throws
+    private static func channelFigures(_ db: Database, _ window: EngagementWindow) throws
         -> [EngagementStats.ChannelFigures]
     {
         // Driven by channels, each one a range of messages_by_channel_ts (channel, ts,
@@ -45,7 +28,7 @@ extension SQLiteStore {
                 WHERE m.ts BETWEEN ? AND ?
                 GROUP BY c.name
                 """,
-            arguments: [from, to])
+            arguments: [window.from, window.to])
         // A range of memberships_by_read_at; the primary key (user, channel) makes each
         // row a distinct reader of its channel.
         let readerRows = try Row.fetchAll(
@@ -55,28 +38,24 @@ extension SQLiteStore {
                 WHERE read_at BETWEEN ? AND ?
                 GROUP BY channel
                 """,
-            arguments: [from, to])
-
-        var figures: [String: EngagementStats.ChannelFigures] = [:]
-        for row in messageRows {
-            let channel = try row.decode(String.self, forColumn: "channel")
-            figures[channel] = EngagementStats.ChannelFigures(
-                channel: channel,
-                messages: try row.decode(Int.self, forColumn: "messages"),
-                activePosters: try row.decode(Int.self, forColumn: "posters"),
-                activeReaders: 0)
-        }
-        for row in readerRows {
-            let channel = try row.decode(String.self, forColumn: "channel")
-            figures[channel, default: .init(channel: channel, messages: 0, activePosters: 0, activeReaders: 0)]
-                .activeReaders = try row.decode(Int.self, forColumn: "readers")
-        }
-        return figures.values.sorted { left, right in
-            left.messages != right.messages ? left.messages > right.messages : left.channel < right.channel
-        }
+            arguments: [window.from, window.to])
+        return EngagementWindow.channelFigures(
+            messages: try messageRows.map { row in
+                (
+                    channel: try row.decode(String.self, forColumn: "channel"),
+                    messages: try row.decode(Int.self, forColumn: "messages"),
+                    posters: try row.decode(Int.self, forColumn: "posters")
+                )
+            },
+            readers: try readerRows.map { row in
+                (
+                    channel: try row.decode(String.self, forColumn: "channel"),
+                    readers: try row.decode(Int.self, forColumn: "readers")
+                )
+            })
     }
 
-    private static func announcementFigures(_ db: Database, from: Int64, to: Int64) throws
+    private static func announcementFigures(_ db: Database, _ window: EngagementWindow) throws
         -> [EngagementStats.AnnouncementFigures]
     {
         // A range of announcements_by_ts; the counts come from announcement_audience_reads,
@@ -95,7 +74,7 @@ extension SQLiteStore {
                 WHERE a.ts BETWEEN ? AND ?
                 ORDER BY a.ts DESC, a.id DESC
                 """,
-            arguments: [from, to])
+            arguments: [window.from, window.to])
         return try rows.map { row in
             let id = try row.decode(String.self, forColumn: "id")
             let ts = try row.decode(Int64.self, forColumn: "ts")
@@ -116,8 +95,8 @@ extension SQLiteStore {
     private static func medianMillisToRead(_ db: Database, announcementID: String, ts: Int64, reads: Int) throws
         -> Int64?
     {
-        guard reads > 0 else { return nil }
-        let middle = try Int64.fetchAll(
+        guard let middle = EngagementWindow.middleReads(of: reads) else { return nil }
+        let readTimes = try Int64.fetchAll(
             db,
             sql: """
                 SELECT read_at FROM announcement_audience
@@ -125,22 +104,20 @@ extension SQLiteStore {
                 ORDER BY read_at
                 LIMIT ? OFFSET ?
                 """,
-            arguments: [announcementID, reads % 2 == 0 ? 2 : 1, (reads - 1) / 2])
-        guard let lower = middle.first, let upper = middle.last else { return nil }
-        return (lower - ts) + (upper - lower) / 2
+            arguments: [announcementID, middle.limit, middle.offset])
+        return EngagementWindow.medianMillisToRead(middle: readTimes, postedAt: ts)
     }
 
     /// Recorded days come from the user_active_days rollup (one key range, no sort); open
     /// sessions add the days since their last heartbeat that the rollup may not hold yet.
-    private static func dailyFigures(_ db: Database, days: Int, now: Int64) throws -> [EngagementStats.DayFigures] {
-        guard days > 0 else { return [] }
-        let lastDay = floorDivide(now, millisPerDay)
-        let firstDay = lastDay - Int64(days) + 1
-        var users: [Int64: Int] = [:]
+    private static func dailyFigures(_ db: Database, _ window: EngagementWindow) throws
+        -> [EngagementStats.DayFigures]
+    {
+        guard let days = window.dailyDays else { return [] }
         let recorded = try Row.fetchAll(
             db,
             sql: "SELECT day, count(*) AS users FROM user_active_days WHERE day BETWEEN ? AND ? GROUP BY day",
-            arguments: [firstDay, lastDay])
+            arguments: [days.lowerBound, days.upperBound])
         // An open session is alive until now (start-up closes those a crash left open).
         // Few sessions are open, and most of them since today.
         let unrecorded = try Row.fetchAll(
@@ -157,36 +134,10 @@ extension SQLiteStore {
                     AND NOT EXISTS (SELECT 1 FROM user_active_days a WHERE a.day = o.day AND a.user_id = o.user_id)
                 GROUP BY day
                 """,
-            arguments: [firstDay, lastDay, now, millisPerDay])
-        for row in recorded + unrecorded {
-            users[try row.decode(Int64.self, forColumn: "day"), default: 0] += try row.decode(Int.self, forColumn: "users")
-        }
-        return (firstDay...lastDay).map { day in
-            EngagementStats.DayFigures(day: utcDate(daysSinceEpoch: day), activeUsers: users[day] ?? 0)
-        }
-    }
-
-    private static func floorDivide(_ value: Int64, _ divisor: Int64) -> Int64 {
-        let quotient = value / divisor
-        return value % divisor < 0 ? quotient - 1 : quotient
-    }
-
-    /// `YYYY-MM-DD` of a day counted from 1970-01-01, in the proleptic Gregorian calendar
-    /// (Howard Hinnant's civil_from_days): pure arithmetic, no formatter or time zone.
-    static func utcDate(daysSinceEpoch days: Int64) -> String {
-        let shifted = days + 719_468
-        let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
-        let dayOfEra = shifted - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let monthIndex = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
-        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        return "\(year)-\(twoDigits(month))-\(twoDigits(day))"
-    }
-
-    private static func twoDigits(_ value: Int64) -> String {
-        value < 10 ? "0\(value)" : "\(value)"
+            arguments: [days.lowerBound, days.upperBound, window.to, EngagementWindow.millisPerDay])
+        return window.dailyFigures(
+            activeUsers: try (recorded + unrecorded).map { row in
+                (day: try row.decode(Int64.self, forColumn: "day"), users: try row.decode(Int.self, forColumn: "users"))
+            })
     }
 }

@@ -49,44 +49,27 @@ extension SQLiteStore {
     /// existence) before reading.
     public func messages(channel: String, page: HistoryPage) throws -> (messages: [StoredMessage], hasMore: Bool) {
         try reading("read the history of '\(channel)'") { db in
-            // One row more than asked tells whether more exist beyond the page, whatever
-            // gaps a future history reset might leave in the seqs.
             let sql: String
             let arguments: StatementArguments
-            let limit: Int
-            let newestFirst: Bool
             switch page {
-            case .latest(let requested):
-                limit = max(0, requested)
-                newestFirst = true
+            case .latest:
                 sql = "SELECT \(Self.messageColumns) FROM messages WHERE channel = ? ORDER BY seq DESC LIMIT ?"
-                arguments = [channel, limit + 1]
-            case .before(let seq, let requested):
-                limit = max(0, requested)
-                newestFirst = true
+                arguments = [channel, page.fetchLimit]
+            case .before(let seq, _):
                 sql = """
                     SELECT \(Self.messageColumns) FROM messages
                     WHERE channel = ? AND seq < ? ORDER BY seq DESC LIMIT ?
                     """
-                arguments = [channel, seq, limit + 1]
-            case .after(let seq, let requested):
-                limit = max(0, requested)
-                newestFirst = false
+                arguments = [channel, seq, page.fetchLimit]
+            case .after(let seq, _):
                 sql = """
                     SELECT \(Self.messageColumns) FROM messages
                     WHERE channel = ? AND seq > ? ORDER BY seq ASC LIMIT ?
                     """
-                arguments = [channel, seq, limit + 1]
+                arguments = [channel, seq, page.fetchLimit]
             }
-            var messages = try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.storedMessage)
-            let hasMore = messages.count > limit
-            if hasMore {
-                messages.removeLast()
-            }
-            if newestFirst {
-                messages.reverse()
-            }
-            return (messages, hasMore)
+            let (messages, hasMore) = page.page(fromFetched: try Row.fetchAll(db, sql: sql, arguments: arguments))
+            return (try messages.map(Self.storedMessage), hasMore)
         }
     }
 
@@ -101,9 +84,9 @@ extension SQLiteStore {
     public func members(channel: String, afterUserID: String?, limit: Int) throws -> (
         members: [UserRecord], hasMore: Bool
     ) {
-        try reading("read the members of '\(channel)'") { db in
-            let limit = max(0, limit)
-            var rows = try Row.fetchAll(
+        let page = MemberPage(afterUserID: afterUserID, limit: limit)
+        return try reading("read the members of '\(channel)'") { db in
+            let rows = try Row.fetchAll(
                 db,
                 sql: """
                     SELECT m.user_id AS id, coalesce(u.name, m.user_id) AS name,
@@ -113,12 +96,9 @@ extension SQLiteStore {
                     ORDER BY m.user_id
                     LIMIT ?
                     """,
-                arguments: [channel, afterUserID, afterUserID, limit + 1])
-            let hasMore = rows.count > limit
-            if hasMore {
-                rows.removeLast()
-            }
-            return (try rows.map(Self.userRecord), hasMore)
+                arguments: [channel, page.afterUserID, page.afterUserID, page.fetchLimit])
+            let (members, hasMore) = page.page(fromFetched: rows)
+            return (try members.map(Self.userRecord), hasMore)
         }
     }
 
@@ -127,16 +107,6 @@ extension SQLiteStore {
             try Row.fetchOne(
                 db, sql: "SELECT id, name, roles, last_seen FROM users WHERE id = ?", arguments: [id]
             ).map(Self.userRecord)
-        }
-    }
-
-    /// Runs a read on one of the pool's reader connections, turning any failure into a
-    /// `StoreError`.
-    private func reading<T>(_ action: String, _ body: (Database) throws -> T) throws -> T {
-        do {
-            return try pool.read(body)
-        } catch {
-            throw StoreError.mapping(error, doing: action)
         }
     }
 }

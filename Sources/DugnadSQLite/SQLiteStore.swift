@@ -135,6 +135,16 @@ public final class SQLiteStore: Store {
         }
     }
 
+    /// Runs a read on one of the pool's reader connections, turning any failure into a
+    /// `StoreError` (every read of the `Store` API goes through it).
+    func reading<T>(_ action: String, _ body: (Database) throws -> T) throws -> T {
+        do {
+            return try pool.read(body)
+        } catch {
+            throw StoreError.mapping(error, doing: action)
+        }
+    }
+
     /// Sessions still open at start-up were left open by a crash (or a kill): close them
     /// at the last time they were known alive, and let that feed the users' last_seen.
     private static func closeSessionsLeftOpen(_ db: Database) throws {

@@ -6,8 +6,9 @@ import Testing
 @testable import DugnadCore
 @testable import DugnadSQLite
 
-/// The engagement figures of the SQLite store: its own migration and date arithmetic. The
-/// figures of a known scenario run on SQLite and PostgreSQL alike in `StoreBehaviour`.
+/// The engagement figures of the SQLite store: its own migration. The figures of a known
+/// scenario run on SQLite and PostgreSQL alike in `StoreBehaviour`; the date arithmetic is
+/// `EngagementWindow`'s.
 @Suite struct SQLiteEngagementTests {
     private static let day: Int64 = 86_400_000
     private static let hour: Int64 = 3_600_000
@@ -47,15 +48,6 @@ import Testing
             #expect(try rowCount(store, "SELECT count(*) FROM memberships WHERE read_at IS NULL") == 1)
         }
     }
-
-    @Test func utcDatesMatchFoundation() {
-        #expect(SQLiteStore.utcDate(daysSinceEpoch: 0) == "1970-01-01")
-        #expect(SQLiteStore.utcDate(daysSinceEpoch: 19_782) == "2024-02-29")
-        #expect(SQLiteStore.utcDate(daysSinceEpoch: -1) == "1969-12-31")
-        for days in stride(from: Int64(0), through: 60_000, by: 37) {
-            #expect(SQLiteStore.utcDate(daysSinceEpoch: days) == isoDate(days * Self.day))
-        }
-    }
 }
 
 // MARK: - Helpers
@@ -64,15 +56,6 @@ private func message(_ id: String, _ channel: String, from: String, ts: Int64) -
     NewMessage(
         id: id, channel: channel, fromID: from, fromName: from.uppercased(), body: "hi", metaJSON: nil, replyTo: nil,
         clientID: nil, ts: ts)
-}
-
-/// `YYYY-MM-DD` of a time in UTC, through Foundation: an independent check of the store's
-/// arithmetic.
-private func isoDate(_ millis: Int64) -> String {
-    let formatter = ISO8601DateFormatter()
-    formatter.timeZone = TimeZone(identifier: "UTC")
-    formatter.formatOptions = [.withFullDate]
-    return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(millis / 1_000)))
 }
 
 private func withTemporaryFile(_ body: (String) throws -> Void) throws {

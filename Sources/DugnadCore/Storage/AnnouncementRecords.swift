@@ -48,6 +48,14 @@ public struct UserAnnouncement: Sendable, Equatable {
     }
 }
 
+extension UserAnnouncement {
+    /// How far back `Store.pendingAnnouncements` lists unread announcements that need no
+    /// ack (7 days).
+    public static let recentUnreadMillis: Int64 = 7 * 86_400_000
+    /// How many of those it lists at most.
+    public static let recentUnreadLimit = 50
+}
+
 /// Reach of one announcement: each receipt counted once, the first time.
 public struct AnnouncementStats: Sendable, Equatable {
     public var audience: Int
@@ -118,6 +126,31 @@ public struct NewAnnouncement: Sendable, Equatable {
         self.audience = audience
         self.clientID = clientID
         self.ts = ts
+    }
+}
+
+extension NewAnnouncement {
+    /// The announcement as stored, with the size of the audience fixed for it.
+    public func stored(audienceCount: Int) -> AnnouncementRecord {
+        AnnouncementRecord(
+            id: id, fromID: fromID, fromName: fromName, title: title, body: body, priority: priority,
+            requireAck: requireAck, audience: audience, clientID: clientID, ts: ts, audienceCount: audienceCount)
+    }
+}
+
+extension Audience {
+    /// The audience_kind column of every engine: `all` or `channels`.
+    public var storedKind: String {
+        switch self {
+        case .all: "all"
+        case .channels: "channels"
+        }
+    }
+
+    /// The audience stored as `storedKind`; `channels` reads the audience_channels column
+    /// (only for a kind other than `all`).
+    public init(storedKind: String, channels: () throws -> [String]) rethrows {
+        self = storedKind == "all" ? .all : .channels(try channels())
     }
 }
 

@@ -18,9 +18,22 @@ public protocol Store: Sendable {
     /// after the last write; the default does nothing.
     func close()
 
-    /// Commits all ops in one transaction (group commit). Each op runs in its own
-    /// savepoint: the result array has one entry per op, in order. Throws only when the
-    /// whole transaction could not commit (then nothing of the batch is stored).
+    /// Commits all ops in one transaction (group commit); the result array has one entry
+    /// per op, in order.
+    ///
+    /// An op that fails for its own reasons (`.notFound`, `.conflict`) fails alone and
+    /// leaves nothing behind, so the rest of the batch is stored and seqs stay gapless.
+    /// Every op but a publish runs in its own savepoint, rolled back when it fails. A
+    /// publish, the hot path, normally runs without one: it finds every reason of its own
+    /// to fail before it writes, or undoes what it wrote (SQLite: `SQLitePublishRun`;
+    /// PostgreSQL: one statement per publish, and should one fail unexpectedly, the batch
+    /// is rolled back and run again with a savepoint around every op, publishes included).
+    /// The engines share the dispatch from op to SQL (`WriteTransaction`); the loop
+    /// around it is each engine's own.
+    ///
+    /// Throws only when the whole transaction could not commit: then nothing of the batch
+    /// is stored (PostgreSQL: unless the connection was lost during COMMIT itself, when
+    /// whether it was stored is unknown, and the error says so).
     func write(_ ops: [WriteOp]) throws -> [Result<WriteOutcome, StoreError>]
 
     func channel(named name: String) throws -> ChannelRecord?
@@ -28,10 +41,11 @@ public protocol Store: Sendable {
     func memberships(userID: String) throws -> [MembershipRecord]
     func isMember(userID: String, channel: String) throws -> Bool
     /// Messages of one page, ascending seq, and whether more exist beyond the page in the
-    /// direction asked (older ones for `.latest`).
+    /// direction asked (older ones for `.latest`); see `HistoryPage` for how engines read it.
     func messages(channel: String, page: HistoryPage) throws -> (messages: [StoredMessage], hasMore: Bool)
     func message(id: String) throws -> StoredMessage?
-    /// Members ordered by user id, starting after `afterUserID`; `hasMore` when the page is full and more follow.
+    /// Members ordered by user id, starting after `afterUserID`; `hasMore` when the page is
+    /// full and more follow (engines read it through `MemberPage`).
     func members(channel: String, afterUserID: String?, limit: Int) throws -> (members: [UserRecord], hasMore: Bool)
     func user(id: String) throws -> UserRecord?
     /// Fails when storage cannot take a write right now (for `/readyz`).

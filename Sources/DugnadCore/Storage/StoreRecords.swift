@@ -82,6 +82,16 @@ public struct NewMessage: Sendable, Equatable {
     }
 }
 
+extension NewMessage {
+    /// The message as stored with `seq` (every engine's publish makes it so).
+    @inlinable
+    public func stored(seq: Int64) -> StoredMessage {
+        StoredMessage(
+            id: id, channel: channel, seq: seq, fromID: fromID, fromName: fromName, body: body, metaJSON: metaJSON,
+            replyTo: replyTo, clientID: clientID, ts: ts)
+    }
+}
+
 /// A user's membership of a channel, with the user's read position (shared by all devices).
 public struct MembershipRecord: Sendable, Equatable {
     public var channel: ChannelRecord
@@ -90,6 +100,15 @@ public struct MembershipRecord: Sendable, Equatable {
     public init(channel: ChannelRecord, readSeq: Int64) {
         self.channel = channel
         self.readSeq = readSeq
+    }
+}
+
+extension MembershipRecord {
+    /// Where a mark_read of `requested` moves a read position that is at `current`:
+    /// forward only (another device may already be further), and never past `lastSeq`, the
+    /// channel's newest message (a client cannot have read what does not exist).
+    public static func readSeq(from current: Int64, toward requested: Int64, lastSeq: Int64) -> Int64 {
+        max(current, min(requested, lastSeq))
     }
 }
 
@@ -127,87 +146,6 @@ public struct ReactionRecord: Sendable, Equatable {
     }
 }
 
-/// Which page of a channel's history to read. Results are always in ascending seq.
-public enum HistoryPage: Sendable, Equatable {
-    /// The `limit` newest messages.
-    case latest(limit: Int)
-    /// The `limit` messages just before `seq`.
-    case before(seq: Int64, limit: Int)
-    /// The `limit` messages just after `seq`.
-    case after(seq: Int64, limit: Int)
-}
-
-/// One change for the single writer. Every op of a batch commits in one transaction;
-/// each runs inside its own savepoint so that one failing op fails alone.
-public enum WriteOp: Sendable {
-    /// Stores a message with the channel's next seq, unless (fromID, clientID) was stored
-    /// before, in which case the first message is returned as a duplicate. Moves the
-    /// publisher's read position to the message. Fails with `.notFound` for an unknown
-    /// channel or a `replyTo` that is not a message of the same channel.
-    case publish(NewMessage)
-    /// Creates a channel with a fresh epoch; returns the existing one (created: false) if
-    /// the name is taken.
-    case createChannel(name: String, kind: ChannelKind, title: String, createdAt: Int64)
-    /// Makes the user a member; a new member's read position starts at the channel's lastSeq.
-    case join(userID: String, channel: String, at: Int64)
-    /// Ends the membership (leave with forget).
-    case forget(userID: String, channel: String)
-    /// Moves the read position forward only, clamped to the channel's lastSeq.
-    case markRead(userID: String, channel: String, seq: Int64)
-    /// Adds or removes a reaction; fails with `.notFound` for an unknown message.
-    case react(messageID: String, userID: String, emoji: String, remove: Bool, at: Int64)
-    /// Records a user seen through a token (name and roles as the token says).
-    case upsertUser(id: String, name: String, roles: [String], seenAt: Int64)
-    /// Records the start of a connection's session.
-    case openSession(id: String, userID: String, at: Int64)
-    /// Records the end of a connection's session and the user's last_seen.
-    case closeSession(id: String, userID: String, at: Int64)
-    /// Marks every open session as alive at `at` (so a crash loses at most one interval).
-    case heartbeat(at: Int64)
-    /// Stores an announcement and fixes its audience in the same transaction: for `.all`
-    /// every user in `users`, for `.channels` the members of those channels at this moment;
-    /// never the author. A retry with the same (fromID, clientID) returns the first one as
-    /// a duplicate. Unknown channels in the audience fail with `.notFound`.
-    case announce(NewAnnouncement)
-    /// Records that the announcement was sent on a socket to these users (first time only).
-    case markDelivered(announcementID: String, userIDs: [String], at: Int64)
-    /// Records a read (or an ack, which is also a read) the first time; `.notFound` when the
-    /// user is not in the audience.
-    case acknowledge(announcementID: String, userID: String, kind: AckKind, at: Int64)
-    /// Records a reminder by `byUserID` and returns the audience users who have not
-    /// acknowledged (or not read, where no ack is required).
-    case remind(announcementID: String, byUserID: String, at: Int64)
-    /// For urgent announcements that require an ack: among `onlineUserIDs`, the users of
-    /// each audience who have not acknowledged, were last sent it at least `intervalMillis`
-    /// ago and were re-sent it fewer than `maxResends` times; records the re-send for them.
-    case dueUrgentResends(onlineUserIDs: [String], now: Int64, intervalMillis: Int64, maxResends: Int)
-    /// Adds or updates users of the directory (name and roles); keeps last_seen.
-    case importUsers([UserRecord])
-    case createAPIKey(APIKeyRecord)
-    /// Revokes by id or by name; `.notFound` when no live key matches.
-    case revokeAPIKey(idOrName: String, at: Int64)
-}
-
-/// What a `WriteOp` produced.
-public enum WriteOutcome: Sendable, Equatable {
-    case message(StoredMessage, duplicate: Bool)
-    case channel(ChannelRecord, created: Bool)
-    case membership(channel: ChannelRecord, readSeq: Int64, created: Bool)
-    case readSeq(Int64)
-    case reaction(ReactionRecord)
-    /// The announcement and the user ids of its audience (empty for a duplicate).
-    case announcement(AnnouncementRecord, audience: [String], duplicate: Bool)
-    /// Whether a receipt was recorded now (false when it was already there).
-    case receipt(changed: Bool)
-    /// Users to send an announcement to (remind).
-    case recipients([String])
-    /// Urgent re-sends due: announcement id → users.
-    case resends([String: [String]])
-    case count(Int)
-    case apiKey(APIKeyRecord)
-    case done
-}
-
 /// A store failure the hub can turn into a wire error.
 public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     public enum Kind: Sendable, Equatable {
@@ -226,31 +164,4 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     public var description: String { message }
-}
-
-extension WriteOp {
-    /// What the op tried to do, for error messages (every store uses it).
-    public var action: String {
-        switch self {
-        case .publish(let message): "publish to '\(message.channel)'"
-        case .createChannel(let name, _, _, _): "create channel '\(name)'"
-        case .join(let userID, let channel, _): "add '\(userID)' to '\(channel)'"
-        case .forget(let userID, let channel): "remove '\(userID)' from '\(channel)'"
-        case .markRead(let userID, let channel, _): "move the read position of '\(userID)' in '\(channel)'"
-        case .react(let messageID, _, _, _, _): "react to '\(messageID)'"
-        case .upsertUser(let id, _, _, _): "record user '\(id)'"
-        case .openSession(let id, _, _): "open session '\(id)'"
-        case .closeSession(let id, _, _): "close session '\(id)'"
-        case .heartbeat: "record a heartbeat"
-        case .announce(let announcement): "store announcement '\(announcement.id)'"
-        case .markDelivered(let announcementID, _, _): "record the delivery of '\(announcementID)'"
-        case .acknowledge(let announcementID, let userID, let kind, _):
-            "record the \(kind.rawValue) of '\(announcementID)' by '\(userID)'"
-        case .remind(let announcementID, _, _): "record a reminder of '\(announcementID)'"
-        case .dueUrgentResends: "record the urgent re-sends"
-        case .importUsers(let users): "import \(users.count) users"
-        case .createAPIKey(let key): "create API key '\(key.name)'"
-        case .revokeAPIKey(let idOrName, _): "revoke API key '\(idOrName)'"
-        }
-    }
 }
