@@ -16,6 +16,40 @@ extension PostgresStore {
         Migration(name: "v2-announcements", statements: announcementTables),
         // PostgreSQL only: the event bus between nodes (SQLite has one node, no bus).
         Migration(name: "v3-bus-spool", statements: busTables),
+        // SQLite's v3-governance.
+        Migration(name: "v4-governance", statements: governanceTables),
+    ]
+
+    /// Granted memberships, channel creators, the directory's roles, bans and the audit
+    /// log (see the SQLite store's v3-governance for the reasons).
+    private static let governanceTables: [String] = [
+        "ALTER TABLE memberships ADD COLUMN granted_at BIGINT",
+        "ALTER TABLE channels ADD COLUMN created_by TEXT COLLATE \"C\"",
+        "CREATE INDEX channels_by_creator ON channels (created_by, created_at) WHERE created_by IS NOT NULL",
+        "ALTER TABLE users ADD COLUMN directory_roles TEXT[] NOT NULL DEFAULT '{}'",
+        "UPDATE users SET directory_roles = roles WHERE last_seen IS NULL",
+        """
+        CREATE TABLE bans (
+            user_id TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+            banned_at BIGINT NOT NULL,
+            banned_by TEXT NOT NULL,
+            reason TEXT
+        )
+        """,
+        // seq is handed out before commit, so a reader may see a later seq before an earlier
+        // one commits: readers also look back in time (`auditEntries(afterSeq:orSince:)`).
+        """
+        CREATE TABLE audit (
+            seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            id TEXT COLLATE "C" NOT NULL UNIQUE,
+            at BIGINT NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            target TEXT NOT NULL,
+            detail TEXT NOT NULL DEFAULT '{}'
+        )
+        """,
+        "CREATE INDEX audit_by_time ON audit (at)",
     ]
 
     /// The key of the advisory lock that serialises migrations across nodes ('dugnad' and 1).

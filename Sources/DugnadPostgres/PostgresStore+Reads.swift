@@ -16,26 +16,43 @@ extension PostgresStore {
         }
     }
 
+    /// One page of channels by name (a listing never returns them all at once).
+    public func channels(afterName: String?, limit: Int) throws -> (channels: [ChannelRecord], hasMore: Bool) {
+        let page = KeysetPage(limit: limit)
+        return try reading("read the channels") { db in
+            page.page(
+                fromFetched: try db.rows(
+                    """
+                    SELECT \(unescaped: Self.channelColumns) FROM channels c
+                    WHERE (\(afterName)::text IS NULL OR c.name > \(afterName)::text)
+                    ORDER BY c.name LIMIT \(Int64(page.fetchLimit))
+                    """
+                ).map(Self.channelRecord))
+        }
+    }
+
     public func memberships(userID: String) throws -> [MembershipRecord] {
         try reading("read the memberships of '\(userID)'") { db in
             try db.rows(
                 """
-                SELECT \(unescaped: Self.channelColumns), m.read_seq
+                SELECT \(unescaped: Self.channelColumns), m.read_seq, m.granted_at
                 FROM memberships m JOIN channels c ON c.name = m.channel
                 WHERE m.user_id = \(userID)
                 ORDER BY c.name
                 """
             ).map { row in
-                MembershipRecord(channel: try Self.channelRecord(row), readSeq: try row.decode("read_seq"))
+                MembershipRecord(
+                    channel: try Self.channelRecord(row), readSeq: try row.decode("read_seq"),
+                    kind: try row.decode("granted_at", as: Int64?.self) == nil ? .joined : .granted)
             }
         }
     }
 
-    public func isMember(userID: String, channel: String) throws -> Bool {
+    public func membershipKind(userID: String, channel: String) throws -> MembershipKind? {
         try reading("read a membership") { db in
-            try db.value(
-                "SELECT EXISTS (SELECT 1 FROM memberships WHERE user_id = \(userID) AND channel = \(channel))",
-                as: Bool.self) ?? false
+            try db.row("SELECT granted_at FROM memberships WHERE user_id = \(userID) AND channel = \(channel)").map {
+                row in try row.decode("granted_at", as: Int64?.self) == nil ? .joined : .granted
+            }
         }
     }
 

@@ -26,13 +26,16 @@ extension PostgresWriteTransaction {
         let json = String(decoding: try JSONEncoder().encode(order.compactMap { merged[$0] }), as: UTF8.self)
         try db.query(
             """
-            INSERT INTO users (id, name, roles, last_seen, created_at)
-            SELECT u.id, u.name,
-                ARRAY(SELECT r.value FROM jsonb_array_elements_text(u.roles) WITH ORDINALITY AS r (value, position)
-                      ORDER BY r.position),
-                u.last_seen, \(WallClock.nowMillis())
-            FROM jsonb_to_recordset(\(json)::jsonb) AS u (id text, name text, roles jsonb, last_seen bigint)
-            ON CONFLICT (id) DO UPDATE SET name = excluded.name, roles = excluded.roles
+            INSERT INTO users (id, name, roles, directory_roles, last_seen, created_at)
+            SELECT u.id, u.name, r.roles, r.roles, u.last_seen, \(WallClock.nowMillis())
+            FROM jsonb_to_recordset(\(json)::jsonb) AS u (id text, name text, roles jsonb, last_seen bigint),
+                LATERAL (
+                    SELECT ARRAY(
+                        SELECT e.value FROM jsonb_array_elements_text(u.roles) WITH ORDINALITY AS e (value, position)
+                        ORDER BY e.position) AS roles
+                ) AS r
+            ON CONFLICT (id) DO UPDATE SET
+                name = excluded.name, roles = excluded.roles, directory_roles = excluded.directory_roles
             """)
         return .count(users.count)
     }

@@ -115,13 +115,17 @@ struct PostgresWriteTransaction: WriteTransaction {
 
     /// ON CONFLICT rather than a check first: two nodes creating the same channel at once
     /// both succeed, and the second gets the first one's record (created: false).
-    func createChannel(name: String, kind: ChannelKind, title: String, createdAt: Int64) throws -> WriteOutcome {
+    func createChannel(name: String, kind: ChannelKind, title: String, createdAt: Int64, createdBy: String?) throws
+        -> WriteOutcome
+    {
         let record = ChannelRecord(
             name: name, kind: kind, title: title, epoch: Identifiers.epoch(), lastSeq: 0, createdAt: createdAt)
         let inserted = try db.execute(
             """
-            INSERT INTO channels (name, kind, title, epoch, last_seq, created_at)
-            VALUES (\(record.name), \(record.kind.rawValue), \(record.title), \(record.epoch), 0, \(record.createdAt))
+            INSERT INTO channels (name, kind, title, epoch, last_seq, created_at, created_by)
+            VALUES (
+                \(record.name), \(record.kind.rawValue), \(record.title), \(record.epoch), 0, \(record.createdAt),
+                \(createdBy))
             ON CONFLICT (name) DO NOTHING
             """)
         if inserted > 0 {

@@ -8,6 +8,7 @@ extension SQLiteStore {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1-hub", migrate: createHubTables)
         migrator.registerMigration("v2-announcements", migrate: createAnnouncementTables)
+        migrator.registerMigration("v3-governance", migrate: createGovernanceTables)
         return migrator
     }
 
@@ -298,5 +299,48 @@ extension SQLiteStore {
                 SELECT day, user_id FROM spans WHERE true
                 ON CONFLICT (day, user_id) DO NOTHING
                 """)
+    }
+
+    /// Who may see and speak: memberships an admin granted, who created a channel (the
+    /// daily quota of channels made by `join`), roles an admin gave, bans, and the audit
+    /// log of admin actions.
+    private static func createGovernanceTables(_ db: Database) throws {
+        // NULL: the user joined; else the time an admin granted it.
+        try db.execute(sql: "ALTER TABLE memberships ADD COLUMN granted_at INTEGER")
+        // NULL for channels an admin created (and for those made before this migration).
+        try db.execute(sql: "ALTER TABLE channels ADD COLUMN created_by TEXT")
+        try db.execute(
+            sql: """
+                CREATE INDEX channels_by_creator ON channels (created_by, created_at)
+                WHERE created_by IS NOT NULL
+                """)
+        // A JSON array, like roles: the roles an admin gave in the directory, added to
+        // those of the user's tokens.
+        try db.execute(sql: "ALTER TABLE users ADD COLUMN directory_roles TEXT NOT NULL DEFAULT '[]'")
+        try db.execute(sql: "UPDATE users SET directory_roles = roles WHERE last_seen IS NULL")
+        try db.execute(
+            sql: """
+                CREATE TABLE bans (
+                    user_id TEXT NOT NULL PRIMARY KEY,
+                    banned_at INTEGER NOT NULL,
+                    banned_by TEXT NOT NULL,
+                    reason TEXT
+                ) WITHOUT ROWID
+                """)
+        // seq orders the log (AUTOINCREMENT: never reused, so a reader that remembers the
+        // last seq it saw misses nothing); id is made by the writer before the insert.
+        try db.execute(
+            sql: """
+                CREATE TABLE audit (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    id TEXT NOT NULL UNIQUE,
+                    at INTEGER NOT NULL,
+                    actor TEXT NOT NULL,
+                    action TEXT NOT NULL,
+                    target TEXT NOT NULL,
+                    detail TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(detail))
+                )
+                """)
+        try db.execute(sql: "CREATE INDEX audit_by_time ON audit (at)")
     }
 }

@@ -17,12 +17,28 @@ extension SQLiteStore {
         }
     }
 
+    /// One page of channels by name (a listing never returns them all at once).
+    public func channels(afterName: String?, limit: Int) throws -> (channels: [ChannelRecord], hasMore: Bool) {
+        let page = KeysetPage(limit: limit)
+        return try reading("read the channels") { db in
+            page.page(
+                fromFetched: try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT \(Self.channelColumns) FROM channels c
+                        WHERE (? IS NULL OR c.name > ?) ORDER BY c.name LIMIT ?
+                        """,
+                    arguments: [afterName, afterName, page.fetchLimit]
+                ).map(Self.channelRecord))
+        }
+    }
+
     public func memberships(userID: String) throws -> [MembershipRecord] {
         try reading("read the memberships of '\(userID)'") { db in
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT \(Self.channelColumns), m.read_seq
+                    SELECT \(Self.channelColumns), m.read_seq, m.granted_at
                     FROM memberships m JOIN channels c ON c.name = m.channel
                     WHERE m.user_id = ?
                     ORDER BY c.name
@@ -31,17 +47,18 @@ extension SQLiteStore {
             ).map { row in
                 MembershipRecord(
                     channel: try Self.channelRecord(row),
-                    readSeq: try row.decode(Int64.self, forColumn: "read_seq"))
+                    readSeq: try row.decode(Int64.self, forColumn: "read_seq"),
+                    kind: try row.decode(Int64?.self, forColumn: "granted_at") == nil ? .joined : .granted)
             }
         }
     }
 
-    public func isMember(userID: String, channel: String) throws -> Bool {
+    public func membershipKind(userID: String, channel: String) throws -> MembershipKind? {
         try reading("read a membership") { db in
-            try Bool.fetchOne(
-                db,
-                sql: "SELECT EXISTS (SELECT 1 FROM memberships WHERE user_id = ? AND channel = ?)",
-                arguments: [userID, channel]) ?? false
+            try Row.fetchOne(
+                db, sql: "SELECT granted_at FROM memberships WHERE user_id = ? AND channel = ?",
+                arguments: [userID, channel]
+            ).map { row in try row.decode(Int64?.self, forColumn: "granted_at") == nil ? .joined : .granted }
         }
     }
 

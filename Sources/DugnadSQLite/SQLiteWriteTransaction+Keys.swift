@@ -4,7 +4,8 @@ import GRDB
 
 extension SQLiteWriteTransaction {
     /// Returns `.count` with the number of records written. The directory is the authority
-    /// on name and roles; last_seen and created_at stay as the hub recorded them (a new
+    /// on name and roles (kept as the directory's roles too, which every authentication adds
+    /// to the token's); last_seen and created_at stay as the hub recorded them (a new
     /// user gets the record's lastSeen, normally nil, and the import time as created_at).
     func importUsers(_ users: [UserRecord]) throws -> WriteOutcome {
         let now = WallClock.nowMillis()
@@ -12,11 +13,13 @@ extension SQLiteWriteTransaction {
         // savepoint without recompiling the SQL per user.
         let statement = try db.cachedStatement(
             sql: """
-                INSERT INTO users (id, name, roles, last_seen, created_at) VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT (id) DO UPDATE SET name = excluded.name, roles = excluded.roles
+                INSERT INTO users (id, name, roles, directory_roles, last_seen, created_at) VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT (id) DO UPDATE SET
+                    name = excluded.name, roles = excluded.roles, directory_roles = excluded.directory_roles
                 """)
         for user in users {
-            try statement.execute(arguments: [user.id, user.name, try SQLiteStore.encodeRoles(user.roles), user.lastSeen, now])
+            let roles = try SQLiteStore.encodeRoles(user.roles)
+            try statement.execute(arguments: [user.id, user.name, roles, roles, user.lastSeen, now])
         }
         return .count(users.count)
     }

@@ -57,7 +57,9 @@ struct SQLiteWriteTransaction: WriteTransaction {
 
     // MARK: - Channels and memberships
 
-    func createChannel(name: String, kind: ChannelKind, title: String, createdAt: Int64) throws -> WriteOutcome {
+    func createChannel(name: String, kind: ChannelKind, title: String, createdAt: Int64, createdBy: String?) throws
+        -> WriteOutcome
+    {
         if let existing = try SQLiteStore.fetchChannel(db, named: name) {
             return .channel(existing, created: false)
         }
@@ -65,11 +67,11 @@ struct SQLiteWriteTransaction: WriteTransaction {
             name: name, kind: kind, title: title, epoch: Identifiers.epoch(), lastSeq: 0, createdAt: createdAt)
         try db.executeCached(
             sql: """
-                INSERT INTO channels (name, kind, title, epoch, last_seq, created_at)
-                VALUES (?, ?, ?, ?, ?, ?)
+                INSERT INTO channels (name, kind, title, epoch, last_seq, created_at, created_by)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
-                record.name, record.kind.rawValue, record.title, record.epoch, record.lastSeq, record.createdAt,
+                record.name, record.kind.rawValue, record.title, record.epoch, record.lastSeq, record.createdAt, createdBy,
             ])
         return .channel(record, created: true)
     }

@@ -20,7 +20,11 @@ import Testing
             (.publish(message), "publish m_1"),
             (
                 .createChannel(name: "general", kind: .public, title: "General", createdAt: 1),
-                "createChannel general public General 1"
+                "createChannel general public General 1 -"
+            ),
+            (
+                .createChannel(name: "lunch", kind: .public, title: "lunch", createdAt: 2, createdBy: "u1"),
+                "createChannel lunch public lunch 2 u1"
             ),
             (.join(userID: "u1", channel: "general", at: 2), "join u1 general 2"),
             (.forget(userID: "u1", channel: "general"), "forget u1 general"),
@@ -41,12 +45,31 @@ import Testing
             (.importUsers([user]), "importUsers u2"),
             (.createAPIKey(key), "createAPIKey k_1"),
             (.revokeAPIKey(idOrName: "bot", at: 15), "revokeAPIKey bot 15"),
+            (.grantMembership(userID: "u2", channel: "board", at: 16), "grantMembership u2 board 16"),
+            (.revokeMembership(userID: "u2", channel: "board"), "revokeMembership u2 board"),
+            (.ban(BanRecord(userID: "u3", bannedAt: 17, bannedBy: "u1", reason: "spam")), "ban u3 17 u1 spam"),
+            (.unban(userID: "u3"), "unban u3"),
         ]
         for (index, (op, call)) in cases.enumerated() {
             var transaction = RecordingTransaction(outcome: .count(index))
             #expect(try op.apply(to: &transaction) == .count(index))
             #expect(transaction.calls == [call])
         }
+    }
+
+    @Test func anAuditedOpIsLoggedOnlyWhenItChangedSomething() throws {
+        let entry = AuditEntry.make(actor: "admin", .memberAdded, target: "board", detail: [("user", "u2")], at: 20)
+        let op = WriteOp.audited(.grantMembership(userID: "u2", channel: "board", at: 20), entry)
+        let channel = ChannelRecord(name: "board", kind: .private, title: "Board", epoch: "e_1", lastSeq: 0, createdAt: 1)
+        var granted = RecordingTransaction(outcome: .membership(channel: channel, readSeq: 0, created: true))
+        #expect(try op.apply(to: &granted) == .membership(channel: channel, readSeq: 0, created: true))
+        #expect(granted.calls == ["grantMembership u2 board 20", "audit member.added board {\"user\":\"u2\"}"])
+        var already = RecordingTransaction(outcome: .membership(channel: channel, readSeq: 0, created: false))
+        _ = try op.apply(to: &already)
+        #expect(already.calls == ["grantMembership u2 board 20"])
+        var failing = RecordingTransaction(outcome: .done, failure: StoreError(.notFound, "no channel 'board'"))
+        #expect(throws: StoreError.self) { try op.apply(to: &failing) }
+        #expect(failing.calls == ["grantMembership u2 board 20"])
     }
 
     @Test func aThrownFailureComesThroughAsThrown() {
@@ -84,10 +107,10 @@ private struct RecordingTransaction: WriteTransaction {
         try record("react \(messageID) \(userID) \(emoji) \(remove) \(at)")
     }
 
-    mutating func createChannel(name: String, kind: ChannelKind, title: String, createdAt: Int64) throws
-        -> WriteOutcome
+    mutating func createChannel(name: String, kind: ChannelKind, title: String, createdAt: Int64, createdBy: String?)
+        throws -> WriteOutcome
     {
-        try record("createChannel \(name) \(kind.rawValue) \(title) \(createdAt)")
+        try record("createChannel \(name) \(kind.rawValue) \(title) \(createdAt) \(createdBy ?? "-")")
     }
 
     mutating func join(userID: String, channel: String, at: Int64) throws -> WriteOutcome {
@@ -152,5 +175,25 @@ private struct RecordingTransaction: WriteTransaction {
 
     mutating func revokeAPIKey(idOrName: String, at: Int64) throws -> WriteOutcome {
         try record("revokeAPIKey \(idOrName) \(at)")
+    }
+
+    mutating func grantMembership(userID: String, channel: String, at: Int64) throws -> WriteOutcome {
+        try record("grantMembership \(userID) \(channel) \(at)")
+    }
+
+    mutating func revokeMembership(userID: String, channel: String) throws -> WriteOutcome {
+        try record("revokeMembership \(userID) \(channel)")
+    }
+
+    mutating func ban(_ ban: BanRecord) throws -> WriteOutcome {
+        try record("ban \(ban.userID) \(ban.bannedAt) \(ban.bannedBy) \(ban.reason ?? "-")")
+    }
+
+    mutating func unban(userID: String) throws -> WriteOutcome {
+        try record("unban \(userID)")
+    }
+
+    mutating func appendAudit(_ entry: AuditEntry) throws {
+        calls.append("audit \(entry.action) \(entry.target) \(entry.detailJSON)")
     }
 }

@@ -38,8 +38,11 @@ public protocol Store: Sendable {
 
     func channel(named name: String) throws -> ChannelRecord?
     func allChannels() throws -> [ChannelRecord]
+    /// One page of channels ordered by name, after `afterName`; `hasMore` when more follow.
+    func channels(afterName: String?, limit: Int) throws -> (channels: [ChannelRecord], hasMore: Bool)
     func memberships(userID: String) throws -> [MembershipRecord]
-    func isMember(userID: String, channel: String) throws -> Bool
+    /// How the user is a member of the channel; nil when not at all.
+    func membershipKind(userID: String, channel: String) throws -> MembershipKind?
     /// Messages of one page, ascending seq, and whether more exist beyond the page in the
     /// direction asked (older ones for `.latest`); see `HistoryPage` for how engines read it.
     func messages(channel: String, page: HistoryPage) throws -> (messages: [StoredMessage], hasMore: Bool)
@@ -69,6 +72,23 @@ public protocol Store: Sendable {
     /// Ids of keys revoked at or after `since` (the hub closes their connections).
     func revokedAPIKeyIDs(since: Int64) throws -> [String]
 
+    // MARK: Governance
+
+    /// Roles an admin gave the user in the directory, and a ban (the user may be unknown:
+    /// then no roles and no ban).
+    func standing(userID: String) throws -> UserStanding
+    /// Channels whose `join` by this user created them since `since` (the daily quota).
+    func channelsCreated(by userID: String, since: Int64) throws -> Int
+    /// What every node reads to apply admin actions live: the entries after `afterSeq`,
+    /// and every entry at or after `since` as well (PostgreSQL hands out seqs before commit,
+    /// so an entry may become visible behind one already read); oldest first, at most
+    /// `limit`.
+    func auditEntries(afterSeq: Int64, orSince since: Int64, limit: Int) throws -> [AuditEntry]
+    /// The audit log newest first, before `beforeSeq` (nil: from the newest).
+    func auditPage(beforeSeq: Int64?, limit: Int) throws -> (entries: [AuditEntry], hasMore: Bool)
+    /// The newest entry's seq (0 for an empty log): where a starting node begins to read.
+    func latestAuditSeq() throws -> Int64
+
     // MARK: Engagement
 
     /// Figures for [now − days, now]: per channel (messages, active posters, active
@@ -78,4 +98,8 @@ public protocol Store: Sendable {
 
 extension Store {
     public func close() {}
+
+    public func isMember(userID: String, channel: String) throws -> Bool {
+        try membershipKind(userID: userID, channel: channel) != nil
+    }
 }

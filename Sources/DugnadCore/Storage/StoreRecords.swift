@@ -96,10 +96,14 @@ extension NewMessage {
 public struct MembershipRecord: Sendable, Equatable {
     public var channel: ChannelRecord
     public var readSeq: Int64
+    /// Joined by the user, or granted by an admin (which decides access to a private
+    /// channel once the token no longer lists it).
+    public var kind: MembershipKind
 
-    public init(channel: ChannelRecord, readSeq: Int64) {
+    public init(channel: ChannelRecord, readSeq: Int64, kind: MembershipKind = .joined) {
         self.channel = channel
         self.readSeq = readSeq
+        self.kind = kind
     }
 }
 

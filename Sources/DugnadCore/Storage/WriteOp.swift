@@ -13,8 +13,9 @@ public enum WriteOp: Sendable {
     /// channel or a `replyTo` that is not a message of the same channel.
     case publish(NewMessage)
     /// Creates a channel with a fresh epoch; returns the existing one (created: false) if
-    /// the name is taken.
-    case createChannel(name: String, kind: ChannelKind, title: String, createdAt: Int64)
+    /// the name is taken. `createdBy`: the user whose `join` created it (counted against
+    /// that user's daily quota of new channels); nil for an admin's explicit creation.
+    case createChannel(name: String, kind: ChannelKind, title: String, createdAt: Int64, createdBy: String? = nil)
     /// Makes the user a member; a new member's read position starts at the channel's lastSeq.
     case join(userID: String, channel: String, at: Int64)
     /// Ends the membership (leave with forget).
@@ -53,6 +54,22 @@ public enum WriteOp: Sendable {
     case createAPIKey(APIKeyRecord)
     /// Revokes by id or by name; `.notFound` when no live key matches.
     case revokeAPIKey(idOrName: String, at: Int64)
+
+    // MARK: Governance
+
+    /// An admin makes the user a member (`.membership`, created: true when the grant is
+    /// new, also when the user had joined before); `.notFound` for an unknown channel.
+    case grantMembership(userID: String, channel: String, at: Int64)
+    /// Ends the membership, however it came about (`.count`: 1, or 0 when there was none).
+    case revokeMembership(userID: String, channel: String)
+    /// Bans a user (`.count`: 1 for a new ban, 0 when the ban is replaced).
+    case ban(BanRecord)
+    /// Lifts a ban (`.count`: 1, or 0 when there was none).
+    case unban(userID: String)
+    /// Runs `op` and, when it changed something (`WriteOutcome.changedSomething`), records
+    /// `entry` in the audit log in the same savepoint: the log holds exactly the admin
+    /// actions that took effect.
+    indirect case audited(WriteOp, AuditEntry)
 }
 
 /// What a `WriteOp` produced.
@@ -75,12 +92,27 @@ public enum WriteOutcome: Sendable, Equatable {
     case done
 }
 
+extension WriteOutcome {
+    /// False for an op that found everything as it would have left it (a channel that
+    /// existed, a duplicate, a grant already in place, nothing to remove): such an op is
+    /// not an action for the audit log.
+    public var changedSomething: Bool {
+        switch self {
+        case .channel(_, let created): created
+        case .membership(_, _, let created): created
+        case .message(_, let duplicate), .announcement(_, _, let duplicate): !duplicate
+        case .count(let count): count > 0
+        default: true
+        }
+    }
+}
+
 extension WriteOp {
     /// What the op tried to do, for error messages (every store uses it).
     public var action: String {
         switch self {
         case .publish(let message): "publish to '\(message.channel)'"
-        case .createChannel(let name, _, _, _): "create channel '\(name)'"
+        case .createChannel(let name, _, _, _, _): "create channel '\(name)'"
         case .join(let userID, let channel, _): "add '\(userID)' to '\(channel)'"
         case .forget(let userID, let channel): "remove '\(userID)' from '\(channel)'"
         case .markRead(let userID, let channel, _): "move the read position of '\(userID)' in '\(channel)'"
@@ -98,6 +130,11 @@ extension WriteOp {
         case .importUsers(let users): "import \(users.count) users"
         case .createAPIKey(let key): "create API key '\(key.name)'"
         case .revokeAPIKey(let idOrName, _): "revoke API key '\(idOrName)'"
+        case .grantMembership(let userID, let channel, _): "make '\(userID)' a member of '\(channel)'"
+        case .revokeMembership(let userID, let channel): "remove '\(userID)' from '\(channel)'"
+        case .ban(let ban): "ban '\(ban.userID)'"
+        case .unban(let userID): "lift the ban of '\(userID)'"
+        case .audited(let op, _): op.action
         }
     }
 }

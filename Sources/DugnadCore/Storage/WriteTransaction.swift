@@ -22,8 +22,8 @@ public protocol WriteTransaction {
 
     // MARK: Channels and memberships
 
-    mutating func createChannel(name: String, kind: ChannelKind, title: String, createdAt: Int64) throws
-        -> WriteOutcome
+    mutating func createChannel(name: String, kind: ChannelKind, title: String, createdAt: Int64, createdBy: String?)
+        throws -> WriteOutcome
     mutating func join(userID: String, channel: String, at: Int64) throws -> WriteOutcome
     mutating func forget(userID: String, channel: String) throws -> WriteOutcome
     mutating func markRead(userID: String, channel: String, seq: Int64) throws -> WriteOutcome
@@ -50,6 +50,15 @@ public protocol WriteTransaction {
     mutating func importUsers(_ users: [UserRecord]) throws -> WriteOutcome
     mutating func createAPIKey(_ key: APIKeyRecord) throws -> WriteOutcome
     mutating func revokeAPIKey(idOrName: String, at: Int64) throws -> WriteOutcome
+
+    // MARK: Governance
+
+    mutating func grantMembership(userID: String, channel: String, at: Int64) throws -> WriteOutcome
+    mutating func revokeMembership(userID: String, channel: String) throws -> WriteOutcome
+    mutating func ban(_ ban: BanRecord) throws -> WriteOutcome
+    mutating func unban(userID: String) throws -> WriteOutcome
+    /// Appends `entry` to the audit log (the store gives it its `seq`).
+    mutating func appendAudit(_ entry: AuditEntry) throws
 }
 
 extension WriteOp {
@@ -63,8 +72,8 @@ extension WriteOp {
         switch self {
         case .publish(let message):
             try transaction.publish(message)
-        case .createChannel(let name, let kind, let title, let createdAt):
-            try transaction.createChannel(name: name, kind: kind, title: title, createdAt: createdAt)
+        case .createChannel(let name, let kind, let title, let createdAt, let createdBy):
+            try transaction.createChannel(name: name, kind: kind, title: title, createdAt: createdAt, createdBy: createdBy)
         case .join(let userID, let channel, let at):
             try transaction.join(userID: userID, channel: channel, at: at)
         case .forget(let userID, let channel):
@@ -98,6 +107,25 @@ extension WriteOp {
             try transaction.createAPIKey(key)
         case .revokeAPIKey(let idOrName, let at):
             try transaction.revokeAPIKey(idOrName: idOrName, at: at)
+        case .grantMembership(let userID, let channel, let at):
+            try transaction.grantMembership(userID: userID, channel: channel, at: at)
+        case .revokeMembership(let userID, let channel):
+            try transaction.revokeMembership(userID: userID, channel: channel)
+        case .ban(let ban):
+            try transaction.ban(ban)
+        case .unban(let userID):
+            try transaction.unban(userID: userID)
+        case .audited(let op, let entry):
+            try Self.applyAudited(op, entry, to: &transaction)
         }
+    }
+
+    @usableFromInline
+    static func applyAudited(_ op: WriteOp, _ entry: AuditEntry, to transaction: inout some WriteTransaction) throws
+        -> WriteOutcome
+    {
+        let outcome = try op.apply(to: &transaction)
+        if outcome.changedSomething { try transaction.appendAudit(entry) }
+        return outcome
     }
 }
