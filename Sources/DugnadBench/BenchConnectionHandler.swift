@@ -377,3 +377,6 @@ final class BenchConnectionHandler: ChannelInboundHandler {
         }
     }
 }
+
+@available(*, unavailable)
+extension BenchConnectionHandler: Sendable {}

@@ -21,6 +21,9 @@ final class LoopStats {
     }
 }
 
+@available(*, unavailable)
+extension LoopStats: Sendable {}
+
 /// The measured part of a run, in monotonic nanoseconds: publish times in `from..<until`.
 struct MeasurementWindow: Sendable {
     var from: UInt64

@@ -53,14 +53,15 @@ public struct ProtocolError: Error, Sendable, Equatable, CustomStringConvertible
     /// Writes the `{"code":..,"message":..}` object.
     public func write(to writer: inout JSONWriter) {
         writer.beginObject()
-        writer.key("code")
-        writer.string(code.rawValue)
-        writer.key("message")
-        writer.string(message)
-        if let retryAfterMs {
-            writer.key("retry_after_ms")
-            writer.int(retryAfterMs)
-        }
+        writeFields(to: &writer)
         writer.endObject()
+    }
+
+    /// Writes `code`, `message` and `retry_after_ms` (when set) into an object the caller
+    /// opened: the members of the error object, and of the unsolicited `error` event.
+    public func writeFields(to writer: inout JSONWriter) {
+        writer.field("code", code.rawValue)
+        writer.field("message", message)
+        if let retryAfterMs { writer.field("retry_after_ms", retryAfterMs) }
     }
 }

@@ -56,8 +56,7 @@ struct APIRouter {
                 guard case .publish(let request) = command else { throw ProtocolError.badRequest("not a publish") }
                 return hub.publish(request, by: principal, on: loop).map { result in
                     .json(result.duplicate ? .ok : .created) { writer in
-                        writer.key("message")
-                        EventEncoding.writeMessageObject(result.message, into: &writer)
+                        EventEncoding.writePublished(result.message, into: &writer)
                     }
                 }
             }
@@ -70,25 +69,14 @@ struct APIRouter {
                 guard case .history(let channel, let page) = command else { throw ProtocolError.badRequest("not a history") }
                 return hub.history(channel: channel, page: page, by: principal, on: loop).map { result in
                     .json(.ok) { writer in
-                        writer.key("messages")
-                        EventEncoding.writeMessages(result.messages, into: &writer)
-                        writer.key("has_more")
-                        writer.bool(result.hasMore)
+                        EventEncoding.writeHistory(result.messages, hasMore: result.hasMore, into: &writer)
                     }
                 }
             }
         case .getPresence(let name):
             guard ChannelName.isValid(name) else { return loop.makeSucceededFuture(.error(.badRequest("invalid channel name"))) }
             return hub.readableChannel(name, by: principal, on: loop).map { _ in
-                let presence = hub.presence(channel: name)
-                return .json(.ok) { writer in
-                    writer.key("presence")
-                    EventEncoding.writeMembers(presence.members, into: &writer)
-                    writer.key("presence_count")
-                    writer.int(presence.count)
-                    writer.key("presence_mode")
-                    writer.string(presence.countsOnly ? "counts" : "list")
-                }
+                .json(.ok) { writer in EventEncoding.writePresence(hub.presence(channel: name), into: &writer) }
             }
         case .getChannels:
             return visibleChannels(for: principal, on: loop)
@@ -99,20 +87,14 @@ struct APIRouter {
                 guard case .announce(let request) = command else { throw ProtocolError.badRequest("not an announcement") }
                 return hub.announce(request, by: principal, on: loop).map { result in
                     .json(result.duplicate ? .ok : .created) { writer in
-                        writer.key("announcement")
-                        EventEncoding.writeAnnouncementObject(result.announcement, into: &writer)
+                        EventEncoding.writeAnnounced(result.announcement, into: &writer)
                     }
                 }
             }
         case .getAnnouncement(let id):
             return hub.announcementStats(id, by: principal, on: loop).map { result in
                 .json(.ok) { writer in
-                    writer.key("announcement")
-                    EventEncoding.writeAnnouncementObject(result.announcement, into: &writer)
-                    writer.key("stats")
-                    writer.beginObject()
-                    EventEncoding.writeStats(result.stats, into: &writer)
-                    writer.endObject()
+                    EventEncoding.writeAnnouncementWithStats(result.announcement, stats: result.stats, into: &writer)
                 }
             }
         case .postUsers:
@@ -134,12 +116,7 @@ struct APIRouter {
                 principal.isBot ? [] : Set(try store.memberships(userID: principal.userID).map(\.channel.name))
             return all.filter { $0.kind != .private || principal.channels.contains($0.name) || members.contains($0.name) }
         }.map { channels in
-            .json(.ok) { writer in
-                writer.key("channels")
-                writer.beginArray()
-                for channel in channels { EventEncoding.writeChannel(channel, withLastSeq: true, into: &writer) }
-                writer.endArray()
-            }
+            .json(.ok) { writer in EventEncoding.writeChannelList(channels, into: &writer) }
         }
     }
 
@@ -168,10 +145,7 @@ struct APIRouter {
         let hub = app.hub
         promise.completeWithTask { try await hub.createChannel(name: name, kind: kind, title: title) }
         return promise.futureResult.map { channel in
-            .json(.created) { writer in
-                writer.key("channel")
-                EventEncoding.writeChannel(channel, withLastSeq: true, into: &writer)
-            }
+            .json(.created) { writer in EventEncoding.writeCreatedChannel(channel, into: &writer) }
         }
     }
 
@@ -186,10 +160,7 @@ struct APIRouter {
             return loop.makeSucceededFuture(.error(Hub.protocolError(error)))
         }
         return app.hub.write(.importUsers(users), on: loop).map { _ in
-            .json(.ok) { writer in
-                writer.key("imported")
-                writer.int(users.count)
-            }
+            .json(.ok) { writer in EventEncoding.writeImported(count: users.count, into: &writer) }
         }
     }
 
@@ -204,7 +175,7 @@ struct APIRouter {
             return loop.makeSucceededFuture(.error(.badRequest("'days' must be a whole number from 1 to 3660")))
         }
         return app.hub.read(on: loop) { store in try store.engagement(days: days, now: WallClock.nowMillis()) }.map { stats in
-            .json(.ok) { writer in EngagementEncoding.write(stats, days: days, into: &writer) }
+            .json(.ok) { writer in EventEncoding.writeEngagement(stats, days: days, into: &writer) }
         }
     }
 

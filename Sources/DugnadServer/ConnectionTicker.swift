@@ -83,3 +83,6 @@ final class ConnectionTicker {
         }
     }
 }
+
+@available(*, unavailable)
+extension ConnectionTicker: Sendable {}

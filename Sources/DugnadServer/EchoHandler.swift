@@ -103,7 +103,8 @@ final class EchoHandler: ChannelInboundHandler {
 
     private func write(opcode: UInt8, _ payload: ByteBuffer) {
         guard let rawContext else { return }
-        rawContext.writeAndFlush(NIOAny(OutboundFrame.make(opcode: opcode, payload: Array(payload.readableBytesView))), promise: nil)
+        let frame = OutboundFrame.make(opcode: opcode, payload: Array(payload.readableBytesView))
+        rawContext.writeAndFlush(NIOAny(frame), promise: nil)
     }
 
     private func fail(code: CloseCode, reason: String) {
@@ -123,3 +124,6 @@ final class EchoHandler: ChannelInboundHandler {
         }
     }
 }
+
+@available(*, unavailable)
+extension EchoHandler: Sendable {}

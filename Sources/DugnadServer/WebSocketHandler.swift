@@ -339,5 +339,8 @@ final class WebSocketHandler: ChannelInboundHandler, ConnectionOutput, Connectio
     }
 }
 
+@available(*, unavailable)
+extension WebSocketHandler: Sendable {}
+
 /// Fired on every WebSocket channel at shutdown: each closes with 1001.
 struct ShutdownEvent: Sendable {}

@@ -116,3 +116,6 @@ public final class LoopRouter {
         }
     }
 }
+
+@available(*, unavailable)
+extension LoopRouter: Sendable {}

@@ -1,0 +1,50 @@
+import DugnadProtocol
+
+/// Channels: the channel object, the `join` reply, and the HTTP API's channel bodies.
+extension EventEncoding {
+    /// `{name, kind, title, epoch}` as in a `join` reply; with `last_seq` (welcome, HTTP
+    /// listings) and the user's `read_seq` (welcome) when asked.
+    public static func writeChannel(
+        _ channel: ChannelRecord, withLastSeq: Bool = false, readSeq: Int64? = nil, into writer: inout JSONWriter
+    ) {
+        writer.beginObject()
+        writer.field("name", channel.name)
+        writer.field("kind", channel.kind.rawValue)
+        writer.field("title", channel.title)
+        writer.field("epoch", channel.epoch)
+        if withLastSeq { writer.field("last_seq", channel.lastSeq) }
+        if let readSeq { writer.field("read_seq", readSeq) }
+        writer.endObject()
+    }
+
+    /// The `join` reply: the channel, where it and the user stand, the messages the client
+    /// asked for (missed ones after `since`, or the latest `history`), and who is present.
+    /// `truncated` only when the client sent `since` (nil leaves it out).
+    public static func writeJoined(
+        _ channel: ChannelRecord, lastSeq: Int64, readSeq: Int64, messages: [StoredMessage], recovered: Bool,
+        truncated: Bool?, presence: Presence, into writer: inout JSONWriter
+    ) {
+        writer.key("channel")
+        writeChannel(channel, into: &writer)
+        writer.field("last_seq", lastSeq)
+        writer.field("read_seq", readSeq)
+        writer.key("messages")
+        writeMessages(messages, into: &writer)
+        writer.field("recovered", recovered)
+        if let truncated { writer.field("truncated", truncated) }
+        writePresence(presence, into: &writer)
+    }
+
+    /// `channels`, each with its `last_seq`: the body of `GET /api/v1/channels`.
+    public static func writeChannelList(_ channels: [ChannelRecord], into writer: inout JSONWriter) {
+        writeArray("channels", channels, into: &writer) { writer, channel in
+            writeChannel(channel, withLastSeq: true, into: &writer)
+        }
+    }
+
+    /// `channel`, with its `last_seq`: the body of `POST /api/v1/channels`.
+    public static func writeCreatedChannel(_ channel: ChannelRecord, into writer: inout JSONWriter) {
+        writer.key("channel")
+        writeChannel(channel, withLastSeq: true, into: &writer)
+    }
+}

@@ -1,0 +1,104 @@
+import DugnadProtocol
+import NIOCore
+
+/// Joining and leaving channels: `join` (creating a public channel when allowed, then
+/// subscribing and recovering what the client missed) and `leave` (optionally forgetting
+/// the membership).
+extension Session {
+    func join(_ request: JoinRequest, ref: JSONValue?) {
+        let hub = self.hub
+        let loop = self.loop
+        let principal = self.principal
+        let name = request.channel
+        let resolved: EventLoopFuture<ChannelRecord> = hub.channel(named: name, on: loop).flatMap { record in
+            if let record { return loop.makeSucceededFuture(record) }
+            guard hub.configuration.autoCreatePublicChannels else {
+                return loop.makeFailedFuture(ProtocolError.notFound("no channel '\(name)'"))
+            }
+            return hub.write(.createChannel(name: name, kind: .public, title: name, createdAt: WallClock.nowMillis()), on: loop)
+                .flatMapThrowing { outcome in
+                    guard case .channel(let record, _) = outcome else { throw ProtocolError(.internal, "unexpected outcome") }
+                    hub.cacheChannel(record)
+                    return record
+                }
+        }
+        let joinedFuture = resolved.flatMap { record in
+            hub.checkJoin(record, by: principal, on: loop).flatMap {
+                hub.write(.join(userID: principal.userID, channel: name, at: WallClock.nowMillis()), on: loop)
+            }.flatMapThrowing { outcome -> (ChannelRecord, Int64) in
+                guard case .membership(let channel, let readSeq, _) = outcome else {
+                    throw ProtocolError(.internal, "unexpected outcome")
+                }
+                hub.noteMembership(userID: principal.userID, channel: name, member: true)
+                hub.metrics.joins.increment()
+                return (channel, readSeq)
+            }
+        }
+        joinedFuture.assumeIsolated().whenComplete { result in
+            switch result {
+            case .failure(let error):
+                self.fail(ref, Hub.protocolError(error))
+            case .success(let (record, readSeq)):
+                self.subscribe(name)
+                hub.bus.subscribed(channel: name, lastSeq: record.lastSeq)
+                self.loadJoinMessages(request, record: record, readSeq: readSeq, ref: ref)
+            }
+        }
+    }
+
+    private func subscribe(_ channel: String) {
+        guard !ended, let output, !joined.contains(channel) else { return }
+        joined.insert(channel)
+        hub.local.router(for: loop).subscribe(output, to: channel)
+        let member = PresenceState.Member(id: principal.userID, name: principal.name)
+        hub.presenceState.withLockedValue { _ = $0.join(channel: channel, user: member) }
+    }
+
+    /// After subscribing (so nothing published meanwhile is missed), reads what the client
+    /// asked for: missed messages after `since`, or the latest `history`.
+    private func loadJoinMessages(_ request: JoinRequest, record: ChannelRecord, readSeq: Int64, ref: JSONValue?) {
+        let channel = record.name
+        // Only another epoch means the client's history is gone; without `since` there was
+        // nothing to recover, so nothing was lost either.
+        let epochChanged = request.since != nil && request.epoch != nil && request.epoch != record.epoch
+        let recovering = request.since != nil && !epochChanged
+        let page: HistoryPage?
+        if recovering, let since = request.since {
+            page = .after(seq: since, limit: Limits.maxRecoveredMessages)
+        } else if let history = request.history, history > 0 {
+            page = .latest(limit: history)
+        } else if request.since != nil {
+            page = .latest(limit: Limits.defaultHistoryLimit)
+        } else {
+            page = nil
+        }
+        let messages: EventLoopFuture<(messages: [StoredMessage], hasMore: Bool)>
+        if let page {
+            messages = hub.read(on: loop) { store in try store.messages(channel: channel, page: page) }
+        } else {
+            messages = loop.makeSucceededFuture(([], false))
+        }
+        respond(ref, messages) { [hub] writer, result in
+            let cached = hub.channelCache.withLockedValue { $0[channel] }
+            let lastSeq = max(cached?.lastSeq ?? record.lastSeq, result.messages.last?.seq ?? 0, record.lastSeq)
+            EventEncoding.writeJoined(
+                record, lastSeq: lastSeq, readSeq: readSeq, messages: result.messages, recovered: !epochChanged,
+                truncated: request.since != nil ? recovering && result.hasMore : nil, presence: hub.presence(channel: channel),
+                into: &writer)
+        }
+    }
+
+    func leave(channel: String, forget: Bool, ref: JSONValue?) {
+        if joined.remove(channel) != nil, let output {
+            hub.local.router(for: loop).unsubscribe(output, from: channel)
+            let userID = principal.userID
+            hub.presenceState.withLockedValue { _ = $0.leave(channel: channel, userID: userID) }
+        }
+        guard forget else { return respondOK(ref) }
+        let userID = principal.userID
+        let forgotten = hub.write(.forget(userID: userID, channel: channel), on: loop).map { [hub] _ in
+            hub.noteMembership(userID: userID, channel: channel, member: false)
+        }
+        respondEmpty(ref, forgotten)
+    }
+}

@@ -1,0 +1,170 @@
+import DugnadProtocol
+import NIOCore
+
+/// One authenticated connection's state: what it joined, its rate limits, its principal.
+/// Confined to the connection's event loop (not Sendable); every future it waits on is
+/// completed on that loop and handled through `assumeIsolated()`.
+///
+/// This file holds the lifecycle (open, end) and the dispatch of commands; the commands
+/// themselves are in the extensions, by family: joining, reading, messaging,
+/// announcements, credentials; the replies they send are in `Session+Replies.swift`.
+public final class Session {
+    public let id: String
+    /// Replaced by a `refresh` (`Session+Credentials.swift`).
+    public internal(set) var principal: Principal
+    let hub: Hub
+    let authenticator: Authenticator
+    let loop: any EventLoop
+    /// Nil once the session ended: nothing more is sent.
+    var output: (any ConnectionOutput)?
+    /// The channels this connection is subscribed to (and present in).
+    var joined: Set<String> = []
+    var ended = false
+    private var publishBucket: TokenBucket
+    private var commandBucket: TokenBucket
+    private var strikes = 0
+    private var retainedMemberships = false
+
+    private init(hub: Hub, authenticator: Authenticator, principal: Principal, output: any ConnectionOutput, loop: any EventLoop)
+    {
+        self.id = Identifiers.sessionID()
+        self.hub = hub
+        self.authenticator = authenticator
+        self.principal = principal
+        self.output = output
+        self.loop = loop
+        let now = NIODeadline.now().uptimeNanoseconds
+        let configuration = hub.configuration
+        publishBucket = TokenBucket(rate: configuration.publishRate, burst: configuration.publishBurst, now: now)
+        commandBucket = TokenBucket(rate: configuration.commandRate, burst: configuration.commandBurst, now: now)
+    }
+
+    /// Opens a session: records the user and the session, loads memberships and sends the
+    /// welcome. Must be called on `loop`, after `Hub.reserveConnection` succeeded for the
+    /// user (the session's `end()` gives that slot back).
+    public static func open(
+        hub: Hub, authenticator: Authenticator, principal: Principal, output: any ConnectionOutput,
+        loop: any EventLoop, server: ServerInfo
+    ) -> EventLoopFuture<Session> {
+        let session = Session(hub: hub, authenticator: authenticator, principal: principal, output: output, loop: loop)
+        let now = WallClock.nowMillis()
+        hub.writer.submit(.upsertUser(id: principal.userID, name: principal.name, roles: principal.roleNames, seenAt: now))
+        hub.writer.submit(.openSession(id: session.id, userID: principal.userID, at: now))
+        hub.local.router(for: loop).register(output)
+        hub.metrics.connections.increment()
+        hub.metrics.connectionsOpened.increment()
+        let userID = principal.userID
+        let opened = hub.read(on: loop) { store in
+            (try store.memberships(userID: userID), try store.pendingAnnouncements(userID: userID, now: now))
+        }
+        .assumeIsolated()
+        .map { memberships, announcements in
+            hub.retainMemberships(userID: userID, channels: memberships.map(\.channel.name))
+            session.retainedMemberships = true
+            for membership in memberships { hub.cacheChannel(membership.channel) }
+            session.sendWelcome(memberships: memberships, announcements: announcements, server: server)
+            for pending in announcements {
+                hub.writer.submit(.markDelivered(announcementID: pending.announcement.id, userIDs: [userID], at: now)) { _, _ in
+                    hub.markStatsDirty(pending.announcement.id)
+                }
+            }
+            return session
+        }
+        // A session whose welcome could not be read gives back everything it took.
+        opened.whenFailure { _ in session.end() }
+        return opened.nonisolated()
+    }
+
+    private func sendWelcome(memberships: [MembershipRecord], announcements: [UserAnnouncement], server: ServerInfo) {
+        output?.send(
+            EventEncoding.welcomeEvent(
+                session: id, principal: principal, server: server, maxFrameBytes: hub.configuration.limits.maxFrameBytes,
+                memberships: memberships, announcements: announcements))
+    }
+
+    /// Ends the session: presence leaves, subscriptions go, the session is recorded closed.
+    /// Idempotent.
+    public func end() {
+        guard !ended else { return }
+        ended = true
+        let router = hub.local.router(for: loop)
+        let userID = principal.userID
+        if let output {
+            for channel in joined { router.unsubscribe(output, from: channel) }
+            router.unregister(output)
+        }
+        let channels = joined
+        hub.presenceState.withLockedValue { state in
+            for channel in channels { state.leave(channel: channel, userID: userID) }
+            state.disconnect(userID: userID)
+        }
+        joined.removeAll()
+        if retainedMemberships { hub.releaseMemberships(userID: userID) }
+        hub.writer.submit(.closeSession(id: id, userID: userID, at: WallClock.nowMillis()))
+        hub.metrics.connections.decrement()
+        output = nil
+    }
+
+    // MARK: - Commands
+
+    /// Handles one decoded command. Replies (when `ref` is given) or errors go out through
+    /// the connection's output.
+    public func handle(ref: JSONValue?, command: ClientCommand) {
+        guard !ended else { return }
+        let now = NIODeadline.now().uptimeNanoseconds
+        if let retry = commandBucket.take(now: now) {
+            return rateLimited(ref: ref, retryAfterMs: retry)
+        }
+        if case .publish = command, let retry = publishBucket.take(now: now) {
+            return rateLimited(ref: ref, retryAfterMs: retry)
+        }
+        strikes = 0
+        switch command {
+        case .auth:
+            fail(ref, .badRequest("already authenticated"))
+        case .join(let request):
+            join(request, ref: ref)
+        case .leave(let channel, let forget):
+            leave(channel: channel, forget: forget, ref: ref)
+        case .markRead(let channel, let seq):
+            markRead(channel: channel, seq: seq, ref: ref)
+        case .publish(let request):
+            publish(request, ref: ref)
+        case .history(let channel, let page):
+            history(channel: channel, page: page, ref: ref)
+        case .presence(let channel):
+            presence(channel: channel, ref: ref)
+        case .members(let channel, let limit, let after):
+            members(channel: channel, limit: limit, after: after, ref: ref)
+        case .typing(let channel):
+            typing(channel: channel, ref: ref)
+        case .react(let messageID, let emoji, let remove):
+            react(messageID: messageID, emoji: emoji, remove: remove, ref: ref)
+        case .refresh(let token):
+            refresh(token: token, ref: ref)
+        case .ping:
+            respondOK(ref)
+        case .announce(let request):
+            announce(request, ref: ref)
+        case .ack(let announcementID, let kind):
+            acknowledge(announcementID, kind: kind, ref: ref)
+        case .announcementStats(let announcementID):
+            announcementStats(announcementID, ref: ref)
+        case .remind(let announcementID):
+            remind(announcementID, ref: ref)
+        }
+    }
+
+    private func rateLimited(ref: JSONValue?, retryAfterMs: Int) {
+        hub.metrics.rateLimited.increment()
+        strikes += 1
+        if strikes >= hub.configuration.rateLimitStrikes {
+            output?.close(code: .rateLimited, reason: "rate limit exceeded repeatedly")
+            return
+        }
+        fail(ref, ProtocolError(.rateLimited, "too many requests; slow down", retryAfterMs: retryAfterMs))
+    }
+}
+
+@available(*, unavailable)
+extension Session: Sendable {}
