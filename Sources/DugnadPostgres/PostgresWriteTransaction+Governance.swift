@@ -37,13 +37,16 @@ extension PostgresWriteTransaction {
         return .membership(channel: channel, readSeq: readSeq, created: true)
     }
 
-    func revokeMembership(userID: String, channel: String) throws -> WriteOutcome {
-        .count(try db.execute("DELETE FROM memberships WHERE user_id = \(userID) AND channel = \(channel)"))
+    func revokeMembership(userID: String, channel: String, keepGranted: Bool) throws -> WriteOutcome {
+        .count(
+            try db.execute(
+                """
+                DELETE FROM memberships
+                WHERE user_id = \(userID) AND channel = \(channel) AND (NOT \(keepGranted) OR granted_at IS NULL)
+                """))
     }
 
     func ban(_ ban: BanRecord) throws -> WriteOutcome {
-        let existed =
-            try db.value("SELECT EXISTS (SELECT 1 FROM bans WHERE user_id = \(ban.userID))", as: Bool.self) ?? false
         try db.query(
             """
             INSERT INTO bans (user_id, banned_at, banned_by, reason)
@@ -51,7 +54,7 @@ extension PostgresWriteTransaction {
             ON CONFLICT (user_id) DO UPDATE SET
                 banned_at = excluded.banned_at, banned_by = excluded.banned_by, reason = excluded.reason
             """)
-        return .count(existed ? 0 : 1)
+        return .done
     }
 
     func unban(userID: String) throws -> WriteOutcome {

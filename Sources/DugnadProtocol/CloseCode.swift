@@ -24,16 +24,18 @@ public enum AuthFailure: String, Sendable, Error, Equatable {
     case tokenExpired = "token_expired"
     case tokenNotYetValid = "token_not_yet_valid"
     case keyRevoked = "key_revoked"
+    /// An admin banned the user (4500: do not reconnect).
+    case banned
     case forbidden
     /// The credential could not be checked because storage did not answer (an API key's
     /// lookup): not the credential's fault, so the client may retry it as it is.
     case storageUnavailable = "storage_unavailable"
 
-    /// 4500 for a revoked key (must not reconnect with it), 1011 when storage could not
+    /// 4500 for a revoked key or a banned user (must not reconnect), 1011 when storage could not
     /// check the credential (reconnect later), 4001 otherwise.
     public var closeCode: CloseCode {
         switch self {
-        case .keyRevoked: .revoked
+        case .keyRevoked, .banned: .revoked
         case .storageUnavailable: .internalError
         default: .unauthorized
         }

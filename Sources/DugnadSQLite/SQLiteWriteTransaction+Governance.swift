@@ -28,15 +28,14 @@ extension SQLiteWriteTransaction {
         return .membership(channel: channel, readSeq: channel.lastSeq, created: true)
     }
 
-    func revokeMembership(userID: String, channel: String) throws -> WriteOutcome {
+    func revokeMembership(userID: String, channel: String, keepGranted: Bool) throws -> WriteOutcome {
         try db.executeCached(
-            sql: "DELETE FROM memberships WHERE user_id = ? AND channel = ?", arguments: [userID, channel])
+            sql: "DELETE FROM memberships WHERE user_id = ? AND channel = ? AND (? = 0 OR granted_at IS NULL)",
+            arguments: [userID, channel, keepGranted])
         return .count(db.changesCount)
     }
 
     func ban(_ ban: BanRecord) throws -> WriteOutcome {
-        let existed = try Bool.fetchOne(
-            db, sql: "SELECT EXISTS (SELECT 1 FROM bans WHERE user_id = ?)", arguments: [ban.userID]) ?? false
         try db.executeCached(
             sql: """
                 INSERT INTO bans (user_id, banned_at, banned_by, reason) VALUES (?, ?, ?, ?)
@@ -44,7 +43,7 @@ extension SQLiteWriteTransaction {
                     banned_at = excluded.banned_at, banned_by = excluded.banned_by, reason = excluded.reason
                 """,
             arguments: [ban.userID, ban.bannedAt, ban.bannedBy, ban.reason])
-        return .count(existed ? 0 : 1)
+        return .done
     }
 
     func unban(userID: String) throws -> WriteOutcome {

@@ -13,6 +13,8 @@ final class AppContext: Sendable {
     let logger: Logger
     let connections = ConnectionRegistry()
     let fileReader: StaticFiles
+    /// Request-body bytes held across all HTTP connections.
+    let bodyBudget: HTTPBodyBudget
     /// HTTP API rate limits, one bucket per caller (API key or user).
     let apiBuckets = NIOLockedValueBox<[String: TokenBucket]>([:])
     /// WebSocket handlers alive in memory (counted in `init` and `deinit`): once their
@@ -33,6 +35,7 @@ final class AppContext: Sendable {
         self.registry = registry
         self.logger = logger
         self.fileReader = fileReader
+        self.bodyBudget = HTTPBodyBudget(limit: configuration.maxHTTPBodyBytesInFlight)
         var tickers: [ObjectIdentifier: NIOLoopBoundBox<ConnectionTicker>] = [:]
         for loop in group.makeIterator() {
             tickers[ObjectIdentifier(loop)] = NIOLoopBoundBox.makeBoxSendingValue(ConnectionTicker(loop: loop), eventLoop: loop)

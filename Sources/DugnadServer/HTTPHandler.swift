@@ -5,15 +5,38 @@ import NIOHTTP1
 
 /// Plain HTTP requests on the hub's port (everything but a successful WebSocket upgrade):
 /// health, readiness, metrics, the HTTP API and the web client. Confined to its event loop.
+///
+/// An API request is authenticated and routed from its head (`APIRouter.admit`), before
+/// its body is held: a caller without credentials, or a request that goes nowhere, is
+/// answered at once and the connection closed, whatever body it announced. A body that is
+/// kept is bounded three ways: per request (`maxHTTPBodyBytes`, 413), across connections
+/// (`maxHTTPBodyBytesInFlight`, 503) and in time (`httpBodyTimeoutSeconds` from the head,
+/// 408). Responses respect back-pressure: while the connection cannot take more output,
+/// the handler reads no further requests.
 final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
+    /// Where the current request stands.
+    private enum Stage {
+        /// Between requests.
+        case idle
+        /// Reading a request that needs no admission (health, files), until its end.
+        case reading(HTTPRequestHead)
+        /// An API request whose head is being authenticated; `ended` once its end arrived.
+        case admitting(HTTPRequestHead, ended: Bool)
+        /// An admitted API request, reading its body until its end.
+        case admitted(APIRouter.Admitted, ended: Bool)
+        /// Answered (or being answered): what else arrives of the request is dropped.
+        case responding
+    }
+
     private let app: AppContext
-    private var head: HTTPRequestHead?
+    private var stage = Stage.idle
     private var body: ByteBuffer?
-    private var bodyTooLarge = false
-    private var busy = false
+    /// Bytes of `body` taken from the shared budget (given back when the request ends).
+    private var heldBytes = 0
+    private var bodyTimer: Scheduled<Void>?
 
     init(app: AppContext) {
         self.app = app
@@ -22,30 +45,37 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
-            self.head = head
-            body = nil
-            bodyTooLarge = false
-        case .body(var chunk):
-            guard !bodyTooLarge else { return }
-            if (body?.readableBytes ?? 0) + chunk.readableBytes > app.configuration.maxHTTPBodyBytes {
-                bodyTooLarge = true
-                body = nil
-                return
-            }
-            if body == nil {
-                body = chunk
-            } else {
-                body!.writeBuffer(&chunk)
-            }
+            begin(head, context: context)
+        case .body(let chunk):
+            receive(chunk, context: context)
         case .end:
-            guard let head else { return }
-            self.head = nil
-            if bodyTooLarge {
-                let error = ProtocolError(.tooLarge, "request body larger than \(app.configuration.maxHTTPBodyBytes) bytes")
-                return respond(context: context, head: head, response: .error(error), keepAlive: false)
+            switch stage {
+            case .reading(let head):
+                stage = .responding
+                route(context: context, head: head)
+            case .admitting(let head, _):
+                stage = .admitting(head, ended: true)
+            case .admitted(let request, _):
+                dispatch(request, context: context)
+            case .idle, .responding:
+                break
             }
-            route(context: context, head: head, body: body)
         }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        finishRequest()
+        context.fireChannelInactive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        finishRequest()
+    }
+
+    /// Back-pressure: no further request is read while the connection's output waits.
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        context.channel.setOption(ChannelOptions.autoRead, value: context.channel.isWritable).whenFailure { _ in }
+        context.fireChannelWritabilityChanged()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -56,14 +86,110 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read, !busy {
+        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read, case .idle = stage {
             context.close(promise: nil)
         } else {
             context.fireUserInboundEventTriggered(event)
         }
     }
 
-    private func route(context: ChannelHandlerContext, head: HTTPRequestHead, body: ByteBuffer?) {
+    // MARK: - Reading a request
+
+    private func begin(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        finishRequest()
+        let path = head.path
+        guard path.hasPrefix("/api/") else {
+            stage = .reading(head)
+            return
+        }
+        stage = .admitting(head, ended: false)
+        bodyTimer = context.eventLoop.assumeIsolated().scheduleTask(
+            in: .seconds(app.configuration.httpBodyTimeoutSeconds)
+        ) { [self] in
+            switch stage {
+            case .admitting(_, ended: false), .admitted(_, ended: false):
+                refuse(ProtocolError(.badRequest, "the request body did not arrive in time"), status: .requestTimeout,
+                    head: head, context: context)
+            default:
+                break
+            }
+        }
+        APIRouter(app: app).admit(head: head, path: path, on: context.eventLoop).assumeIsolated().whenSuccess {
+            [self] admission in
+            guard case .admitting(_, let ended) = stage else { return }
+            switch admission {
+            case .failure(let refusal):
+                refuse(refusal.error, head: head, context: context)
+            case .success(let request):
+                stage = .admitted(request, ended: ended)
+                if ended { dispatch(request, context: context) }
+            }
+        }
+    }
+
+    private func receive(_ chunk: ByteBuffer, context: ChannelHandlerContext) {
+        let head: HTTPRequestHead
+        switch stage {
+        case .admitting(let admittingHead, _):
+            head = admittingHead
+        case .admitted(let request, _):
+            guard request.route.takesBody else { return }
+            head = request.head
+        case .reading, .idle, .responding:
+            // Health checks and files take no body: it is dropped as it comes.
+            return
+        }
+        let limit = app.configuration.maxHTTPBodyBytes
+        guard (body?.readableBytes ?? 0) + chunk.readableBytes <= limit else {
+            return refuse(ProtocolError(.tooLarge, "request body larger than \(limit) bytes"), head: head, context: context)
+        }
+        guard app.bodyBudget.take(chunk.readableBytes) else {
+            return refuse(
+                ProtocolError(.unavailable, "the hub is reading too many request bodies; try again shortly", retryAfterMs: 1_000),
+                head: head, context: context)
+        }
+        heldBytes += chunk.readableBytes
+        var chunk = chunk
+        if body == nil {
+            body = chunk
+        } else {
+            body!.writeBuffer(&chunk)
+        }
+    }
+
+    /// Gives back what the request held (its body's budget, its timer).
+    private func finishRequest() {
+        bodyTimer?.cancel()
+        bodyTimer = nil
+        if heldBytes > 0 {
+            app.bodyBudget.give(heldBytes)
+            heldBytes = 0
+        }
+        body = nil
+    }
+
+    // MARK: - Answering
+
+    /// Answers at once and closes the connection: what is left of the request is not read.
+    private func refuse(
+        _ error: ProtocolError, status: HTTPResponseStatus? = nil, head: HTTPRequestHead, context: ChannelHandlerContext
+    ) {
+        stage = .responding
+        finishRequest()
+        var response = HTTPResponse.error(error)
+        if let status { response.status = status }
+        respond(context: context, head: head, response: response, keepAlive: false)
+    }
+
+    private func dispatch(_ request: APIRouter.Admitted, context: ChannelHandlerContext) {
+        stage = .responding
+        bodyTimer?.cancel()
+        bodyTimer = nil
+        let body = request.route.takesBody ? self.body : nil
+        answer(APIRouter(app: app).handle(request, body: body, on: context.eventLoop), head: request.head, context: context)
+    }
+
+    private func route(context: ChannelHandlerContext, head: HTTPRequestHead) {
         let path = head.path
         let loop = context.eventLoop
         let future: EventLoopFuture<HTTPResponse>
@@ -92,8 +218,6 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             } else {
                 future = loop.makeSucceededFuture(.error(.badRequest(message)))
             }
-        case (_, _) where path.hasPrefix("/api/"):
-            future = APIRouter(app: app).handle(head: head, path: path, body: body, on: loop)
         case (.GET, _), (.HEAD, _):
             future = app.fileReader.read(path: path, on: loop).map { file in
                 guard let file else { return .error(.notFound("no such file")) }
@@ -102,12 +226,16 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         default:
             future = loop.makeSucceededFuture(.error(ProtocolError(.notFound, "no route for \(head.method) \(path)")))
         }
-        busy = true
+        answer(future, head: head, context: context)
+    }
+
+    private func answer(_ future: EventLoopFuture<HTTPResponse>, head: HTTPRequestHead, context: ChannelHandlerContext) {
         future.assumeIsolated().whenComplete { [self] result in
-            busy = false
+            finishRequest()
             let response: HTTPResponse
             switch result {
             case .success(let value): response = value
+            case .failure(let refusal as HTTPError): response = refusal.response
             case .failure(let error): response = .error(Hub.protocolError(error))
             }
             respond(context: context, head: head, response: response, keepAlive: head.isKeepAlive)
@@ -118,18 +246,22 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         var headers = HTTPHeaders()
         headers.add(name: "content-type", value: response.contentType)
         headers.add(name: "content-length", value: String(response.body.count))
-        headers.add(name: "x-content-type-options", value: "nosniff")
+        SecurityHeaders.add(to: &headers)
         for (name, value) in response.headers { headers.add(name: name, value: value) }
         if !keepAlive { headers.add(name: "connection", value: "close") }
         let responseHead = HTTPResponseHead(version: head.version, status: response.status, headers: headers)
         context.write(wrapOutboundOut(.head(responseHead)), promise: nil)
-        if head.method != .HEAD {
+        if head.method != .HEAD, !response.body.isEmpty {
             context.write(
                 wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: response.body)))), promise: nil)
         }
         let channel = context.channel
-        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in
-            if !keepAlive { channel.close(promise: nil) }
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { [self] _ in
+            if !keepAlive {
+                channel.close(promise: nil)
+            } else if case .responding = stage {
+                stage = .idle
+            }
         }
     }
 }

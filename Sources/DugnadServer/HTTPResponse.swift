@@ -32,3 +32,21 @@ struct HTTPResponse: Sendable {
         return response
     }
 }
+
+extension HTTPResponse {
+    /// A response without a body (204 No Content).
+    static func empty(_ status: HTTPResponseStatus) -> HTTPResponse {
+        HTTPResponse(status: status, contentType: "application/json", body: [])
+    }
+}
+
+/// A request refused before it was handled, as the error body it is answered with.
+struct HTTPError: Error, Sendable {
+    let error: ProtocolError
+
+    init(_ error: ProtocolError) {
+        self.error = error
+    }
+
+    var response: HTTPResponse { .error(error) }
+}

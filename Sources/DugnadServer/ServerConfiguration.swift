@@ -26,6 +26,12 @@ public struct ServerConfiguration: Sendable {
     public var socketSendBufferBytes = 128 * 1024
     /// Largest HTTP request body. Default 1 MiB (bodies carry at most a 16 KiB message or a user import).
     public var maxHTTPBodyBytes = 1 << 20
+    /// Request-body bytes held across all connections at once; a body that would pass it
+    /// is answered 503. Default 64 MiB.
+    public var maxHTTPBodyBytesInFlight = 64 << 20
+    /// Seconds a request's body has, from its head, to arrive whole; a slower one is
+    /// answered 408 and its connection closed. Default 10.
+    public var httpBodyTimeoutSeconds: Int64 = 10
     /// Event loops (threads) serving connections. Default: one per core.
     public var eventLoops = System.coreCount
     /// Origins allowed to open `/ws` from a browser, besides the hub's own origin (always

@@ -242,6 +242,11 @@ final class WebSocketHandler: ChannelInboundHandler, ConnectionOutput, Connectio
         }
     }
 
+    var session: Session? {
+        if case .active(let session) = state { return session }
+        return nil
+    }
+
     func credentialsChanged(_ principal: Principal) {
         noteExpiry(principal)
     }

@@ -46,7 +46,11 @@ import Testing
             (.createAPIKey(key), "createAPIKey k_1"),
             (.revokeAPIKey(idOrName: "bot", at: 15), "revokeAPIKey bot 15"),
             (.grantMembership(userID: "u2", channel: "board", at: 16), "grantMembership u2 board 16"),
-            (.revokeMembership(userID: "u2", channel: "board"), "revokeMembership u2 board"),
+            (.revokeMembership(userID: "u2", channel: "board"), "revokeMembership u2 board false"),
+            (
+                .revokeMembership(userID: "u2", channel: "board", keepGranted: true),
+                "revokeMembership u2 board true"
+            ),
             (.ban(BanRecord(userID: "u3", bannedAt: 17, bannedBy: "u1", reason: "spam")), "ban u3 17 u1 spam"),
             (.unban(userID: "u3"), "unban u3"),
         ]
@@ -181,8 +185,8 @@ private struct RecordingTransaction: WriteTransaction {
         try record("grantMembership \(userID) \(channel) \(at)")
     }
 
-    mutating func revokeMembership(userID: String, channel: String) throws -> WriteOutcome {
-        try record("revokeMembership \(userID) \(channel)")
+    mutating func revokeMembership(userID: String, channel: String, keepGranted: Bool) throws -> WriteOutcome {
+        try record("revokeMembership \(userID) \(channel) \(keepGranted)")
     }
 
     mutating func ban(_ ban: BanRecord) throws -> WriteOutcome {

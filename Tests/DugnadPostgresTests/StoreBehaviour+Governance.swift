@@ -46,6 +46,13 @@ extension StoreBehaviour {
         #expect(results[3].failure?.kind == .notFound)
         #expect(try store.membershipKind(userID: "ola", channel: "board") == .granted)
         #expect(try store.memberships(userID: "kari").map(\.kind) == [.granted])
+        // A lapsed claim never undoes a grant: only a joined membership ends that way.
+        try expectAllSucceed(store, [.join(userID: "per", channel: "board", at: 5)])
+        let lapsed = try store.write([
+            .revokeMembership(userID: "kari", channel: "board", keepGranted: true),
+            .revokeMembership(userID: "per", channel: "board", keepGranted: true),
+        ])
+        #expect(lapsed.map(\.outcome) == [.count(0), .count(1)])
         // A join of a granted member keeps the grant.
         try expectAllSucceed(store, [.join(userID: "kari", channel: "board", at: 5)])
         #expect(try store.membershipKind(userID: "kari", channel: "board") == .granted)
@@ -62,7 +69,7 @@ extension StoreBehaviour {
         let first = BanRecord(userID: "troll", bannedAt: 10, bannedBy: "admin", reason: "spam")
         let second = BanRecord(userID: "troll", bannedAt: 20, bannedBy: "boss", reason: nil)
         let results = try store.write([.ban(first), .ban(second)])
-        #expect(results.map(\.outcome) == [.count(1), .count(0)])
+        #expect(results.map(\.outcome) == [.done, .done])
         #expect(try store.standing(userID: "troll").ban == second)
         let reopened = try harness.restarted()
         try reopened.prepare()

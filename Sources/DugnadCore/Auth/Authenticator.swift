@@ -5,6 +5,10 @@ import NIOPosix
 /// Turns a bearer credential into a `Principal`: a JWT for people, or a `dgn_` API key for
 /// bots (looked up by its hash; a revoked key is `key_revoked`).
 ///
+/// A person's standing in the directory is read at every authentication (one indexed
+/// read): a banned user is refused (`banned`: close 4500, HTTP 403), and the roles an
+/// admin gave in the directory are added to the token's.
+///
 /// Nothing here blocks an event loop or Swift's cooperative pool: a JWT is checked in a
 /// task (CPU only: jwt-kit's keys are an actor), and a key lookup, which reads storage
 /// (and on PostgreSQL waits for the server), runs on the hub's read pool. A lookup that
@@ -45,6 +49,18 @@ public final class Authenticator: Sendable {
         let verifier = self.verifier
         let promise = loop.makePromise(of: Result<Principal, AuthFailure>.self)
         promise.completeWithTask { await verifier.verify(token, now: now) }
-        return promise.futureResult
+        guard let store, let readPool else { return promise.futureResult }
+        return promise.futureResult.flatMap { verified in
+            guard case .success(let principal) = verified else { return loop.makeSucceededFuture(verified) }
+            let userID = principal.userID
+            return readPool.runIfActive(eventLoop: loop) { try store.standing(userID: userID) }
+                .map { standing -> Result<Principal, AuthFailure> in
+                    if standing.ban != nil { return .failure(.banned) }
+                    var principal = principal
+                    principal.roles.formUnion(standing.directoryRoles.compactMap(Role.init(rawValue:)))
+                    return .success(principal)
+                }
+                .recover { _ in .failure(.storageUnavailable) }
+        }
     }
 }

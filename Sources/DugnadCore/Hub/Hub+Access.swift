@@ -1,32 +1,40 @@
 import DugnadProtocol
 import NIOCore
 
-/// Permission rules of section 7 and 8, shared by the WebSocket session and the HTTP API.
+/// Permission checks of sections 7, 8 and 9, shared by the WebSocket session and the HTTP
+/// API. The rules themselves are `ChannelAccess`; this is where they meet the caches and
+/// storage. Every check runs against the credentials the caller holds now and the
+/// membership as it is now (an admin's removal reaches the cache within a second).
 extension Hub {
-    /// Resolves a channel the principal may read: users must be members (a `channels`
-    /// claim alone is not enough), bots need `read` (or a write scope) and reach public and
-    /// announce channels plus the private ones their key names. A private channel the
-    /// caller may not see is `forbidden`, never `not_found`.
-    public func readableChannel(_ name: String, by principal: Principal, on loop: any EventLoop)
-        -> EventLoopFuture<ChannelRecord>
-    {
-        if case .bot(_, _, let keyChannels) = principal.kind {
+    /// Resolves a channel the principal may read (`intent` `.read`) or post in (`.post`,
+    /// after which `checkPost` applies the channel kind's rule).
+    ///
+    /// People must be members (a `channels` claim alone is not enough), and a private
+    /// channel's membership counts only while `ChannelAccess.memberMayRead` holds. Bots
+    /// need the scope for the intent and reach public and announce channels plus the
+    /// private ones their key names. One answer for a channel that does not exist and one
+    /// that is not the caller's: an outsider learns nothing, not even whether a private
+    /// channel of that name exists.
+    public func readableChannel(
+        _ name: String, by principal: Principal, for intent: ChannelAccess.Intent = .read, on loop: any EventLoop
+    ) -> EventLoopFuture<ChannelRecord> {
+        if principal.isBot {
             return channel(named: name, on: loop).flatMapThrowing { record in
-                guard let record else { throw ProtocolError.notFound("no channel '\(name)'") }
-                guard record.kind != .private || keyChannels.contains(name) || principal.isAdmin else {
-                    throw ProtocolError.forbidden("this key does not reach '\(name)'")
+                guard let record, ChannelAccess.botMay(intent, record, principal: principal) else {
+                    throw ChannelAccess.notReached(name)
                 }
                 return record
             }
         }
-        // Membership first, with one answer for every non-member: an outsider learns
-        // nothing, not even whether a private channel of that name exists.
-        return isMember(userID: principal.userID, channel: name, on: loop).flatMap { [self] member in
-            guard member else {
-                return loop.makeFailedFuture(ProtocolError.forbidden("you are not a member of '\(name)'; join it first"))
-            }
-            return channel(named: name, on: loop).flatMapThrowing { record in
-                guard let record else { throw ProtocolError.forbidden("you are not a member of '\(name)'; join it first") }
+        return membershipKind(userID: principal.userID, channel: name, on: loop).flatMap { [self] membership in
+            guard let membership else { return loop.makeFailedFuture(ChannelAccess.notReadable(name)) }
+            return channel(named: name, on: loop).flatMapThrowing { [self] record in
+                guard let record else { throw ChannelAccess.notReadable(name) }
+                guard ChannelAccess.memberMayRead(record, membership: membership, principal: principal) else {
+                    // A membership through a claim the token no longer holds: it ends.
+                    endLapsedMembership(userID: principal.userID, channel: name)
+                    throw ChannelAccess.notReadable(name)
+                }
                 return record
             }
         }
@@ -42,15 +50,22 @@ extension Hub {
         }
     }
 
-    /// Whether the principal may join (become a member of) a channel.
+    /// Whether the principal may join (become a member of) a channel that exists.
     public func checkJoin(_ record: ChannelRecord, by principal: Principal, on loop: any EventLoop) -> EventLoopFuture<Void> {
-        guard record.kind == .private else { return loop.makeSucceededVoidFuture() }
-        if principal.channels.contains(record.name) || principal.isAdmin {
-            return loop.makeSucceededVoidFuture()
+        let name = record.name
+        return membershipKind(userID: principal.userID, channel: name, on: loop).flatMapThrowing { membership in
+            guard ChannelAccess.mayJoin(record, membership: membership, principal: principal) else {
+                throw principal.isBot ? ChannelAccess.notReached(name) : ChannelAccess.notJoinable(name)
+            }
         }
-        return isMember(userID: principal.userID, channel: record.name, on: loop).flatMapThrowing { member in
-            guard member else { throw ProtocolError.forbidden("you may not join '\(record.name)'") }
-        }
+    }
+
+    /// A membership made through a claim that the user's token no longer holds (or an
+    /// admin role that is gone) ends: it is forgotten, so that lists of members stay true.
+    /// A granted one is never ended here.
+    func endLapsedMembership(userID: String, channel: String) {
+        noteMembership(userID: userID, channel: channel, kind: nil)
+        writer.submit(.revokeMembership(userID: userID, channel: channel, keepGranted: true)) { _, _ in }
     }
 
     /// Turns any failure into the error a client sees.
@@ -62,6 +77,7 @@ extension Hub {
             switch error.kind {
             case .notFound: return ProtocolError(.notFound, error.message)
             case .conflict: return ProtocolError(.conflict, error.message)
+            case .tooSoon: return ProtocolError(.rateLimited, error.message, retryAfterMs: error.retryAfterMs ?? 1_000)
             case .unavailable: return ProtocolError(.internal, "storage unavailable: \(error.message); nothing was stored")
             }
         default:

@@ -13,7 +13,7 @@ extension Hub {
         if principal.isBot && !principal.hasScope("publish") && !principal.isAdmin {
             return loop.makeFailedFuture(ProtocolError.forbidden("this key lacks the 'publish' scope"))
         }
-        return readableChannel(request.channel, by: principal, on: loop).flatMap { [self] record in
+        return readableChannel(request.channel, by: principal, for: .post, on: loop).flatMap { [self] record in
             do {
                 try checkPost(record, by: principal)
             } catch {

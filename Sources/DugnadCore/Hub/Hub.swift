@@ -26,9 +26,17 @@ public final class Hub: Sendable {
     let presenceState: NIOLockedValueBox<PresenceState>
     private let timers = NIOLockedValueBox<[RepeatedTask]>([])
     let announcementLive = NIOLockedValueBox(AnnouncementLiveState())
+    /// Per-user rate budgets (all of a user's connections on this node share them).
+    public let budgets: UserBudgets
+    /// At most one `typing` per user and channel per interval.
+    let typingGate: TypingGate
+    /// This node's place in the audit log (nil until `start()` read where it ends).
+    let auditFollower = NIOLockedValueBox<AuditFollower?>(nil)
 
+    /// The memberships of users connected to this node, with how each came about, so that
+    /// access checks need no read.
     struct CachedMemberships: Sendable {
-        var channels: Set<String>
+        var channels: [String: MembershipKind]
         var connections: Int
     }
 
@@ -66,6 +74,14 @@ public final class Hub: Sendable {
             },
             afterBatch: { events in bus.publish(events) })
         self.readPool = NIOThreadPool(numberOfThreads: max(1, configuration.readThreads))
+        self.budgets = UserBudgets(rates: [
+            .command: .init(perSecond: configuration.commandRate, burst: configuration.commandBurst),
+            .publish: .init(perSecond: configuration.publishRate, burst: configuration.publishBurst),
+            .announce: .init(perSecond: configuration.announcesPerMinute / 60, burst: configuration.announcesPerMinute),
+            // Spacing only: the daily quota is counted in storage.
+            .channelCreation: .init(perSecond: 1, burst: 5),
+        ])
+        self.typingGate = TypingGate(intervalMillis: configuration.typingIntervalMillis)
     }
 
     /// Prepares storage (migrations, sessions a crash left open) and starts the timers.
@@ -94,7 +110,19 @@ public final class Hub: Sendable {
             initialDelay: .milliseconds(configuration.keyRevocationCheckMillis),
             delay: .milliseconds(configuration.keyRevocationCheckMillis)
         ) { [self] _ in closeRevokedKeys() }
-        timers.withLockedValue { $0 = [flush, heartbeat, stats, urgent, revocations] }
+        // Admin actions taken elsewhere are applied from the log's end as it is now.
+        let auditEnd = try store.latestAuditSeq()
+        auditFollower.withLockedValue { $0 = AuditFollower(lastSeq: auditEnd) }
+        let governance = loop.scheduleRepeatedTask(
+            initialDelay: .milliseconds(configuration.governanceCheckMillis),
+            delay: .milliseconds(configuration.governanceCheckMillis)
+        ) { [self] _ in followAudit() }
+        let sweep = loop.scheduleRepeatedTask(initialDelay: .seconds(5), delay: .seconds(5)) { [self] _ in
+            let now = NIODeadline.now().uptimeNanoseconds
+            budgets.forgetFull(now: now)
+            typingGate.forgetOld(now: now)
+        }
+        timers.withLockedValue { $0 = [flush, heartbeat, stats, urgent, revocations, governance, sweep] }
     }
 
     /// Stops timers, commits everything queued, and stops the readers.
@@ -173,13 +201,21 @@ public final class Hub: Sendable {
         }
     }
 
+    /// Bounded: past `maxCachedChannels` the cache starts over (a channel the hub needs
+    /// again is one indexed read away), so creating channels cannot grow it without end.
     func cacheChannel(_ record: ChannelRecord) {
+        let limit = configuration.maxCachedChannels
         channelCache.withLockedValue { cache in
             if let existing = cache[record.name], existing.epoch == record.epoch, existing.lastSeq > record.lastSeq {
                 return
             }
+            if cache[record.name] == nil, cache.count >= limit { cache.removeAll(keepingCapacity: true) }
             cache[record.name] = record
         }
+    }
+
+    func forgetChannel(_ name: String) {
+        _ = channelCache.withLockedValue { $0.removeValue(forKey: name) }
     }
 
     func noteDurable(_ message: StoredMessage) {
@@ -191,36 +227,23 @@ public final class Hub: Sendable {
         }
     }
 
-    /// Creates a channel (admin path: CLI and HTTP). Conflict when the name is taken.
-    public func createChannel(name: String, kind: ChannelKind, title: String) async throws -> ChannelRecord {
-        let outcome = try await write(
-            .createChannel(name: name, kind: kind, title: title, createdAt: WallClock.nowMillis()), on: group.next()
-        ).get()
-        guard case .channel(let record, let created) = outcome else { throw StoreError(.unavailable, "unexpected outcome") }
-        guard created else { throw ProtocolError(.conflict, "channel '\(name)' exists") }
-        cacheChannel(record)
-        return record
-    }
-
     // MARK: - Memberships
 
-    /// Whether `userID` is a member, from the cache of connected users or from storage.
-    public func isMember(userID: String, channel: String, on loop: any EventLoop) -> EventLoopFuture<Bool> {
+    /// How `userID` is a member of `channel` (nil: not at all), from the cache of
+    /// connected users or from storage.
+    public func membershipKind(userID: String, channel: String, on loop: any EventLoop) -> EventLoopFuture<MembershipKind?> {
         if let cached = membershipCache.withLockedValue({ $0[userID]?.channels }) {
-            return loop.makeSucceededFuture(cached.contains(channel))
+            return loop.makeSucceededFuture(cached[channel])
         }
-        return read(on: loop) { store in try store.isMember(userID: userID, channel: channel) }
+        return read(on: loop) { store in try store.membershipKind(userID: userID, channel: channel) }
     }
 
-    func retainMemberships(userID: String, channels: [String]) {
+    func retainMemberships(userID: String, memberships: [MembershipRecord]) {
         membershipCache.withLockedValue { cache in
-            if var entry = cache[userID] {
-                entry.connections += 1
-                entry.channels.formUnion(channels)
-                cache[userID] = entry
-            } else {
-                cache[userID] = CachedMemberships(channels: Set(channels), connections: 1)
-            }
+            var entry = cache[userID] ?? CachedMemberships(channels: [:], connections: 0)
+            entry.connections += 1
+            for membership in memberships { entry.channels[membership.channel.name] = membership.kind }
+            cache[userID] = entry
         }
     }
 
@@ -232,10 +255,16 @@ public final class Hub: Sendable {
         }
     }
 
-    func noteMembership(userID: String, channel: String, member: Bool) {
+    /// Records a membership change of a connected user: `kind` nil for one that ended. A
+    /// join never downgrades a grant.
+    func noteMembership(userID: String, channel: String, kind: MembershipKind?) {
         membershipCache.withLockedValue { cache in
             guard var entry = cache[userID] else { return }
-            if member { entry.channels.insert(channel) } else { entry.channels.remove(channel) }
+            if let kind {
+                if entry.channels[channel] != .granted { entry.channels[channel] = kind }
+            } else {
+                entry.channels[channel] = nil
+            }
             cache[userID] = entry
         }
     }

@@ -5,18 +5,41 @@ import DugnadProtocol
 public struct HubConfiguration: Sendable {
     /// Frame and field size limits. Default: the contract's (64 KiB frames, 16 KiB bodies).
     public var limits = Limits()
-    /// Joining an unknown public channel creates it. Default true, as the contract says.
+    /// Joining an unknown public channel creates it. Default true, as the contract says;
+    /// never for a name in the joiner's `channels` claim, for an admin (admins create
+    /// explicitly) or for a reserved name. `--no-auto-create` turns it off.
     public var autoCreatePublicChannels = true
+    /// Names (`*` for any run of characters) a `join` never creates: an admin creates them.
+    /// Default none (`--reserved-channel`, repeatable).
+    public var reservedChannels = ReservedChannelNames()
+    /// Public channels one user's joins may create in 24 hours. Default 20 (`--channel-creation-limit`).
+    public var channelCreationsPerDay = 20
     /// Above this many users online in a channel, presence is sent as counts only. Default 1,000.
     public var presenceListLimit = 1_000
-    /// Publishes per second per connection, sustained. Default 20.
+    /// Publishes per second per user (all of the user's connections on this node
+    /// together), sustained. Default 20.
     public var publishRate: Double = 20
-    /// Publishes a connection may send in a burst. Default 40.
+    /// Publishes a user may send in a burst. Default 40.
     public var publishBurst: Double = 40
-    /// Any commands per second per connection (floods of cheap commands). Default 100.
+    /// Any commands per second per user (floods of cheap commands). Default 100.
     public var commandRate: Double = 100
-    /// Default 200.
+    /// Default 200: room for a few tabs that each rejoin their channels at once.
     public var commandBurst: Double = 200
+    /// `announce` and `remind` per user per minute (and the burst). Default 10.
+    public var announcesPerMinute: Double = 10
+    /// At most one `typing` event per user per channel this often reaches anyone. Default
+    /// 2,000 ms (contract §9).
+    public var typingIntervalMillis: Int64 = 2_000
+    /// A `remind` of an announcement is refused (`rate_limited`) this soon after the last
+    /// one. Default 5 minutes (`--remind-interval`).
+    public var remindIntervalMillis: Int64 = 5 * 60 * 1000
+    /// How often the hub reads the audit log for admin actions taken elsewhere (another
+    /// node, the CLI) and applies them to open connections. Default 500 ms: a removal or a
+    /// ban takes effect within a second everywhere.
+    public var governanceCheckMillis: Int64 = 500
+    /// Most channels the hub keeps in its cache. Default 10,000; beyond it the cache starts
+    /// over (a miss is one indexed read).
+    public var maxCachedChannels = 10_000
     /// Consecutive rate-limited requests after which the connection is closed with 4029. Default 20.
     public var rateLimitStrikes = 20
     /// How often open sessions are marked alive in storage, in seconds. Default 15.

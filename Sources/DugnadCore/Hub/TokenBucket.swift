@@ -27,4 +27,11 @@ public struct TokenBucket: Sendable {
         guard rate > 0 else { return 3_600_000 }
         return max(1, Int(min(3_600_000, ((1 - tokens) / rate * 1000).rounded(.up))))
     }
+
+    /// Whether the bucket would be full at `now`: then it is no different from a new one,
+    /// and a table of buckets may forget it.
+    public func isFull(now: UInt64) -> Bool {
+        let refilled = now > lastNanos ? Double(now - lastNanos) / 1e9 * rate : 0
+        return tokens + refilled >= burst
+    }
 }

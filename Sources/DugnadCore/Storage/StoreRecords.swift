@@ -155,16 +155,22 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     public enum Kind: Sendable, Equatable {
         case notFound
         case conflict
+        /// The op is refused for now (a reminder too soon after the last one): the caller
+        /// may try again after `retryAfterMs`.
+        case tooSoon
         /// Storage is unavailable (disk full, read-only, I/O error): nothing was stored.
         case unavailable
     }
 
     public var kind: Kind
     public var message: String
+    /// With `.tooSoon`: how long until the op would be taken.
+    public var retryAfterMs: Int?
 
-    public init(_ kind: Kind, _ message: String) {
+    public init(_ kind: Kind, _ message: String, retryAfterMs: Int? = nil) {
         self.kind = kind
         self.message = message
+        self.retryAfterMs = retryAfterMs
     }
 
     public var description: String { message }

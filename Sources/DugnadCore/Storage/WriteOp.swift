@@ -60,9 +60,12 @@ public enum WriteOp: Sendable {
     /// An admin makes the user a member (`.membership`, created: true when the grant is
     /// new, also when the user had joined before); `.notFound` for an unknown channel.
     case grantMembership(userID: String, channel: String, at: Int64)
-    /// Ends the membership, however it came about (`.count`: 1, or 0 when there was none).
-    case revokeMembership(userID: String, channel: String)
-    /// Bans a user (`.count`: 1 for a new ban, 0 when the ban is replaced).
+    /// Ends the membership, however it came about (`.count`: 1, or 0 when there was none);
+    /// with `keepGranted`, only one the user joined (a claim that lapsed must not undo an
+    /// admin's grant made meanwhile).
+    case revokeMembership(userID: String, channel: String, keepGranted: Bool = false)
+    /// Bans a user, or replaces the ban's time, author and reason (`.done`: either way
+    /// an action).
     case ban(BanRecord)
     /// Lifts a ban (`.count`: 1, or 0 when there was none).
     case unban(userID: String)
@@ -131,7 +134,7 @@ extension WriteOp {
         case .createAPIKey(let key): "create API key '\(key.name)'"
         case .revokeAPIKey(let idOrName, _): "revoke API key '\(idOrName)'"
         case .grantMembership(let userID, let channel, _): "make '\(userID)' a member of '\(channel)'"
-        case .revokeMembership(let userID, let channel): "remove '\(userID)' from '\(channel)'"
+        case .revokeMembership(let userID, let channel, _): "remove '\(userID)' from '\(channel)'"
         case .ban(let ban): "ban '\(ban.userID)'"
         case .unban(let userID): "lift the ban of '\(userID)'"
         case .audited(let op, _): op.action

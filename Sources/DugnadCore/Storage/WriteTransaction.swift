@@ -54,7 +54,7 @@ public protocol WriteTransaction {
     // MARK: Governance
 
     mutating func grantMembership(userID: String, channel: String, at: Int64) throws -> WriteOutcome
-    mutating func revokeMembership(userID: String, channel: String) throws -> WriteOutcome
+    mutating func revokeMembership(userID: String, channel: String, keepGranted: Bool) throws -> WriteOutcome
     mutating func ban(_ ban: BanRecord) throws -> WriteOutcome
     mutating func unban(userID: String) throws -> WriteOutcome
     /// Appends `entry` to the audit log (the store gives it its `seq`).
@@ -109,8 +109,8 @@ extension WriteOp {
             try transaction.revokeAPIKey(idOrName: idOrName, at: at)
         case .grantMembership(let userID, let channel, let at):
             try transaction.grantMembership(userID: userID, channel: channel, at: at)
-        case .revokeMembership(let userID, let channel):
-            try transaction.revokeMembership(userID: userID, channel: channel)
+        case .revokeMembership(let userID, let channel, let keepGranted):
+            try transaction.revokeMembership(userID: userID, channel: channel, keepGranted: keepGranted)
         case .ban(let ban):
             try transaction.ban(ban)
         case .unban(let userID):

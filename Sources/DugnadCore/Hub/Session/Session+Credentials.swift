@@ -26,9 +26,22 @@ extension Session {
                 }
                 self.principal = next
                 self.output?.credentialsChanged(next)
+                self.recheckSubscriptions()
                 guard let ref else { return }
                 self.output?.send(
                     EventEncoding.okReply(ref: ref) { writer in EventEncoding.writeRefreshed(self.principal, into: &writer) })
+            }
+        }
+    }
+
+    /// After new credentials: every subscription is checked against them, and one they no
+    /// longer reach (a private channel the token's claim dropped, an admin role that is
+    /// gone) ends with a `removed` event.
+    func recheckSubscriptions() {
+        for channel in joined.sorted() {
+            hub.readableChannel(channel, by: principal, on: loop).assumeIsolated().whenFailure { error in
+                guard Hub.protocolError(error).code == .forbidden else { return }
+                self.accessEnded(to: channel, reason: Hub.accessEnded)
             }
         }
     }

@@ -2,8 +2,8 @@ import DugnadProtocol
 import NIOCore
 
 /// Joining and leaving channels: `join` (creating a public channel when allowed, then
-/// subscribing and recovering what the client missed) and `leave` (optionally forgetting
-/// the membership).
+/// subscribing and recovering what the client missed), `leave` (optionally forgetting
+/// the membership), and the end of a subscription when access ends.
 extension Session {
     func join(_ request: JoinRequest, ref: JSONValue?) {
         let hub = self.hub
@@ -12,15 +12,7 @@ extension Session {
         let name = request.channel
         let resolved: EventLoopFuture<ChannelRecord> = hub.channel(named: name, on: loop).flatMap { record in
             if let record { return loop.makeSucceededFuture(record) }
-            guard hub.configuration.autoCreatePublicChannels else {
-                return loop.makeFailedFuture(ProtocolError.notFound("no channel '\(name)'"))
-            }
-            return hub.write(.createChannel(name: name, kind: .public, title: name, createdAt: WallClock.nowMillis()), on: loop)
-                .flatMapThrowing { outcome in
-                    guard case .channel(let record, _) = outcome else { throw ProtocolError(.internal, "unexpected outcome") }
-                    hub.cacheChannel(record)
-                    return record
-                }
+            return hub.createChannelOnJoin(name, by: principal, on: loop)
         }
         let joinedFuture = resolved.flatMap { record in
             hub.checkJoin(record, by: principal, on: loop).flatMap {
@@ -29,7 +21,7 @@ extension Session {
                 guard case .membership(let channel, let readSeq, _) = outcome else {
                     throw ProtocolError(.internal, "unexpected outcome")
                 }
-                hub.noteMembership(userID: principal.userID, channel: name, member: true)
+                hub.noteMembership(userID: principal.userID, channel: name, kind: .joined)
                 hub.metrics.joins.increment()
                 return (channel, readSeq)
             }
@@ -97,8 +89,19 @@ extension Session {
         guard forget else { return respondOK(ref) }
         let userID = principal.userID
         let forgotten = hub.write(.forget(userID: userID, channel: channel), on: loop).map { [hub] _ in
-            hub.noteMembership(userID: userID, channel: channel, member: false)
+            hub.noteMembership(userID: userID, channel: channel, kind: nil)
         }
         respondEmpty(ref, forgotten)
+    }
+
+    /// Access to `channel` ended (an admin removed the user, or the credentials no longer
+    /// reach it): the subscription ends, presence leaves, and the client is told why.
+    /// Nothing happens on a connection that was not subscribed.
+    public func accessEnded(to channel: String, reason: String) {
+        guard !ended, let output, joined.remove(channel) != nil else { return }
+        hub.local.router(for: loop).unsubscribe(output, from: channel)
+        let userID = principal.userID
+        hub.presenceState.withLockedValue { _ = $0.leave(channel: channel, userID: userID) }
+        output.send(EventEncoding.removedEvent(channel: channel, reason: reason))
     }
 }

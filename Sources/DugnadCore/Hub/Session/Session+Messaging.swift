@@ -9,10 +9,17 @@ extension Session {
         }
     }
 
+    /// At most one `typing` per user and channel per `typingIntervalMillis` goes out,
+    /// however many the user's connections send (`TypingGate`); the rest are dropped
+    /// quietly (a reply, when asked for, is still `ok`).
     func typing(channel: String, ref: JSONValue?) {
         let principal = self.principal
         let hub = self.hub
-        let sent = hub.readableChannel(channel, by: principal, on: loop).map { _ in
+        let sent = hub.readableChannel(channel, by: principal, for: .post, on: loop).map { _ in
+            guard
+                hub.typingGate.allow(
+                    userID: principal.userID, channel: channel, now: NIODeadline.now().uptimeNanoseconds)
+            else { return }
             hub.bus.publish([
                 FanoutEvent(
                     target: .channel(channel, exceptUser: principal.userID),
@@ -29,7 +36,8 @@ extension Session {
         let found = hub.read(on: loop) { store in try store.message(id: messageID) }
         let reacted = found.flatMap { (message: StoredMessage?) -> EventLoopFuture<WriteOutcome> in
             guard let message else { return loop.makeFailedFuture(ProtocolError.notFound("no message '\(messageID)'")) }
-            return hub.readableChannel(message.channel, by: principal, on: loop).flatMap { (_: ChannelRecord) in
+            return hub.readableChannel(message.channel, by: principal, for: .post, on: loop).flatMap {
+                (_: ChannelRecord) in
                 let now = WallClock.nowMillis()
                 return hub.write(
                     .react(messageID: messageID, userID: principal.userID, emoji: emoji, remove: remove, at: now), on: loop

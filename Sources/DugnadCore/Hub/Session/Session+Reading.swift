@@ -19,9 +19,7 @@ extension Session {
     func members(channel: String, limit: Int, after: String?, ref: JSONValue?) {
         let hub = self.hub
         let loop = self.loop
-        let page = hub.readableChannel(channel, by: principal, on: loop).flatMap { _ in
-            hub.read(on: loop) { store in try store.members(channel: channel, afterUserID: after, limit: limit) }
-        }
+        let page = hub.members(of: channel, after: after, limit: limit, by: principal, on: loop)
         respond(ref, page) { writer, result in
             EventEncoding.writeMemberPage(result.members, hasMore: result.hasMore, isOnline: hub.isOnline, into: &writer)
         }

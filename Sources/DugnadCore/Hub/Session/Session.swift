@@ -20,8 +20,8 @@ public final class Session {
     /// The channels this connection is subscribed to (and present in).
     var joined: Set<String> = []
     var ended = false
-    private var publishBucket: TokenBucket
-    private var commandBucket: TokenBucket
+    /// Rate-limited requests in a row (per connection: the connection that keeps pushing
+    /// is the one closed with 4029; the budgets themselves are per user, `Hub.budgets`).
     private var strikes = 0
     private var retainedMemberships = false
 
@@ -33,10 +33,6 @@ public final class Session {
         self.principal = principal
         self.output = output
         self.loop = loop
-        let now = NIODeadline.now().uptimeNanoseconds
-        let configuration = hub.configuration
-        publishBucket = TokenBucket(rate: configuration.publishRate, burst: configuration.publishBurst, now: now)
-        commandBucket = TokenBucket(rate: configuration.commandRate, burst: configuration.commandBurst, now: now)
     }
 
     /// Opens a session: records the user and the session, loads memberships and sends the
@@ -59,10 +55,16 @@ public final class Session {
         }
         .assumeIsolated()
         .map { memberships, announcements in
-            hub.retainMemberships(userID: userID, channels: memberships.map(\.channel.name))
+            // Only what the credentials held now reach: a private channel joined through a
+            // claim that the token no longer lists is not in the welcome, and it ends.
+            let (current, lapsed) = memberships.partitioned {
+                ChannelAccess.memberMayRead($0.channel, membership: $0.kind, principal: principal)
+            }
+            hub.retainMemberships(userID: userID, memberships: current)
             session.retainedMemberships = true
-            for membership in memberships { hub.cacheChannel(membership.channel) }
-            session.sendWelcome(memberships: memberships, announcements: announcements, server: server)
+            for membership in lapsed { hub.endLapsedMembership(userID: userID, channel: membership.channel.name) }
+            for membership in current { hub.cacheChannel(membership.channel) }
+            session.sendWelcome(memberships: current, announcements: announcements, server: server)
             for pending in announcements {
                 hub.writer.submit(.markDelivered(announcementID: pending.announcement.id, userIDs: [userID], at: now)) { _, _ in
                     hub.markStatsDirty(pending.announcement.id)
@@ -112,11 +114,18 @@ public final class Session {
     public func handle(ref: JSONValue?, command: ClientCommand) {
         guard !ended else { return }
         let now = NIODeadline.now().uptimeNanoseconds
-        if let retry = commandBucket.take(now: now) {
+        let budgets = hub.budgets
+        let userID = principal.userID
+        if let retry = budgets.take(.command, for: userID, now: now) {
             return rateLimited(ref: ref, retryAfterMs: retry)
         }
-        if case .publish = command, let retry = publishBucket.take(now: now) {
-            return rateLimited(ref: ref, retryAfterMs: retry)
+        switch command {
+        case .publish:
+            if let retry = budgets.take(.publish, for: userID, now: now) { return rateLimited(ref: ref, retryAfterMs: retry) }
+        case .announce, .remind:
+            if let retry = budgets.take(.announce, for: userID, now: now) { return rateLimited(ref: ref, retryAfterMs: retry) }
+        default:
+            break
         }
         strikes = 0
         switch command {
@@ -168,3 +177,15 @@ public final class Session {
 
 @available(*, unavailable)
 extension Session: Sendable {}
+
+extension Array {
+    /// The elements for which `belongs` holds, and the others, each in order.
+    func partitioned(_ belongs: (Element) -> Bool) -> ([Element], [Element]) {
+        var yes: [Element] = []
+        var no: [Element] = []
+        for element in self {
+            if belongs(element) { yes.append(element) } else { no.append(element) }
+        }
+        return (yes, no)
+    }
+}

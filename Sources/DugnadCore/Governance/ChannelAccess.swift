@@ -1,0 +1,63 @@
+import DugnadProtocol
+
+/// Who may read and who may join a channel (contract §7 and §9): the rules alone, without
+/// storage or sockets, so that every path (WebSocket, HTTP, a refresh, an admin's change)
+/// decides the same way, and so that they are tested on their own.
+///
+/// - Public and announce channels: every person may join; a member reads.
+/// - Private channels: readable and joinable by members an admin granted, by users whose
+///   current token lists the channel in its `channels` claim, and by admins. A membership
+///   made through a claim gives nothing once the token no longer lists the channel.
+/// - Bots: their key's scopes and the private channels the key was made for.
+public enum ChannelAccess {
+    /// Whether a member (of the given kind) may read the channel with the credentials it
+    /// holds now.
+    public static func memberMayRead(_ channel: ChannelRecord, membership: MembershipKind, principal: Principal) -> Bool {
+        guard channel.kind == .private else { return true }
+        return membership == .granted || principal.isAdmin || principal.channels.contains(channel.name)
+    }
+
+    /// Whether the principal may join (become a member of) the channel; `membership` is
+    /// how it is a member already, if it is.
+    public static func mayJoin(_ channel: ChannelRecord, membership: MembershipKind?, principal: Principal) -> Bool {
+        if case .bot(_, _, let keyChannels) = principal.kind {
+            guard principal.isAdmin || principal.hasScope("read") else { return false }
+            return channel.kind != .private || keyChannels.contains(channel.name) || principal.isAdmin
+        }
+        guard channel.kind == .private else { return true }
+        return membership == .granted || principal.isAdmin || principal.channels.contains(channel.name)
+    }
+
+    /// What a bot may do with a channel it reaches: read needs the `read` scope, posting
+    /// `publish` (an `admin` key may do both).
+    public enum Intent: Sendable {
+        case read
+        case post
+    }
+
+    /// Whether a bot's key reaches the channel for `intent`.
+    public static func botMay(_ intent: Intent, _ channel: ChannelRecord, principal: Principal) -> Bool {
+        guard case .bot(_, _, let keyChannels) = principal.kind else { return false }
+        let scope = intent == .read ? "read" : "publish"
+        guard principal.isAdmin || principal.hasScope(scope) else { return false }
+        return channel.kind != .private || keyChannels.contains(channel.name) || principal.isAdmin
+    }
+
+    // MARK: One answer for "missing" and "not yours"
+
+    /// A person who may not read the channel, whether or not it exists.
+    public static func notReadable(_ name: String) -> ProtocolError {
+        .forbidden("you are not a member of '\(name)'; join it first")
+    }
+
+    /// A person who may not join the channel, whether or not it exists (and it will not be
+    /// created for them).
+    public static func notJoinable(_ name: String) -> ProtocolError {
+        .forbidden("you may not join '\(name)'")
+    }
+
+    /// A key that does not reach the channel, whether or not it exists.
+    public static func notReached(_ name: String) -> ProtocolError {
+        .forbidden("this key does not reach '\(name)'")
+    }
+}
