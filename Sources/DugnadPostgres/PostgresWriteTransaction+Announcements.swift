@@ -121,10 +121,17 @@ extension PostgresWriteTransaction {
 
     /// Recipients are those who have not acknowledged (or not read, where no ack is
     /// required), sorted by user id; the reminder is recorded even when nobody is left.
-    func remind(announcementID: String, byUserID: String, at: Int64) throws -> WriteOutcome {
-        guard try PostgresStore.fetchAnnouncement(db, id: announcementID) != nil else {
+    func remind(announcementID: String, byUserID: String, at: Int64, notWithinMillis: Int64) throws -> WriteOutcome {
+        // The announcement's row lock makes two nodes' reminders take turns, so the second
+        // sees the first one's time.
+        guard
+            try db.value("SELECT id FROM announcements WHERE id = \(announcementID) FOR UPDATE", as: String.self) != nil
+        else {
             throw StoreError(.notFound, "no announcement '\(announcementID)'")
         }
+        let last = try db.value(
+            "SELECT max(at) FROM announcement_reminders WHERE announcement_id = \(announcementID)", as: Int64.self)
+        if let refusal = ReminderSpacing.refusal(last: last, at: at, interval: notWithinMillis) { throw refusal }
         let recipients = try db.column(
             """
             UPDATE announcement_audience SET reminded_count = reminded_count + 1

@@ -128,10 +128,13 @@ extension SQLiteWriteTransaction {
 
     /// Recipients are those who have not acknowledged, or not read where no ack is
     /// required, sorted by user id; the reminder is recorded even when nobody is left.
-    func remind(announcementID: String, byUserID: String, at: Int64) throws -> WriteOutcome {
+    func remind(announcementID: String, byUserID: String, at: Int64, notWithinMillis: Int64) throws -> WriteOutcome {
         guard try SQLiteStore.fetchAnnouncement(db, id: announcementID) != nil else {
             throw StoreError(.notFound, "no announcement '\(announcementID)'")
         }
+        let last = try Int64.fetchOne(
+            db, sql: "SELECT max(at) FROM announcement_reminders WHERE announcement_id = ?", arguments: [announcementID])
+        if let refusal = ReminderSpacing.refusal(last: last, at: at, interval: notWithinMillis) { throw refusal }
         let recipients = try String.fetchAll(
             db,
             sql: """

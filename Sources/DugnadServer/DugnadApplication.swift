@@ -47,8 +47,12 @@ public final class DugnadApplication: Sendable {
         }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.eventLoops))
         let registry = PrometheusCollectorRegistry()
+        var hubConfiguration = configuration.hub
+        // No reply alone may come near the outbound limit (it would close the connection
+        // with 4008, and the same request after the reconnect would again).
+        hubConfiguration.maxReplyBytes = min(hubConfiguration.maxReplyBytes, configuration.outboundLimitBytes / 2)
         let hub = Hub(
-            configuration: configuration.hub, store: store, group: group,
+            configuration: hubConfiguration, store: store, group: group,
             metricsFactory: PrometheusMetricsFactory(registry: registry), logger: logger, makeBus: makeBus)
         do {
             try hub.start()

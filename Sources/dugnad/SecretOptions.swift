@@ -44,7 +44,7 @@ struct SecretOptions: ParsableArguments {
             throw ValidationError(
                 "No JWT secret: pass --jwt-secret, set DUGNAD_JWT_SECRET, or point --data-dir at a hub's data folder.")
         }
-        try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
+        try DataFolder.secure(dataDir)
         var generator = SystemRandomNumberGenerator()
         let secret = (0..<32).map { _ in String(format: "%02x", generator.next() as UInt8) }.joined()
         try writePrivateFile(path, secret, replace: false)

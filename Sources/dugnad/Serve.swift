@@ -13,7 +13,8 @@ struct Serve: AsyncParsableCommand {
             With no secret configured, a random one is generated on first start and kept in
             <data-dir>/jwt-secret (mode 0600), and a sign-in URL for a local admin is printed
             when standard output is a terminal (else written to <data-dir>/admin-sign-in-url,
-            mode 0600, so that no token ends up in a log).
+            mode 0600, so that no token ends up in a log); not when the secret is configured
+            (--jwt-secret or DUGNAD_JWT_SECRET), nor with --no-admin-link.
             SIGTERM or SIGINT shuts down gracefully: stop accepting, close sockets with 1001,
             commit what is queued, exit 0.
             """)
@@ -50,17 +51,31 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Seconds between server pings.")
     var pingInterval: Int64 = 25
 
-    @Option(help: "Publishes per second per connection (sustained).")
+    @Option(help: "Publishes per second per user, all the user's connections together (sustained).")
     var publishRate: Double = 20
 
-    @Option(help: "Publish burst per connection.")
+    @Option(help: "Publish burst per user.")
     var publishBurst: Double = 40
 
-    @Option(help: "Commands per second per connection (any kind).")
+    @Option(help: "Commands per second per user (any kind), all the user's connections together.")
     var commandRate: Double = 100
 
-    @Option(help: "Command burst per connection.")
+    @Option(help: "Command burst per user.")
     var commandBurst: Double = 200
+
+    @Option(help: "Announcements and reminders per user per minute.")
+    var announceRate: Double = 10
+
+    @Option(help: "Seconds before an announcement may be reminded again.")
+    var remindInterval: Int64 = 300
+
+    @Option(
+        name: .customLong("reserved-channel"),
+        help: "A channel name a join never creates, so that only an admin can (repeatable; '*' matches any run of characters, e.g. 'hr*').")
+    var reservedChannels: [String] = []
+
+    @Option(help: "Public channels one user's joins may create in 24 hours.")
+    var channelCreationLimit = 20
 
     @Option(help: "Outbound bytes queued per connection before it is closed with 4008.")
     var outboundLimit = 1 << 20
@@ -97,8 +112,11 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "test-only echo endpoint for the Autobahn suite; off by default")
     var echoPath: String?
 
-    @Flag(help: "Refuse to create public channels on join.")
+    @Flag(help: "Refuse to create public channels on join (admins create every channel).")
     var noAutoCreate = false
+
+    @Flag(help: "Never print (or write) the local admin's sign-in link.")
+    var noAdminLink = false
 
     @Flag(help: "Accept tokens without `exp` (not recommended).")
     var allowTokensWithoutExpiry = false
@@ -119,10 +137,18 @@ struct Serve: AsyncParsableCommand {
         guard flushWindow >= 0 else { throw ValidationError("--flush-window must be 0 or more.") }
         guard pingInterval > 0 else { throw ValidationError("--ping-interval must be greater than 0.") }
         guard outboundLimit >= 4096 else { throw ValidationError("--outbound-limit must be at least 4096 bytes.") }
+        guard announceRate > 0 else { throw ValidationError("--announce-rate must be greater than 0.") }
+        guard remindInterval >= 0 else { throw ValidationError("--remind-interval must be 0 or more.") }
+        guard channelCreationLimit >= 0 else { throw ValidationError("--channel-creation-limit must be 0 or more.") }
+        let patternCharacters = Set("abcdefghijklmnopqrstuvwxyz0123456789._-*")
+        for pattern in reservedChannels where pattern.isEmpty || pattern.count > 64 || !pattern.allSatisfy(patternCharacters.contains) {
+            throw ValidationError("--reserved-channel '\(pattern)' must be a channel name, with '*' for any run of characters.")
+        }
     }
 
     func run() async throws {
         keepFreedHeap()
+        try DataFolder.secure(secret.dataDir)
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = logLevel
@@ -148,6 +174,10 @@ struct Serve: AsyncParsableCommand {
         configuration.hub.presenceListLimit = presenceListLimit
         configuration.hub.fanoutFlushWindowMillis = flushWindow
         configuration.hub.autoCreatePublicChannels = !noAutoCreate
+        configuration.hub.announcesPerMinute = announceRate
+        configuration.hub.remindIntervalMillis = remindInterval * 1_000
+        configuration.hub.reservedChannels = ReservedChannelNames(reservedChannels)
+        configuration.hub.channelCreationsPerDay = channelCreationLimit
         configuration.echoPath = echoPath
         guard let algorithm = TokenVerifier.Algorithm(rawValue: jwtAlgorithm.uppercased()) else {
             throw ValidationError("--jwt-algorithm must be HS256, RS256 or ES256.")
@@ -171,7 +201,9 @@ struct Serve: AsyncParsableCommand {
         }
         let service = HubService(
             configuration: configuration, engine: engine, dataDirectory: secret.dataDir, logger: logger, secret: key,
-            printSignIn: algorithm == .hs256)
+            // Only for the secret the hub keeps itself: an operator who configured one (to
+            // share it with other nodes or an identity provider) signs in some other way.
+            printSignIn: algorithm == .hs256 && secret.configuredSecret == nil && !noAdminLink)
         let group = ServiceGroup(
             configuration: .init(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()

@@ -56,7 +56,7 @@ struct StorageEngine: CustomStringConvertible {
 
     /// The SQLite file in `dataDirectory`, made if needed.
     private static func openSQLite(_ dataDirectory: String) throws -> any Store {
-        try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+        try DataFolder.secure(dataDirectory)
         return try SQLiteStore(path: dataDirectory + "/dugnad.sqlite")
     }
 }

@@ -37,7 +37,7 @@ import Testing
             (.announce(announcement), "announce a_1"),
             (.markDelivered(announcementID: "a_1", userIDs: ["u2"], at: 9), "markDelivered a_1 [\"u2\"] 9"),
             (.acknowledge(announcementID: "a_1", userID: "u2", kind: .ack, at: 10), "acknowledge a_1 u2 ack 10"),
-            (.remind(announcementID: "a_1", byUserID: "u1", at: 11), "remind a_1 u1 11"),
+            (.remind(announcementID: "a_1", byUserID: "u1", at: 11), "remind a_1 u1 11 0"),
             (
                 .dueUrgentResends(onlineUserIDs: ["u2"], now: 12, intervalMillis: 13, maxResends: 14),
                 "dueUrgentResends [\"u2\"] 12 13 14"
@@ -159,8 +159,10 @@ private struct RecordingTransaction: WriteTransaction {
         try record("acknowledge \(announcementID) \(userID) \(kind.rawValue) \(at)")
     }
 
-    mutating func remind(announcementID: String, byUserID: String, at: Int64) throws -> WriteOutcome {
-        try record("remind \(announcementID) \(byUserID) \(at)")
+    mutating func remind(announcementID: String, byUserID: String, at: Int64, notWithinMillis: Int64) throws
+        -> WriteOutcome
+    {
+        try record("remind \(announcementID) \(byUserID) \(at) \(notWithinMillis)")
     }
 
     mutating func dueUrgentResends(onlineUserIDs: [String], now: Int64, intervalMillis: Int64, maxResends: Int)

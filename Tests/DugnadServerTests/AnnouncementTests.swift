@@ -112,9 +112,18 @@ import Testing
             [("title", "Oslo office closed"), ("body", "Friday."), ("audience", ["channels": ["oslo"]]), ("client_id", "a-1")])
         #expect(retried.at("announcement", "id") == toOslo.at("announcement", "id"))
         #expect(await kari.collect(type: "announcement", for: .milliseconds(300)).isEmpty, "a retry is not sent again")
+        // A channel that does not exist and a private one the leader is not in get the same
+        // answer: the refusal says nothing of private channels (hardening, item 6).
         let unknown = try await leader.request(
             "announce", [("title", "x"), ("body", "x"), ("audience", ["channels": ["nowhere"]])])
-        #expect(unknown.at("error", "code") == "not_found")
+        #expect(unknown.at("error", "code") == "forbidden")
+        _ = try await hub.app.hub.createChannel(name: "hr-cases", kind: .private, title: "HR cases")
+        let hidden = try await leader.request(
+            "announce", [("title", "x"), ("body", "x"), ("audience", ["channels": ["hr-cases"]])])
+        #expect(hidden.at("error", "code") == "forbidden")
+        #expect(
+            hidden.at("error", "message")?.stringValue
+                == unknown.at("error", "message")?.stringValue?.replacingOccurrences(of: "nowhere", with: "hr-cases"))
         await hub.stop()
     }
 

@@ -13,20 +13,55 @@ extension Hub {
             let who = principal.isBot ? "this key lacks the 'announce' scope" : "only leaders can announce"
             return loop.makeFailedFuture(ProtocolError.forbidden(who))
         }
-        let now = WallClock.nowMillis()
-        let new = NewAnnouncement(
-            id: Identifiers.announcementID(now: now), fromID: principal.userID, fromName: principal.name, title: request.title,
-            body: request.body, priority: request.priority, requireAck: request.requireAck, audience: request.audience,
-            clientID: request.clientID, ts: now)
-        return write(.announce(new), on: loop) { [self] outcome, post in
-            guard case .announcement(let record, let audience, duplicate: false) = outcome else { return }
-            send(record, to: audience, post: &post)
+        return checkAudience(request.audience, by: principal, on: loop).flatMap { [self] in
+            let now = WallClock.nowMillis()
+            let new = NewAnnouncement(
+                id: Identifiers.announcementID(now: now), fromID: principal.userID, fromName: principal.name,
+                title: request.title, body: request.body, priority: request.priority, requireAck: request.requireAck,
+                audience: request.audience, clientID: request.clientID, ts: now)
+            let entry = AuditEntry.make(
+                actor: principal.userID, .announcementPosted, target: new.id, detail: [("title", .string(new.title))],
+                at: now)
+            return write(.audited(.announce(new), entry), on: loop) { [self] outcome, post in
+                guard case .announcement(let record, let audience, duplicate: false) = outcome else { return }
+                send(record, to: audience, post: &post)
+            }
         }.flatMapThrowing { outcome in
             guard case .announcement(let record, _, let duplicate) = outcome else {
                 throw ProtocolError(.internal, "unexpected store outcome")
             }
             return (record, duplicate)
         }
+    }
+
+    /// An announcement goes only to channels its author reaches: admins any channel; a
+    /// leader every public and announce channel and the private ones it may read (member,
+    /// with access now); a key the public and announce ones and the private ones it was
+    /// made for. A channel that does not exist
+    /// is refused with the same words as one the author does not reach, so that the
+    /// refusal says nothing of private channels.
+    func checkAudience(_ audience: Audience, by principal: Principal, on loop: any EventLoop) -> EventLoopFuture<Void> {
+        guard case .channels(let names) = audience else { return loop.makeSucceededVoidFuture() }
+        let checks = names.map { name -> EventLoopFuture<Void> in
+            if principal.isBot || principal.isAdmin {
+                return channel(named: name, on: loop).flatMapThrowing { record in
+                    guard let record else {
+                        throw principal.isBot ? ChannelAccess.notReached(name) : ProtocolError.notFound("no channel '\(name)'")
+                    }
+                    if case .bot(_, _, let keyChannels) = principal.kind, record.kind == .private, !principal.isAdmin,
+                        !keyChannels.contains(name)
+                    {
+                        throw ChannelAccess.notReached(name)
+                    }
+                }
+            }
+            return channel(named: name, on: loop).flatMap { [self] record in
+                guard let record else { return loop.makeFailedFuture(ChannelAccess.notReadable(name)) }
+                guard record.kind == .private else { return loop.makeSucceededVoidFuture() }
+                return readableChannel(name, by: principal, on: loop).map { _ in }
+            }
+        }
+        return EventLoopFuture.andAllSucceed(checks, on: loop)
     }
 
     /// Records a read or an acknowledgement (the first time; repeating is harmless).
@@ -71,7 +106,10 @@ extension Hub {
             } catch {
                 return loop.makeFailedFuture(error)
             }
-            return write(.remind(announcementID: announcementID, byUserID: principal.userID, at: WallClock.nowMillis()), on: loop) {
+            let op = WriteOp.remind(
+                announcementID: announcementID, byUserID: principal.userID, at: WallClock.nowMillis(),
+                notWithinMillis: configuration.remindIntervalMillis)
+            return write(op, on: loop) {
                 [self] outcome, post in
                 guard case .recipients(let users) = outcome else { return }
                 send(record, to: users, post: &post)

@@ -24,6 +24,24 @@ extension Hub {
                 id: Identifiers.messageID(now: now), channel: record.name, fromID: principal.userID,
                 fromName: principal.name, body: request.body, metaJSON: request.metaJSON, replyTo: request.replyTo,
                 clientID: request.clientID, ts: now)
+            // What is stored must fit in one frame as every subscriber gets it: a 16 KiB
+            // body of control characters is six times that once escaped in JSON. Encoded
+            // only when it could be too large (escaping at most sextuples a byte, and the
+            // field names, numbers and envelope take under 300 bytes), so the hot path
+            // stays one encoding.
+            let text = [message.body, message.fromName, message.fromID, message.id, message.channel]
+                + [message.replyTo, message.clientID].compactMap { $0 }
+            let worstCase = 6 * text.reduce(0) { $0 + $1.utf8.count } + (message.metaJSON?.utf8.count ?? 0) + 300
+            let frameBytes =
+                worstCase <= configuration.limits.maxFrameBytes
+                ? 0 : EventEncoding.messageEvent(message.stored(seq: Int64.max)).readableBytes
+            guard frameBytes <= configuration.limits.maxFrameBytes else {
+                return loop.makeFailedFuture(
+                    ProtocolError(
+                        .tooLarge,
+                        "the message would be \(frameBytes) bytes on the wire, more than max_frame_bytes (\(configuration.limits.maxFrameBytes))"
+                    ))
+            }
             return write(.publish(message), on: loop) { [self] outcome, post in
                 guard case .message(let stored, duplicate: false) = outcome else { return }
                 noteDurable(stored)
@@ -51,7 +69,13 @@ extension Hub {
             } else {
                 storePage = .latest(limit: page.limit)
             }
-            return read(on: loop) { store in try store.messages(channel: channel, page: storePage) }
+            let maxBytes = configuration.maxReplyBytes
+            let keep: ReplyBound.Keep = page.after != nil ? .oldest : .newest
+            return read(on: loop) { store in
+                let read = try store.messages(channel: channel, page: storePage)
+                let fitted = ReplyBound.fit(read.messages, keep: keep, maxBytes: maxBytes)
+                return (fitted.messages, read.hasMore || fitted.trimmed)
+            }
         }
     }
 }

@@ -37,6 +37,10 @@ public struct HubConfiguration: Sendable {
     /// node, the CLI) and applies them to open connections. Default 500 ms: a removal or a
     /// ban takes effect within a second everywhere.
     public var governanceCheckMillis: Int64 = 500
+    /// Most bytes of messages in one reply (a history page, a join's recovery). Default
+    /// 256 KiB; the server lowers it to half a connection's outbound limit if that is
+    /// smaller, so that no reply alone can overflow a connection (`ReplyBound`).
+    public var maxReplyBytes = 256 * 1024
     /// Most channels the hub keeps in its cache. Default 10,000; beyond it the cache starts
     /// over (a miss is one indexed read).
     public var maxCachedChannels = 10_000

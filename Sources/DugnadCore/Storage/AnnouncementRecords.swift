@@ -219,3 +219,17 @@ public struct EngagementStats: Sendable, Equatable {
         self.daily = daily
     }
 }
+
+/// Reminders of one announcement are spaced: a `remind` sends the announcement again to
+/// everyone who has not acknowledged it, so a hundred in a second would send it a hundred
+/// times to each of them.
+public enum ReminderSpacing {
+    /// nil when a reminder at `at` may go out after one at `last`; else the refusal.
+    public static func refusal(last: Int64?, at: Int64, interval: Int64) -> StoreError? {
+        guard let last, interval > 0, at - last < interval else { return nil }
+        let wait = Int(interval - (at - last))
+        return StoreError(
+            .tooSoon, "this announcement was reminded \((at - last) / 1_000) s ago; once every \(interval / 1_000) s",
+            retryAfterMs: max(1, wait))
+    }
+}

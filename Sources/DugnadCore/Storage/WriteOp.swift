@@ -43,8 +43,9 @@ public enum WriteOp: Sendable {
     /// user is not in the audience.
     case acknowledge(announcementID: String, userID: String, kind: AckKind, at: Int64)
     /// Records a reminder by `byUserID` and returns the audience users who have not
-    /// acknowledged (or not read, where no ack is required).
-    case remind(announcementID: String, byUserID: String, at: Int64)
+    /// acknowledged (or not read, where no ack is required). Fails with `.tooSoon` when the
+    /// announcement was reminded less than `notWithinMillis` before `at` (by anyone).
+    case remind(announcementID: String, byUserID: String, at: Int64, notWithinMillis: Int64 = 0)
     /// For urgent announcements that require an ack: among `onlineUserIDs`, the users of
     /// each audience who have not acknowledged, were last sent it at least `intervalMillis`
     /// ago and were re-sent it fewer than `maxResends` times; records the re-send for them.
@@ -128,7 +129,7 @@ extension WriteOp {
         case .markDelivered(let announcementID, _, _): "record the delivery of '\(announcementID)'"
         case .acknowledge(let announcementID, let userID, let kind, _):
             "record the \(kind.rawValue) of '\(announcementID)' by '\(userID)'"
-        case .remind(let announcementID, _, _): "record a reminder of '\(announcementID)'"
+        case .remind(let announcementID, _, _, _): "record a reminder of '\(announcementID)'"
         case .dueUrgentResends: "record the urgent re-sends"
         case .importUsers(let users): "import \(users.count) users"
         case .createAPIKey(let key): "create API key '\(key.name)'"

@@ -41,7 +41,8 @@ public protocol WriteTransaction {
     mutating func markDelivered(announcementID: String, userIDs: [String], at: Int64) throws -> WriteOutcome
     mutating func acknowledge(announcementID: String, userID: String, kind: AckKind, at: Int64) throws
         -> WriteOutcome
-    mutating func remind(announcementID: String, byUserID: String, at: Int64) throws -> WriteOutcome
+    mutating func remind(announcementID: String, byUserID: String, at: Int64, notWithinMillis: Int64) throws
+        -> WriteOutcome
     mutating func dueUrgentResends(onlineUserIDs: [String], now: Int64, intervalMillis: Int64, maxResends: Int)
         throws -> WriteOutcome
 
@@ -96,8 +97,8 @@ extension WriteOp {
             try transaction.markDelivered(announcementID: announcementID, userIDs: userIDs, at: at)
         case .acknowledge(let announcementID, let userID, let kind, let at):
             try transaction.acknowledge(announcementID: announcementID, userID: userID, kind: kind, at: at)
-        case .remind(let announcementID, let byUserID, let at):
-            try transaction.remind(announcementID: announcementID, byUserID: byUserID, at: at)
+        case .remind(let announcementID, let byUserID, let at, let notWithinMillis):
+            try transaction.remind(announcementID: announcementID, byUserID: byUserID, at: at, notWithinMillis: notWithinMillis)
         case .dueUrgentResends(let onlineUserIDs, let now, let intervalMillis, let maxResends):
             try transaction.dueUrgentResends(
                 onlineUserIDs: onlineUserIDs, now: now, intervalMillis: intervalMillis, maxResends: maxResends)

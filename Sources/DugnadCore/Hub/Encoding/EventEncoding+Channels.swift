@@ -19,10 +19,11 @@ extension EventEncoding {
 
     /// The `join` reply: the channel, where it and the user stand, the messages the client
     /// asked for (missed ones after `since`, or the latest `history`), and who is present.
-    /// `truncated` only when the client sent `since` (nil leaves it out).
+    /// `truncated` only when the client sent `since`, `has_more` (an addition: older
+    /// messages exist before the page) only when it asked for `history` (nil leaves each out).
     public static func writeJoined(
         _ channel: ChannelRecord, lastSeq: Int64, readSeq: Int64, messages: [StoredMessage], recovered: Bool,
-        truncated: Bool?, presence: Presence, into writer: inout JSONWriter
+        truncated: Bool?, hasMore: Bool? = nil, presence: Presence, into writer: inout JSONWriter
     ) {
         writer.key("channel")
         writeChannel(channel, into: &writer)
@@ -32,6 +33,7 @@ extension EventEncoding {
         writeMessages(messages, into: &writer)
         writer.field("recovered", recovered)
         if let truncated { writer.field("truncated", truncated) }
+        if let hasMore { writer.field("has_more", hasMore) }
         writePresence(presence, into: &writer)
     }
 

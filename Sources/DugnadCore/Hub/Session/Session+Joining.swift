@@ -66,7 +66,13 @@ extension Session {
         }
         let messages: EventLoopFuture<(messages: [StoredMessage], hasMore: Bool)>
         if let page {
-            messages = hub.read(on: loop) { store in try store.messages(channel: channel, page: page) }
+            let maxBytes = hub.configuration.maxReplyBytes
+            let keep: ReplyBound.Keep = recovering ? .oldest : .newest
+            messages = hub.read(on: loop) { store in
+                let read = try store.messages(channel: channel, page: page)
+                let fitted = ReplyBound.fit(read.messages, keep: keep, maxBytes: maxBytes)
+                return (fitted.messages, read.hasMore || fitted.trimmed)
+            }
         } else {
             messages = loop.makeSucceededFuture(([], false))
         }
@@ -75,7 +81,8 @@ extension Session {
             let lastSeq = max(cached?.lastSeq ?? record.lastSeq, result.messages.last?.seq ?? 0, record.lastSeq)
             EventEncoding.writeJoined(
                 record, lastSeq: lastSeq, readSeq: readSeq, messages: result.messages, recovered: !epochChanged,
-                truncated: request.since != nil ? recovering && result.hasMore : nil, presence: hub.presence(channel: channel),
+                truncated: request.since != nil ? recovering && result.hasMore : nil,
+                hasMore: page != nil && !recovering ? result.hasMore : nil, presence: hub.presence(channel: channel),
                 into: &writer)
         }
     }

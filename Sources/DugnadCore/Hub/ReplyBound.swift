@@ -1,0 +1,42 @@
+import DugnadProtocol
+
+/// Replies that carry many messages (a history page, a join's recovery or history) are
+/// bounded in bytes as well as in count: a page of 200 messages of 16 KiB each would be a
+/// 3 MB frame, larger than a connection's outbound limit, and a client that asked for it
+/// again after its 4008 would be closed again, for ever. Messages are dropped from the far
+/// end of the page until the encoded messages fit `maxBytes`; the reply then says there is
+/// more (`has_more`, or `truncated` for recovery) and the client pages on. At least one
+/// message always goes out, so that paging never stalls (one message is within the frame
+/// limit by construction: its body and meta are bounded).
+public enum ReplyBound {
+    /// Which end of the page to keep when it must shrink: the newest (a page ending at the
+    /// present or before a seq: older ones are "more") or the oldest (recovery after a
+    /// seq: newer ones are "more").
+    public enum Keep: Sendable {
+        case newest
+        case oldest
+    }
+
+    /// The messages that fit, and whether any were dropped.
+    public static func fit(_ messages: [StoredMessage], keep: Keep, maxBytes: Int) -> (messages: [StoredMessage], trimmed: Bool) {
+        var total = 0
+        var count = 0
+        let ordered: [StoredMessage] = keep == .newest ? messages.reversed() : messages
+        for message in ordered {
+            let size = encodedSize(message)
+            if count > 0, total + size > maxBytes { break }
+            total += size
+            count += 1
+        }
+        guard count < messages.count else { return (messages, false) }
+        let kept = keep == .newest ? Array(messages.suffix(count)) : Array(messages.prefix(count))
+        return (kept, true)
+    }
+
+    /// The bytes a message takes in a reply (its JSON object and a comma).
+    static func encodedSize(_ message: StoredMessage) -> Int {
+        var writer = JSONWriter(capacity: 256 + message.body.utf8.count)
+        EventEncoding.writeMessageObject(message, into: &writer)
+        return writer.bytes.count + 1
+    }
+}
