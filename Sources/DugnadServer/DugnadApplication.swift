@@ -181,6 +181,9 @@ public final class DugnadApplication: Sendable {
         try? await group.shutdownGracefully()
     }
 
+    /// Request-body bytes the HTTP handlers hold right now (for tests).
+    public var bodyBytesHeld: Int { app.bodyBudget.heldBytes }
+
     /// Open WebSocket connections (for tests and the bench).
     public var connectionCount: Int { app.connections.count }
     /// WebSocket connection handlers still in memory, closed connections included until

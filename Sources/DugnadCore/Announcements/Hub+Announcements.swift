@@ -6,8 +6,9 @@ import NIOCore
 /// live. Shared by the WebSocket session and the HTTP API.
 extension Hub {
     /// Posts an announcement. Leaders, admins and bots with the `announce` scope only.
-    public func announce(_ request: AnnounceRequest, by principal: Principal, on loop: any EventLoop)
-        -> EventLoopFuture<(announcement: AnnouncementRecord, duplicate: Bool)>
+    public func announce(
+        _ request: AnnounceRequest, by principal: Principal, on loop: any EventLoop, ticket: WriteTicket? = nil
+    ) -> EventLoopFuture<(announcement: AnnouncementRecord, duplicate: Bool)>
     {
         guard principal.isLeader || principal.isAdmin || principal.hasScope("announce") else {
             let who = principal.isBot ? "this key lacks the 'announce' scope" : "only leaders can announce"
@@ -22,7 +23,7 @@ extension Hub {
             let entry = AuditEntry.make(
                 actor: principal.userID, .announcementPosted, target: new.id, detail: [("title", .string(new.title))],
                 at: now)
-            return write(.audited(.announce(new), entry), on: loop) { [self] outcome, post in
+            return write(.audited(.announce(new), entry), on: loop, ticket: ticket) { [self] outcome, post in
                 guard case .announcement(let record, let audience, duplicate: false) = outcome else { return }
                 send(record, to: audience, post: &post)
             }
@@ -65,10 +66,13 @@ extension Hub {
     }
 
     /// Records a read or an acknowledgement (the first time; repeating is harmless).
-    public func acknowledge(_ announcementID: String, kind: AckKind, by principal: Principal, on loop: any EventLoop)
-        -> EventLoopFuture<Void>
-    {
-        write(.acknowledge(announcementID: announcementID, userID: principal.userID, kind: kind, at: WallClock.nowMillis()), on: loop)
+    public func acknowledge(
+        _ announcementID: String, kind: AckKind, by principal: Principal, on loop: any EventLoop,
+        ticket: WriteTicket? = nil
+    ) -> EventLoopFuture<Void> {
+        write(
+            .acknowledge(announcementID: announcementID, userID: principal.userID, kind: kind, at: WallClock.nowMillis()),
+            on: loop, ticket: ticket)
         {
             [self] outcome, _ in
             if case .receipt(changed: true) = outcome { markStatsDirty(announcementID) }
@@ -98,7 +102,9 @@ extension Hub {
     /// Sends the announcement again to every user of its audience who has not acknowledged
     /// it (or not read it, where no ack is required). Online ones get it now; the others
     /// find it in their next welcome. Returns how many users that is.
-    public func remind(_ announcementID: String, by principal: Principal, on loop: any EventLoop) -> EventLoopFuture<Int> {
+    public func remind(
+        _ announcementID: String, by principal: Principal, on loop: any EventLoop, ticket: WriteTicket? = nil
+    ) -> EventLoopFuture<Int> {
         read(on: loop) { store in try store.announcement(id: announcementID) }.flatMap { [self] record in
             guard let record else { return loop.makeFailedFuture(ProtocolError.notFound("no announcement '\(announcementID)'")) }
             do {
@@ -109,7 +115,7 @@ extension Hub {
             let op = WriteOp.remind(
                 announcementID: announcementID, byUserID: principal.userID, at: WallClock.nowMillis(),
                 notWithinMillis: configuration.remindIntervalMillis)
-            return write(op, on: loop) {
+            return write(op, on: loop, ticket: ticket) {
                 [self] outcome, post in
                 guard case .recipients(let users) = outcome else { return }
                 send(record, to: users, post: &post)

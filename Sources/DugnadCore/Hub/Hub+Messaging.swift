@@ -5,8 +5,9 @@ import NIOCore
 extension Hub {
     /// Stores a message and, once it is durable, fans it out. A retry with the same
     /// `client_id` returns the first message with `duplicate == true` and sends nothing.
-    public func publish(_ request: PublishRequest, by principal: Principal, on loop: any EventLoop)
-        -> EventLoopFuture<(message: StoredMessage, duplicate: Bool)>
+    public func publish(
+        _ request: PublishRequest, by principal: Principal, on loop: any EventLoop, ticket: WriteTicket? = nil
+    ) -> EventLoopFuture<(message: StoredMessage, duplicate: Bool)>
     {
         let started = NIODeadline.now()
         metrics.messagesIn.increment()
@@ -42,7 +43,7 @@ extension Hub {
                         "the message would be \(frameBytes) bytes on the wire, more than max_frame_bytes (\(configuration.limits.maxFrameBytes))"
                     ))
             }
-            return write(.publish(message), on: loop) { [self] outcome, post in
+            return write(.publish(message), on: loop, ticket: ticket) { [self] outcome, post in
                 guard case .message(let stored, duplicate: false) = outcome else { return }
                 noteDurable(stored)
                 metrics.publishDurableLatency.recordNanoseconds((NIODeadline.now() - started).nanoseconds)

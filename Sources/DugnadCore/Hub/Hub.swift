@@ -168,23 +168,29 @@ public final class Hub: Sendable {
 
     /// Queues a write; the future completes on `loop` after commit. `after` runs on the
     /// writer's queue right after commit and may add fan-out events (in commit order).
+    /// With a `ticket`, the write is handed to the writer only in its connection's order
+    /// (`WriteOrder`).
     public func write(
-        _ op: WriteOp, on loop: any EventLoop,
+        _ op: WriteOp, on loop: any EventLoop, ticket: WriteTicket? = nil,
         after: (@Sendable (WriteOutcome, inout BatchingWriter.PostCommit) -> Void)? = nil
     ) -> EventLoopFuture<WriteOutcome> {
         let promise = loop.makePromise(of: WriteOutcome.self)
-        let queued = writer.submit(op) { result, post in
-            switch result {
-            case .success(let outcome):
-                after?(outcome, &post)
-                promise.succeed(outcome)
-            case .failure(let error):
-                promise.fail(error)
+        let writer = self.writer
+        let submit: @Sendable () -> Void = {
+            let queued = writer.submit(op) { result, post in
+                switch result {
+                case .success(let outcome):
+                    after?(outcome, &post)
+                    promise.succeed(outcome)
+                case .failure(let error):
+                    promise.fail(error)
+                }
+            }
+            if !queued {
+                promise.fail(ProtocolError(.rateLimited, "the hub is busy; try again shortly", retryAfterMs: 200))
             }
         }
-        if !queued {
-            promise.fail(ProtocolError(.rateLimited, "the hub is busy; try again shortly", retryAfterMs: 200))
-        }
+        if let ticket { ticket.whenTurn(submit) } else { submit() }
         return promise.futureResult
     }
 

@@ -4,14 +4,15 @@ import NIOCore
 /// Announcements: `announce`, `ack`, `announcement_stats` and `remind`. The rules (who may
 /// announce, who may see figures) are the hub's, shared with the HTTP API.
 extension Session {
-    func announce(_ request: AnnounceRequest, ref: JSONValue?) {
-        respond(ref, hub.announce(request, by: principal, on: loop)) { writer, result in
+    func announce(_ request: AnnounceRequest, ref: JSONValue?, ticket: WriteTicket) {
+        respond(ref, hub.announce(request, by: principal, on: loop, ticket: ticket), ticket: ticket) { writer, result in
             EventEncoding.writeAnnounced(result.announcement, into: &writer)
         }
     }
 
-    func acknowledge(_ announcementID: String, kind: AckKind, ref: JSONValue?) {
-        respondEmpty(ref, hub.acknowledge(announcementID, kind: kind, by: principal, on: loop))
+    func acknowledge(_ announcementID: String, kind: AckKind, ref: JSONValue?, ticket: WriteTicket) {
+        respondEmpty(
+            ref, hub.acknowledge(announcementID, kind: kind, by: principal, on: loop, ticket: ticket), ticket: ticket)
     }
 
     func announcementStats(_ announcementID: String, ref: JSONValue?) {
@@ -20,8 +21,8 @@ extension Session {
         }
     }
 
-    func remind(_ announcementID: String, ref: JSONValue?) {
-        respond(ref, hub.remind(announcementID, by: principal, on: loop)) { writer, count in
+    func remind(_ announcementID: String, ref: JSONValue?, ticket: WriteTicket) {
+        respond(ref, hub.remind(announcementID, by: principal, on: loop, ticket: ticket), ticket: ticket) { writer, count in
             EventEncoding.writeReminded(count: count, into: &writer)
         }
     }

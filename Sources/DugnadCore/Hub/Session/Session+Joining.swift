@@ -5,7 +5,7 @@ import NIOCore
 /// subscribing and recovering what the client missed), `leave` (optionally forgetting
 /// the membership), and the end of a subscription when access ends.
 extension Session {
-    func join(_ request: JoinRequest, ref: JSONValue?) {
+    func join(_ request: JoinRequest, ref: JSONValue?, ticket: WriteTicket) {
         let hub = self.hub
         let loop = self.loop
         let principal = self.principal
@@ -16,7 +16,7 @@ extension Session {
         }
         let joinedFuture = resolved.flatMap { record in
             hub.checkJoin(record, by: principal, on: loop).flatMap {
-                hub.write(.join(userID: principal.userID, channel: name, at: WallClock.nowMillis()), on: loop)
+                hub.write(.join(userID: principal.userID, channel: name, at: WallClock.nowMillis()), on: loop, ticket: ticket)
             }.flatMapThrowing { outcome -> (ChannelRecord, Int64) in
                 guard case .membership(let channel, let readSeq, _) = outcome else {
                     throw ProtocolError(.internal, "unexpected outcome")
@@ -27,6 +27,7 @@ extension Session {
             }
         }
         joinedFuture.assumeIsolated().whenComplete { result in
+            ticket.release()
             switch result {
             case .failure(let error):
                 self.fail(ref, Hub.protocolError(error))
@@ -87,18 +88,21 @@ extension Session {
         }
     }
 
-    func leave(channel: String, forget: Bool, ref: JSONValue?) {
+    func leave(channel: String, forget: Bool, ref: JSONValue?, ticket: WriteTicket) {
         if joined.remove(channel) != nil, let output {
             hub.local.router(for: loop).unsubscribe(output, from: channel)
             let userID = principal.userID
             hub.presenceState.withLockedValue { _ = $0.leave(channel: channel, userID: userID) }
         }
-        guard forget else { return respondOK(ref) }
+        guard forget else {
+            ticket.release()
+            return respondOK(ref)
+        }
         let userID = principal.userID
-        let forgotten = hub.write(.forget(userID: userID, channel: channel), on: loop).map { [hub] _ in
+        let forgotten = hub.write(.forget(userID: userID, channel: channel), on: loop, ticket: ticket).map { [hub] _ in
             hub.noteMembership(userID: userID, channel: channel, kind: nil)
         }
-        respondEmpty(ref, forgotten)
+        respondEmpty(ref, forgotten, ticket: ticket)
     }
 
     /// Access to `channel` ended (an admin removed the user, or the credentials no longer

@@ -3,8 +3,8 @@ import NIOCore
 
 /// Saying something in a channel: `publish`, `typing` and `react`.
 extension Session {
-    func publish(_ request: PublishRequest, ref: JSONValue?) {
-        respond(ref, hub.publish(request, by: principal, on: loop)) { writer, result in
+    func publish(_ request: PublishRequest, ref: JSONValue?, ticket: WriteTicket) {
+        respond(ref, hub.publish(request, by: principal, on: loop, ticket: ticket), ticket: ticket) { writer, result in
             EventEncoding.writePublished(result.message, into: &writer)
         }
     }
@@ -29,7 +29,7 @@ extension Session {
         respondEmpty(ref, sent)
     }
 
-    func react(messageID: String, emoji: String, remove: Bool, ref: JSONValue?) {
+    func react(messageID: String, emoji: String, remove: Bool, ref: JSONValue?, ticket: WriteTicket) {
         let principal = self.principal
         let hub = self.hub
         let loop = self.loop
@@ -40,7 +40,8 @@ extension Session {
                 (_: ChannelRecord) in
                 let now = WallClock.nowMillis()
                 return hub.write(
-                    .react(messageID: messageID, userID: principal.userID, emoji: emoji, remove: remove, at: now), on: loop
+                    .react(messageID: messageID, userID: principal.userID, emoji: emoji, remove: remove, at: now), on: loop,
+                    ticket: ticket
                 ) { outcome, post in
                     guard case .reaction(let reaction) = outcome, reaction.changed else { return }
                     post.events.append(
@@ -50,6 +51,6 @@ extension Session {
                 }
             }
         }
-        respondEmpty(ref, reacted)
+        respondEmpty(ref, reacted, ticket: ticket)
     }
 }

@@ -25,19 +25,19 @@ extension Session {
         }
     }
 
-    func markRead(channel: String, seq: Int64, ref: JSONValue?) {
+    func markRead(channel: String, seq: Int64, ref: JSONValue?, ticket: WriteTicket) {
         let userID = principal.userID
         let hub = self.hub
         let loop = self.loop
         let moved = hub.readableChannel(channel, by: principal, on: loop).flatMap { _ in
-            hub.write(.markRead(userID: userID, channel: channel, seq: seq), on: loop) { outcome, post in
+            hub.write(.markRead(userID: userID, channel: channel, seq: seq), on: loop, ticket: ticket) { outcome, post in
                 guard case .readSeq(let readSeq) = outcome else { return }
                 post.events.append(
                     FanoutEvent(
                         target: .users([userID]), frame: EventEncoding.readPositionEvent(channel: channel, readSeq: readSeq)))
             }
         }
-        respond(ref, moved) { writer, outcome in
+        respond(ref, moved, ticket: ticket) { writer, outcome in
             if case .readSeq(let readSeq) = outcome { EventEncoding.writeReadSeq(readSeq, into: &writer) }
         }
     }

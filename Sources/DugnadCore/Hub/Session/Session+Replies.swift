@@ -7,8 +7,14 @@ import NIOCore
 extension Session {
     /// Sends the reply for `future`: `ok:true` with the fields `encode` writes, or the
     /// error. Without `ref`, success is silent and an error goes out as an `error` event.
-    func respond<T>(_ ref: JSONValue?, _ future: EventLoopFuture<T>, encode: @escaping (inout JSONWriter, T) -> Void) {
+    /// A `ticket` (the command's place in `WriteOrder`) is given up when the command ends,
+    /// in case it ended without writing.
+    func respond<T>(
+        _ ref: JSONValue?, _ future: EventLoopFuture<T>, ticket: WriteTicket? = nil,
+        encode: @escaping (inout JSONWriter, T) -> Void
+    ) {
         future.assumeIsolated().whenComplete { result in
+            ticket?.release()
             switch result {
             case .success(let value):
                 guard let ref else { return }
@@ -20,8 +26,8 @@ extension Session {
     }
 
     /// Like `respond`, for a command whose reply carries no fields.
-    func respondEmpty<T>(_ ref: JSONValue?, _ future: EventLoopFuture<T>) {
-        respond(ref, future) { (_: inout JSONWriter, _: T) in }
+    func respondEmpty<T>(_ ref: JSONValue?, _ future: EventLoopFuture<T>, ticket: WriteTicket? = nil) {
+        respond(ref, future, ticket: ticket) { (_: inout JSONWriter, _: T) in }
     }
 
     /// `ok:true` at once, for a command that is done without waiting for anything.

@@ -20,6 +20,8 @@ public final class Session {
     /// The channels this connection is subscribed to (and present in).
     var joined: Set<String> = []
     var ended = false
+    /// The order in which this connection's commands reach the writer.
+    let order: WriteOrder
     /// Rate-limited requests in a row (per connection: the connection that keeps pushing
     /// is the one closed with 4029; the budgets themselves are per user, `Hub.budgets`).
     private var strikes = 0
@@ -33,6 +35,7 @@ public final class Session {
         self.principal = principal
         self.output = output
         self.loop = loop
+        self.order = WriteOrder(loop: loop)
     }
 
     /// Opens a session: records the user and the session, loads memberships and sends the
@@ -132,13 +135,13 @@ public final class Session {
         case .auth:
             fail(ref, .badRequest("already authenticated"))
         case .join(let request):
-            join(request, ref: ref)
+            join(request, ref: ref, ticket: order.ticket())
         case .leave(let channel, let forget):
-            leave(channel: channel, forget: forget, ref: ref)
+            leave(channel: channel, forget: forget, ref: ref, ticket: order.ticket())
         case .markRead(let channel, let seq):
-            markRead(channel: channel, seq: seq, ref: ref)
+            markRead(channel: channel, seq: seq, ref: ref, ticket: order.ticket())
         case .publish(let request):
-            publish(request, ref: ref)
+            publish(request, ref: ref, ticket: order.ticket())
         case .history(let channel, let page):
             history(channel: channel, page: page, ref: ref)
         case .presence(let channel):
@@ -148,19 +151,19 @@ public final class Session {
         case .typing(let channel):
             typing(channel: channel, ref: ref)
         case .react(let messageID, let emoji, let remove):
-            react(messageID: messageID, emoji: emoji, remove: remove, ref: ref)
+            react(messageID: messageID, emoji: emoji, remove: remove, ref: ref, ticket: order.ticket())
         case .refresh(let token):
             refresh(token: token, ref: ref)
         case .ping:
             respondOK(ref)
         case .announce(let request):
-            announce(request, ref: ref)
+            announce(request, ref: ref, ticket: order.ticket())
         case .ack(let announcementID, let kind):
-            acknowledge(announcementID, kind: kind, ref: ref)
+            acknowledge(announcementID, kind: kind, ref: ref, ticket: order.ticket())
         case .announcementStats(let announcementID):
             announcementStats(announcementID, ref: ref)
         case .remind(let announcementID):
-            remind(announcementID, ref: ref)
+            remind(announcementID, ref: ref, ticket: order.ticket())
         }
     }
 
