@@ -62,6 +62,44 @@ extension PostgresStore {
         }
     }
 
+    public func receivedAnnouncements(userID: String, beforeID: String?, limit: Int) throws
+        -> (announcements: [UserAnnouncement], hasMore: Bool)
+    {
+        let page = KeysetPage(limit: limit)
+        return try reading("read the announcements '\(userID)' received") { db in
+            page.page(
+                fromFetched: try db.rows(
+                    """
+                    SELECT \(unescaped: Self.qualifiedAnnouncementColumns), aa.read_at AS user_read_at,
+                        aa.acked_at AS user_acked_at
+                    FROM announcement_audience aa JOIN announcements a ON a.id = aa.announcement_id
+                    WHERE aa.user_id = \(userID) AND (\(beforeID)::text IS NULL OR aa.announcement_id < \(beforeID)::text)
+                    ORDER BY aa.announcement_id DESC LIMIT \(Int64(page.fetchLimit))
+                    """
+                ).map { row in
+                    UserAnnouncement(
+                        announcement: try Self.announcementRecord(row), readAt: try row.decode("user_read_at"),
+                        ackedAt: try row.decode("user_acked_at"))
+                })
+        }
+    }
+
+    public func announcements(authorID: String?, beforeID: String?, limit: Int) throws
+        -> (announcements: [AnnouncementRecord], hasMore: Bool)
+    {
+        let page = KeysetPage(limit: limit)
+        return try reading("read the announcements") { db in
+            page.page(
+                fromFetched: try db.rows(
+                    """
+                    SELECT \(unescaped: Self.announcementColumns) FROM announcements
+                    WHERE (\(authorID)::text IS NULL OR from_id = \(authorID)::text)
+                        AND (\(beforeID)::text IS NULL OR id < \(beforeID)::text)
+                    ORDER BY id DESC LIMIT \(Int64(page.fetchLimit))
+                    """
+                ).map(Self.announcementRecord))
+        }
+    }
 }
 
 // MARK: - Row decoding

@@ -29,8 +29,11 @@ extension PostgresStore {
         try reading("read the audit log") { db in
             try db.rows(
                 """
-                SELECT \(unescaped: Self.auditColumns) FROM audit
-                WHERE seq > \(afterSeq) OR at >= \(since) ORDER BY seq LIMIT \(Int64(max(0, limit)))
+                (SELECT \(unescaped: Self.auditColumns) FROM audit WHERE seq > \(afterSeq)
+                 ORDER BY seq LIMIT \(Int64(max(0, limit))))
+                UNION ALL
+                (SELECT \(unescaped: Self.auditColumns) FROM audit WHERE at >= \(since) AND seq <= \(afterSeq)
+                 ORDER BY seq LIMIT \(Int64(max(0, limit))))
                 """
             ).map(Self.auditEntry)
         }

@@ -50,6 +50,8 @@ extension PostgresStore {
         )
         """,
         "CREATE INDEX audit_by_time ON audit (at)",
+        "CREATE INDEX announcement_audience_by_user ON announcement_audience (user_id, announcement_id)",
+        "CREATE INDEX announcements_by_author ON announcements (from_id, id)",
     ]
 
     /// The key of the advisory lock that serialises migrations across nodes ('dugnad' and 1).

@@ -14,6 +14,7 @@ public enum ClientCommand: Sendable, Equatable {
     case ack(announcementID: String, kind: AckKind)
     case announcementStats(announcementID: String)
     case remind(announcementID: String)
+    case announcements(AnnouncementsQuery)
     case refresh(token: String)
     case ping
 
@@ -34,6 +35,7 @@ public enum ClientCommand: Sendable, Equatable {
         case .ack: "ack"
         case .announcementStats: "announcement_stats"
         case .remind: "remind"
+        case .announcements: "announcements"
         case .refresh: "refresh"
         case .ping: "ping"
         }
@@ -116,4 +118,28 @@ public struct AnnounceRequest: Sendable, Equatable {
         self.requireAck = requireAck
         self.clientID = clientID
     }
+}
+
+/// `announcements` (contract §9): a page of announcements, newest first. With `received`,
+/// those whose audience holds the caller (each with the caller's own receipt): how a
+/// client gets back what its welcome left out, or an acknowledged one after a reload.
+/// Otherwise those the caller posted (`author` "me"), or, for an admin without `author`,
+/// everyone's; each with its figures.
+public struct AnnouncementsQuery: Sendable, Equatable {
+    public var received: Bool
+    /// Only "me" is accepted: nobody lists another user's announcements by name.
+    public var authorIsMe: Bool
+    /// An announcement id: the page holds older ones.
+    public var before: String?
+    public var limit: Int
+
+    public init(received: Bool, authorIsMe: Bool, before: String?, limit: Int) {
+        self.received = received
+        self.authorIsMe = authorIsMe
+        self.before = before
+        self.limit = limit
+    }
+
+    public static let maxLimit = 50
+    public static let defaultLimit = 20
 }

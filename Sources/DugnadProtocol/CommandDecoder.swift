@@ -108,6 +108,15 @@ private struct Fields {
             return .announcementStats(announcementID: try requiredString("announcement_id", maxBytes: Limits.maxIDBytes))
         case "remind":
             return .remind(announcementID: try requiredString("announcement_id", maxBytes: Limits.maxIDBytes))
+        case "announcements":
+            let author = try optionalString("author", maxBytes: 16)
+            guard author == nil || author == "me" else { throw .badRequest("'author' may only be \"me\"") }
+            let limit = try optionalInt("limit", min: 1).map { Int(min($0, Int64(AnnouncementsQuery.maxLimit))) }
+            return .announcements(
+                AnnouncementsQuery(
+                    received: try optionalBool("received") ?? false, authorIsMe: author != nil,
+                    before: try optionalString("before", maxBytes: Limits.maxIDBytes),
+                    limit: limit ?? AnnouncementsQuery.defaultLimit))
         case "refresh":
             return .refresh(token: try requiredString("token", maxBytes: 16_384))
         case "ping":

@@ -76,6 +76,47 @@ extension SQLiteStore {
         }
     }
 
+    public func receivedAnnouncements(userID: String, beforeID: String?, limit: Int) throws
+        -> (announcements: [UserAnnouncement], hasMore: Bool)
+    {
+        let page = KeysetPage(limit: limit)
+        return try reading("read the announcements '\(userID)' received") { db in
+            page.page(
+                fromFetched: try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT \(Self.qualifiedAnnouncementColumns), aa.read_at AS user_read_at, aa.acked_at AS user_acked_at
+                        FROM announcement_audience aa JOIN announcements a ON a.id = aa.announcement_id
+                        WHERE aa.user_id = ? AND (? IS NULL OR aa.announcement_id < ?)
+                        ORDER BY aa.announcement_id DESC LIMIT ?
+                        """,
+                    arguments: [userID, beforeID, beforeID, page.fetchLimit]
+                ).map { row in
+                    UserAnnouncement(
+                        announcement: try Self.announcementRecord(row),
+                        readAt: try row.decode(Int64?.self, forColumn: "user_read_at"),
+                        ackedAt: try row.decode(Int64?.self, forColumn: "user_acked_at"))
+                })
+        }
+    }
+
+    public func announcements(authorID: String?, beforeID: String?, limit: Int) throws
+        -> (announcements: [AnnouncementRecord], hasMore: Bool)
+    {
+        let page = KeysetPage(limit: limit)
+        return try reading("read the announcements") { db in
+            page.page(
+                fromFetched: try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT \(Self.announcementColumns) FROM announcements
+                        WHERE (? IS NULL OR from_id = ?) AND (? IS NULL OR id < ?)
+                        ORDER BY id DESC LIMIT ?
+                        """,
+                    arguments: [authorID, authorID, beforeID, beforeID, page.fetchLimit]
+                ).map(Self.announcementRecord))
+        }
+    }
 }
 
 // MARK: - Row decoding

@@ -34,10 +34,12 @@ extension SQLiteStore {
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT \(Self.auditColumns) FROM audit
-                    WHERE seq > ? OR at >= ? ORDER BY seq LIMIT ?
+                    SELECT * FROM (SELECT \(Self.auditColumns) FROM audit WHERE seq > ? ORDER BY seq LIMIT ?)
+                    UNION ALL
+                    SELECT * FROM (
+                        SELECT \(Self.auditColumns) FROM audit WHERE at >= ? AND seq <= ? ORDER BY seq LIMIT ?)
                     """,
-                arguments: [afterSeq, since, max(0, limit)]
+                arguments: [afterSeq, max(0, limit), since, afterSeq, max(0, limit)]
             ).map(Self.auditEntry)
         }
     }

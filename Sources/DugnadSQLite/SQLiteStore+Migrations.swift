@@ -342,5 +342,8 @@ extension SQLiteStore {
                 )
                 """)
         try db.execute(sql: "CREATE INDEX audit_by_time ON audit (at)")
+        // The announcements a user received, and those a leader posted, newest first.
+        try db.execute(sql: "CREATE INDEX announcement_audience_by_user ON announcement_audience (user_id, announcement_id)")
+        try db.execute(sql: "CREATE INDEX announcements_by_author ON announcements (from_id, id)")
     }
 }

@@ -20,6 +20,7 @@ enum APIRoute: Equatable {
     case postBan(user: String)
     case deleteBan(user: String)
     case getAudit
+    case getAnnouncements
 
     init?(method: HTTPMethod, segments: [String]) {
         guard segments.count >= 3, segments[0] == "api", segments[1] == "v1" else { return nil }
@@ -37,6 +38,7 @@ enum APIRoute: Equatable {
         case (.POST, 1) where rest[0] == "channels": self = .postChannel
         case (.POST, 1) where rest[0] == "announcements": self = .postAnnouncement
         case (.GET, 2) where rest[0] == "announcements": self = .getAnnouncement(id: rest[1])
+        case (.GET, 1) where rest[0] == "announcements": self = .getAnnouncements
         case (.POST, 1) where rest[0] == "users": self = .postUsers
         case (.POST, 3) where rest[0] == "users" && rest[2] == "ban": self = .postBan(user: rest[1])
         case (.DELETE, 3) where rest[0] == "users" && rest[2] == "ban": self = .deleteBan(user: rest[1])

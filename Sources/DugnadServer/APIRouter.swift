@@ -127,6 +127,18 @@ struct APIRouter {
                     }
                 }
             }
+        case .getAnnouncements:
+            var fields: [(String, JSONValue)] = []
+            if let author = query["author"] { fields.append(("author", .string(author))) }
+            if let received = query["received"] { fields.append(("received", .bool(received == "true"))) }
+            if let before = query["before"] { fields.append(("before", .string(before))) }
+            if let limit = query["limit"] { fields.append(("limit", Int64(limit).map(JSONValue.int) ?? .string(limit))) }
+            return decodeFields(fields, as: "announcements", on: loop) { command in
+                guard case .announcements(let request) = command else { throw ProtocolError.badRequest("not a listing") }
+                return hub.announcements(request, by: principal, on: loop).map { page in
+                    .json(.ok) { writer in EventEncoding.writeAnnouncementPage(page, into: &writer) }
+                }
+            }
         case .getAnnouncement(let id):
             return hub.announcementStats(id, by: principal, on: loop).map { result in
                 .json(.ok) { writer in

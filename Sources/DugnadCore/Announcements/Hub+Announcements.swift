@@ -217,3 +217,41 @@ extension Hub {
         }
     }
 }
+
+// MARK: - Listing
+
+extension Hub {
+    /// One page of `announcements` (see `AnnouncementsQuery`).
+    public enum AnnouncementPage: Sendable {
+        /// Received: each with the caller's own receipt.
+        case received([UserAnnouncement], hasMore: Bool)
+        /// Posted: each with its figures.
+        case posted([(AnnouncementRecord, AnnouncementStats)], hasMore: Bool)
+    }
+
+    /// What the caller may list: what it received (anyone), what it posted (leaders,
+    /// admins, keys with `announce`), or everyone's (admins, without `author`).
+    public func announcements(_ query: AnnouncementsQuery, by principal: Principal, on loop: any EventLoop)
+        -> EventLoopFuture<AnnouncementPage>
+    {
+        let userID = principal.userID
+        if query.received {
+            return read(on: loop) { store in
+                let page = try store.receivedAnnouncements(userID: userID, beforeID: query.before, limit: query.limit)
+                return .received(page.announcements, hasMore: page.hasMore)
+            }
+        }
+        guard principal.isLeader || principal.isAdmin || principal.hasScope("announce") else {
+            return loop.makeFailedFuture(
+                ProtocolError.forbidden("only leaders and admins post announcements; ask with \"received\": true"))
+        }
+        let author = principal.isAdmin && !query.authorIsMe ? nil : userID
+        return read(on: loop) { store in
+            let page = try store.announcements(authorID: author, beforeID: query.before, limit: query.limit)
+            let withStats = try page.announcements.map { record in
+                (record, try store.announcementStats(id: record.id) ?? AnnouncementStats(audience: record.audienceCount, delivered: 0, read: 0, acked: 0))
+            }
+            return .posted(withStats, hasMore: page.hasMore)
+        }
+    }
+}

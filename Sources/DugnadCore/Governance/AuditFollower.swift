@@ -9,12 +9,17 @@
 struct AuditFollower: Sendable {
     /// The highest seq read so far.
     private(set) var lastSeq: Int64
+    /// The log's end when this node started: what is at or before it was decided before
+    /// the node served anyone, and is never applied (a ban lifted since, read again,
+    /// would close a user who is welcome).
+    let startSeq: Int64
     /// Applied entry ids with their time, kept for the look-back window.
     private var applied: [String: Int64] = [:]
     let lookBackMillis: Int64
 
     init(lastSeq: Int64, lookBackMillis: Int64 = 30_000) {
         self.lastSeq = lastSeq
+        self.startSeq = lastSeq
         self.lookBackMillis = lookBackMillis
     }
 
@@ -31,7 +36,7 @@ struct AuditFollower: Sendable {
         var fresh: [AuditEntry] = []
         for entry in entries.sorted(by: { $0.seq < $1.seq }) {
             lastSeq = max(lastSeq, entry.seq)
-            guard applied[entry.id] == nil else { continue }
+            guard entry.seq > startSeq, applied[entry.id] == nil else { continue }
             applied[entry.id] = entry.at
             fresh.append(entry)
         }

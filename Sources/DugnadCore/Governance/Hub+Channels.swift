@@ -6,7 +6,7 @@ import NIOCore
 extension Hub {
     /// Creates a channel (admin path: HTTP and in-process callers; the CLI writes the same
     /// audited op). Conflict when the name is taken.
-    public func createChannel(name: String, kind: ChannelKind, title: String, by actor: String = "cli") async throws
+    public func createChannel(name: String, kind: ChannelKind, title: String, by actor: String = AuditEntry.cliActor) async throws
         -> ChannelRecord
     {
         let now = WallClock.nowMillis()

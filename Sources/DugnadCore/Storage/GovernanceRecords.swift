@@ -64,8 +64,12 @@ public struct AuditEntry: Sendable, Equatable {
     public var id: String
     /// Milliseconds since the Unix epoch.
     public var at: Int64
-    /// Who: a user id, `bot:<key id>`, or `cli` for the command line on the hub's machine.
+    /// Who: a user id, `bot:<key id>`, or `cliActor` for the command line on the hub's machine.
     public var actor: String
+
+    /// The actor of every action taken with the `dugnad` command line (whoever may run it
+    /// on the hub's machine, or reach its database, is its operator).
+    public static let cliActor = "cli"
     public var action: String
     /// What: a channel name, a user id, a key id or an announcement id.
     public var target: String

@@ -63,6 +63,13 @@ public protocol Store: Sendable {
     /// an ack and is not acked (all of them, oldest first), then those of the last 7 days
     /// (since `now` − 7 days) the user has not read, newest first, at most 50.
     func pendingAnnouncements(userID: String, now: Int64) throws -> [UserAnnouncement]
+    /// The announcements whose audience holds the user, newest first (by id), before
+    /// `beforeID`; each with the user's own receipt.
+    func receivedAnnouncements(userID: String, beforeID: String?, limit: Int) throws
+        -> (announcements: [UserAnnouncement], hasMore: Bool)
+    /// The announcements `authorID` posted (nil: everyone's), newest first, before `beforeID`.
+    func announcements(authorID: String?, beforeID: String?, limit: Int) throws
+        -> (announcements: [AnnouncementRecord], hasMore: Bool)
 
     // MARK: Users and keys
 
@@ -79,10 +86,11 @@ public protocol Store: Sendable {
     func standing(userID: String) throws -> UserStanding
     /// Channels whose `join` by this user created them since `since` (the daily quota).
     func channelsCreated(by userID: String, since: Int64) throws -> Int
-    /// What every node reads to apply admin actions live: the entries after `afterSeq`,
-    /// and every entry at or after `since` as well (PostgreSQL hands out seqs before commit,
-    /// so an entry may become visible behind one already read); oldest first, at most
-    /// `limit`.
+    /// What every node reads to apply admin actions live: up to `limit` entries after
+    /// `afterSeq`, and up to `limit` more at or after `since` with a seq up to `afterSeq`
+    /// (PostgreSQL hands out seqs before commit, so an entry may become visible behind one
+    /// already read); each part oldest first. The two parts have their own limits so that
+    /// a burst of recent entries already read never holds back the new ones.
     func auditEntries(afterSeq: Int64, orSince since: Int64, limit: Int) throws -> [AuditEntry]
     /// The audit log newest first, before `beforeSeq` (nil: from the newest).
     func auditPage(beforeSeq: Int64?, limit: Int) throws -> (entries: [AuditEntry], hasMore: Bool)

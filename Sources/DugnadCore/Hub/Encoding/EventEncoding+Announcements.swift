@@ -95,4 +95,24 @@ extension EventEncoding {
     public static func writeReminded(count: Int, into writer: inout JSONWriter) {
         writer.field("reminded", count)
     }
+
+    /// `announcements` and `has_more`: the `announcements` reply and the body of
+    /// `GET /api/v1/announcements`.
+    public static func writeAnnouncementPage(_ page: Hub.AnnouncementPage, into writer: inout JSONWriter) {
+        switch page {
+        case .received(let announcements, let hasMore):
+            writeArray("announcements", announcements, into: &writer) { writer, item in
+                writeAnnouncementObject(item.announcement, receipt: (item.readAt, item.ackedAt), into: &writer)
+            }
+            writer.field("has_more", hasMore)
+        case .posted(let announcements, let hasMore):
+            writeArray("announcements", announcements, into: &writer) { writer, item in
+                writer.beginObject()
+                writeAnnouncement(item.0, into: &writer)
+                writeStatsObject(item.1, into: &writer)
+                writer.endObject()
+            }
+            writer.field("has_more", hasMore)
+        }
+    }
 }

@@ -15,6 +15,12 @@ extension Session {
             ref, hub.acknowledge(announcementID, kind: kind, by: principal, on: loop, ticket: ticket), ticket: ticket)
     }
 
+    func announcements(_ query: AnnouncementsQuery, ref: JSONValue?) {
+        respond(ref, hub.announcements(query, by: principal, on: loop)) { writer, page in
+            EventEncoding.writeAnnouncementPage(page, into: &writer)
+        }
+    }
+
     func announcementStats(_ announcementID: String, ref: JSONValue?) {
         respond(ref, hub.announcementStats(announcementID, by: principal, on: loop)) { writer, result in
             EventEncoding.writeAnnouncementStats(id: announcementID, stats: result.stats, into: &writer)

@@ -164,6 +164,8 @@ public final class Session {
             announcementStats(announcementID, ref: ref)
         case .remind(let announcementID):
             remind(announcementID, ref: ref, ticket: order.ticket())
+        case .announcements(let query):
+            announcements(query, ref: ref)
         }
     }
 
