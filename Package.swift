@@ -133,7 +133,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DugnadCLITests",
-            dependencies: ["DugnadSQLite", "DugnadCore", "DugnadProtocol"],
+            dependencies: ["DugnadSQLite", "DugnadCore", "DugnadProtocol", "DugnadTestSupport", "DugnadTokens"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -5,12 +5,22 @@ import Foundation
 
 struct Channels: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Manage channels in a hub's data folder.", subcommands: [Create.self, List.self])
+        abstract: "Manage channels and who is in them, in a hub's data folder (or its --database).",
+        discussion: """
+            Safe beside a running hub: every change is written with its entry in the audit log \
+            (actor 'cli'), which each running hub node reads within a second and applies to its \
+            open connections.
+            """,
+        subcommands: [Create.self, List.self, AddMember.self, RemoveMember.self, Members.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create a channel (private and announce channels are made this way).",
-            discussion: "Example: dugnad channels create all-staff --kind announce --title 'All staff'")
+            discussion: """
+                Audited as channel.created, with the kind and the title.
+
+                Example: dugnad channels create all-staff --kind announce --title 'All staff'
+                """)
 
         @Argument(help: "Channel name: ^[a-z0-9][a-z0-9._-]{0,63}$")
         var name: String
@@ -18,37 +28,45 @@ struct Channels: AsyncParsableCommand {
         @Option(help: "public, private or announce.")
         var kind: String = "public"
 
-        @Option(help: "Title shown to people (default: the name).")
+        @Option(help: "Title shown to people, 1 to \(Limits.maxTitleCharacters) characters (default: the name).")
         var title: String?
 
         @OptionGroup var storage: StoreOptions
 
         func validate() throws {
-            guard ChannelName.isValid(name) else { throw ValidationError("'\(name)' is not a valid channel name.") }
+            try AdminInput.checkChannelName(name)
             guard ChannelKind(rawValue: kind) != nil else { throw ValidationError("--kind must be public, private or announce.") }
+            if let title, title.isEmpty || title.count > Limits.maxTitleCharacters {
+                throw ValidationError("--title must be 1 to \(Limits.maxTitleCharacters) characters.")
+            }
         }
 
         func run() async throws {
-            let store = try storage.openStore()
-            let results = try store.write([
-                .createChannel(name: name, kind: ChannelKind(rawValue: kind)!, title: title ?? name, createdAt: WallClock.nowMillis())
-            ])
-            guard case .success(.channel(let record, let created)) = results.first else {
-                throw ValidationError("Could not create the channel: \(String(describing: results.first))")
+            let kind = ChannelKind(rawValue: kind) ?? .public
+            let title = title ?? name
+            // The entry Hub.createChannel writes for POST /api/v1/channels.
+            let entry = AdminAction.entry(
+                .channelCreated, target: name, detail: [("kind", .string(kind.rawValue)), ("title", .string(title))])
+            let result = try AdminAction.run(
+                .createChannel(name: name, kind: kind, title: title, createdAt: entry.at), entry, on: storage.openStore())
+            guard case .success(.channel(let record, let created)) = result else {
+                throw CommandFailure("could not create the channel: \(String(describing: result))")
             }
-            guard created else { throw ValidationError("Channel '\(name)' exists already (\(record.kind.rawValue)).") }
+            guard created else {
+                throw CommandFailure("channel '\(name)' exists already (\(record.kind.rawValue)); nothing was changed")
+            }
             print("created \(record.kind.rawValue) channel \(record.name) (\(record.title))")
         }
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List channels.")
+        static let configuration = CommandConfiguration(abstract: "List channels: name, kind, last seq, title.")
 
         @OptionGroup var storage: StoreOptions
 
         func run() async throws {
             for channel in try storage.openStore().allChannels() {
-                print("\(channel.name)\t\(channel.kind.rawValue)\t\(channel.lastSeq)\t\(channel.title)")
+                print("\(channel.name)\t\(channel.kind.rawValue)\t\(channel.lastSeq)\t\(tableCell(channel.title))")
             }
         }
     }

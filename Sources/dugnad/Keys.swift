@@ -10,7 +10,11 @@ struct Keys: AsyncParsableCommand {
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create a key; it is printed once and stored only as a hash.",
-            discussion: "Example: dugnad keys create --name deploy-bot --scope publish,announce")
+            discussion: """
+                Audited as key.created, with the key's id, name and scopes (never the key).
+
+                Example: dugnad keys create --name deploy-bot --scope publish,announce
+                """)
 
         @Option(help: "A name for the key (shown in listings and as the bot's display name).")
         var name: String
@@ -40,8 +44,19 @@ struct Keys: AsyncParsableCommand {
 
         func run() async throws {
             let (key, record) = APIKeys.make(name: name, scopes: scopes, channels: channels, now: WallClock.nowMillis())
-            let result = try storage.openStore().write([.createAPIKey(record)]).first
-            guard case .success = result else { throw ValidationError("Could not store the key: \(String(describing: result))") }
+            // The key's id, name and scopes; never the key (nor its hash).
+            let entry = AdminAction.entry(
+                .keyCreated, target: record.id,
+                detail: [("name", .string(record.name)), ("scopes", .array(record.scopes.map(JSONValue.string)))],
+                at: record.createdAt)
+            let result = try AdminAction.run(.createAPIKey(record), entry, on: storage.openStore())
+            switch result {
+            case .success: break
+            case .failure(let error) where error.kind == .conflict:
+                throw CommandFailure("a live key is named '\(name)' already: revoke it first, or choose another --name")
+            case .failure(let error):
+                throw CommandFailure("could not store the key: \(error)")
+            }
             print(key)
             FileHandle.standardError.write(
                 Data(
@@ -69,7 +84,8 @@ struct Keys: AsyncParsableCommand {
 
     struct Revoke: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Revoke a key by id or name; a running hub closes its connections within a second (4500).")
+            abstract: "Revoke a key by id or name; a running hub closes its connections within a second (4500).",
+            discussion: "Audited as key.revoked, with the key's id and name.")
 
         @Argument(help: "The key's id (k_…) or name.")
         var key: String
@@ -77,8 +93,18 @@ struct Keys: AsyncParsableCommand {
         @OptionGroup var storage: StoreOptions
 
         func run() async throws {
-            let result = try storage.openStore().write([.revokeAPIKey(idOrName: key, at: WallClock.nowMillis())]).first
-            guard case .success(.apiKey(let record)) = result else { throw ValidationError("No live key '\(key)'.") }
+            let store = try storage.openStore()
+            // The live key the store's revocation would take (by id first, then by name),
+            // found first so that the audit entry names it by its id.
+            let live = try store.apiKeys().filter { $0.revokedAt == nil }
+            guard let found = live.first(where: { $0.id == key }) ?? live.first(where: { $0.name == key }) else {
+                throw CommandFailure("no live key '\(key)': see dugnad keys list")
+            }
+            let entry = AdminAction.entry(.keyRevoked, target: found.id, detail: [("name", .string(found.name))])
+            let result = try AdminAction.run(.revokeAPIKey(idOrName: found.id, at: entry.at), entry, on: store)
+            guard case .success(.apiKey(let record)) = result else {
+                throw CommandFailure("no live key '\(key)' (revoked meanwhile?): see dugnad keys list")
+            }
             print("revoked \(record.id) '\(record.name)'")
         }
     }

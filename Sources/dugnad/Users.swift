@@ -4,8 +4,12 @@ import Foundation
 
 struct Users: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Manage the people directory (so that announcements to all reach people who never connected).",
-        subcommands: [Import.self])
+        abstract: "Manage people: the directory (so that announcements to all reach people who never connected), and bans.",
+        discussion: """
+            Safe beside a running hub: every change is written with its entry in the audit log \
+            (actor 'cli'), which each running hub node reads within a second and applies.
+            """,
+        subcommands: [Import.self, Ban.self, Unban.self])
 
     struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -23,7 +27,7 @@ struct Users: AsyncParsableCommand {
                 The file is UTF-8 (Excel: "CSV UTF-8"), with or without a byte-order mark, with Windows \
                 (CRLF) or Unix line endings; blank lines are skipped. Every line is checked first: if \
                 any is wrong, nothing is imported and each wrong line is named. Importing an id again \
-                updates its name and roles.
+                updates its name and roles. Audited as users.imported, with the count.
 
                 Examples, with a header and ',':
                   id,name,roles
@@ -41,24 +45,19 @@ struct Users: AsyncParsableCommand {
         @OptionGroup var storage: StoreOptions
 
         func run() async throws {
-            guard let data = FileManager.default.contents(atPath: file) else { throw Failure("cannot read \(file)") }
+            guard let data = FileManager.default.contents(atPath: file) else { throw CommandFailure("cannot read \(file)") }
             let users: [UserRecord]
             do {
                 users = try UserCSV.users(from: data)
             } catch {
-                throw Failure("nothing was imported from \(file):\n\(error)")
+                throw CommandFailure("nothing was imported from \(file):\n\(error)")
             }
-            let result = try storage.openStore().write([.importUsers(users)]).first
-            guard case .success = result else { throw Failure("could not import: \(String(describing: result))") }
+            // The entry Hub.importUsers writes for POST /api/v1/users.
+            let entry = AdminAction.entry(
+                .usersImported, target: "directory", detail: [("count", .int(Int64(users.count)))])
+            let result = try AdminAction.run(.importUsers(users), entry, on: storage.openStore())
+            guard case .success = result else { throw CommandFailure("could not import: \(String(describing: result))") }
             print("imported \(users.count) users")
         }
-    }
-
-    /// An import that failed, said without the usage text (ArgumentParser prints
-    /// "Error: " and the description, and exits with 1).
-    struct Failure: Error, CustomStringConvertible {
-        let description: String
-
-        init(_ description: String) { self.description = description }
     }
 }

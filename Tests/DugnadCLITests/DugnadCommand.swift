@@ -50,6 +50,11 @@ struct DugnadCommand {
         try run(["users", "import", path, "--data-dir", folder.path])
     }
 
+    /// `dugnad <arguments> --data-dir <folder>`: an admin command on the folder's store.
+    func admin(_ arguments: String...) throws -> Outcome {
+        try run(arguments + ["--data-dir", folder.path])
+    }
+
     /// Runs the binary to its end. Output goes to files, not pipes, so that no amount of it
     /// can block the child while the test waits.
     func run(_ arguments: [String]) throws -> Outcome {
@@ -77,9 +82,19 @@ struct DugnadCommand {
 
     /// Every user in the folder's SQLite file, read back through the store the hub uses.
     func users() throws -> [UserRecord] {
+        try inspect { try $0.allUsers() }
+    }
+
+    /// Reads the folder's SQLite file through the store the hub uses.
+    func inspect<T>(_ body: (SQLiteStore) throws -> T) throws -> T {
         let store = try SQLiteStore(path: folder.appendingPathComponent("dugnad.sqlite").path)
         defer { store.close() }
-        return try store.allUsers()
+        return try body(store)
+    }
+
+    /// The whole audit log, newest first.
+    func auditLog() throws -> [AuditEntry] {
+        try inspect { try $0.auditPage(beforeSeq: nil, limit: 10_000).entries }
     }
 
     struct Missing: Error, CustomStringConvertible {

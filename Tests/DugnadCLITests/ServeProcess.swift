@@ -1,0 +1,76 @@
+import DugnadTokens
+import Foundation
+
+/// `dugnad serve` as a child process on a free loopback port, on a data folder that the
+/// CLI under test opens beside it (as `TestCluster.ChildNode` starts one, with its output
+/// in a file rather than a pipe, so that nothing need be read while the test waits).
+final class ServeProcess {
+    /// The fixed HS256 secret the hub verifies tokens with.
+    static let secret = "cli-test-secret-0123456789abcdef0123456789abcdef"
+
+    let process: Process
+    let port: Int
+
+    /// Starts the hub on `dataDirectory` and returns once it listens (bounded by `timeout`).
+    init(dataDirectory: String, timeout: Duration = .seconds(60)) throws {
+        guard let binary = DugnadCommand.binary else {
+            throw DugnadCommand.Missing("no .build/debug/dugnad: run swift build first")
+        }
+        let outputURL = URL(fileURLWithPath: dataDirectory).appendingPathComponent("serve-output-\(UUID().uuidString)")
+        try Data().write(to: outputURL)
+        let output = try FileHandle(forWritingTo: outputURL)
+        defer { try? output.close() }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = [
+            "serve", "--port", "0", "--data-dir", dataDirectory, "--jwt-secret=\(Self.secret)",
+            "--web-root", Self.webRoot, "--log-level", "warning", "--event-loops", "1",
+        ]
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        self.process = process
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let text = String(decoding: (try? Data(contentsOf: outputURL)) ?? Data(), as: UTF8.self)
+            if let range = text.range(of: "listening on http://127.0.0.1:"),
+                let port = Int(text[range.upperBound...].prefix { $0.isNumber })
+            {
+                self.port = port
+                return
+            }
+            guard process.isRunning, ContinuousClock.now < deadline else {
+                if process.isRunning { process.terminate() }
+                throw DugnadCommand.Missing("dugnad serve did not start: \(text)")
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+    }
+
+    /// SIGTERM, as a service manager stops the hub, and a wait for its exit (bounded: past
+    /// `timeout`, SIGKILL). Returns whether it exited by itself with 0.
+    @discardableResult
+    func stop(timeout: Duration = .seconds(30)) -> Bool {
+        guard process.isRunning else { return process.terminationReason == .exit && process.terminationStatus == 0 }
+        process.terminate()
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning, ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            return false
+        }
+        return process.terminationReason == .exit && process.terminationStatus == 0
+    }
+
+    /// A token for `sub`, signed with the hub's secret, valid for an hour.
+    static func token(_ sub: String, roles: [String] = [], channels: [String] = []) async throws -> String {
+        try await TokenSigner.sign(
+            secret: Array(secret.utf8), sub: sub, name: sub.capitalized, roles: roles, channels: channels, ttlSeconds: 3600)
+    }
+
+    static var webRoot: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("web-client/public").path
+    }
+}
