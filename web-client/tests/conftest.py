@@ -44,8 +44,9 @@ def _free_port() -> int:
 class Hub:
     """A running `dugnad serve` and the means to mint tokens for it."""
 
-    def __init__(self, binary: pathlib.Path, port: int, secret: str, proc: subprocess.Popen, log_path: pathlib.Path, data_dir: pathlib.Path):
+    def __init__(self, binary: pathlib.Path, port: int, secret: str, proc: subprocess.Popen, log_path: pathlib.Path, data_dir: pathlib.Path, log_file=None):
         self.binary = binary
+        self.log_file = log_file
         self.data_dir = data_dir
         self.port = port
         self.secret = secret
@@ -60,10 +61,20 @@ class Hub:
         """A user id unique to this run, so tests never share a user."""
         return f"{prefix}-{self.run_id}-{next(self._ids)}"
 
-    def token(self, sub: str, name: str, role: str | None = None, ttl: str | None = None) -> str:
+    def token(
+        self,
+        sub: str,
+        name: str,
+        role: str | None = None,
+        ttl: str | None = None,
+        roles: list[str] | None = None,
+        channels: list[str] | None = None,
+    ) -> str:
         cmd = [str(self.binary), "token", "--sub", sub, "--name", name, f"--jwt-secret={self.secret}"]
-        if role:
-            cmd += ["--role", role]
+        for r in ([role] if role else []) + list(roles or []):
+            cmd += ["--role", r]
+        for channel in channels or []:
+            cmd += ["--channel", channel]
         if ttl:
             cmd += ["--ttl", ttl]
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
@@ -116,15 +127,21 @@ def output_dir() -> pathlib.Path:
     return OUTPUT
 
 
-@pytest.fixture(scope="session")
-def hub(tmp_path_factory, output_dir):
-    binary = pathlib.Path(os.environ.get("DUGNAD_BIN") or (REPO / ".build" / "debug" / "dugnad"))
+def hub_binary() -> pathlib.Path:
+    return pathlib.Path(os.environ.get("DUGNAD_BIN") or (REPO / ".build" / "debug" / "dugnad"))
+
+
+class HubStartError(RuntimeError):
+    pass
+
+
+def start_hub(binary: pathlib.Path, data_dir: pathlib.Path, log_path: pathlib.Path) -> Hub:
+    """Start `dugnad serve` on a free port with a fresh secret and wait for /healthz.
+    The browser tests (the `hub` fixture) and screenshots.py start it this way."""
     if not binary.exists():
-        pytest.fail(f"hub binary not found at {binary}: build it first (swift build) or set DUGNAD_BIN")
+        raise HubStartError(f"hub binary not found at {binary}: build it first (swift build) or set DUGNAD_BIN")
     port = _free_port()
     secret = secrets.token_urlsafe(48)
-    data_dir = tmp_path_factory.mktemp("hub-data")
-    log_path = output_dir / "hub.log"
     log = open(log_path, "wb")
     proc = subprocess.Popen(
         [
@@ -138,12 +155,12 @@ def hub(tmp_path_factory, output_dir):
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    the_hub = Hub(binary, port, secret, proc, log_path, data_dir)
+    the_hub = Hub(binary, port, secret, proc, log_path, data_dir, log)
     deadline = time.monotonic() + 60
     while True:
         if proc.poll() is not None:
             log.close()
-            pytest.fail(f"`dugnad serve` exited with {proc.returncode}:\n{the_hub.log_tail()}")
+            raise HubStartError(f"`dugnad serve` exited with {proc.returncode}:\n{the_hub.log_tail()}")
         try:
             with urllib.request.urlopen(f"{the_hub.base_url}/healthz", timeout=2) as resp:
                 if resp.status == 200:
@@ -153,16 +170,29 @@ def hub(tmp_path_factory, output_dir):
         if time.monotonic() > deadline:
             proc.kill()
             log.close()
-            pytest.fail(f"`dugnad serve` did not answer /healthz within 60 s:\n{the_hub.log_tail()}")
+            raise HubStartError(f"`dugnad serve` did not answer /healthz within 60 s:\n{the_hub.log_tail()}")
         time.sleep(0.2)
-    yield the_hub
-    proc.terminate()
+    return the_hub
+
+
+def stop_hub(the_hub: Hub):
+    the_hub.proc.terminate()
     try:
-        proc.wait(timeout=15)
+        the_hub.proc.wait(timeout=15)
     except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-    log.close()
+        the_hub.proc.kill()
+        the_hub.proc.wait()
+    the_hub.log_file.close()
+
+
+@pytest.fixture(scope="session")
+def hub(tmp_path_factory, output_dir):
+    try:
+        the_hub = start_hub(hub_binary(), tmp_path_factory.mktemp("hub-data"), output_dir / "hub.log")
+    except HubStartError as err:
+        pytest.fail(str(err))
+    yield the_hub
+    stop_hub(the_hub)
 
 
 def _chromium_options(width: int, height: int) -> webdriver.ChromeOptions:
@@ -241,6 +271,11 @@ class Page:
         if toggle.is_displayed() and toggle.get_attribute("aria-expanded") != "true":
             toggle.click()
             self.wait(lambda: self.d.find_element(By.ID, "sidebar").is_displayed(), f"{self.label}: sidebar did not open")
+            # It slides in: its fields cannot be typed into until it is all on screen.
+            self.wait(
+                lambda: self.js("return document.getElementById('sidebar').getBoundingClientRect().left") >= 0,
+                f"{self.label}: sidebar still sliding in",
+            )
 
     def join(self, channel: str):
         self.open_nav_if_collapsed()
@@ -301,6 +336,28 @@ class Page:
             channel,
         )
 
+    # -- accessibility --------------------------------------------------------
+
+    def axe_violations(self) -> list[str]:
+        """axe-core's WCAG 2 A/AA and best-practice findings on the page as it is now."""
+        axe_module = pytest.importorskip("axe_selenium_python", reason="install axe-selenium-python (tests/requirements.txt) for the accessibility audit")
+        axe_module.Axe(self.d).inject()
+        self.d.set_script_timeout(60)
+        results = self.d.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'best-practice']},"
+            # The axe-core bundled with axe-selenium-python (3.1) counts a <main> with
+            # the `hidden` attribute as a second main landmark; HTML allows it, and
+            # the sign-in page, the stopped page and the app each have one, never two shown.
+            " rules: {'landmark-one-main': {enabled: false}}})"
+            ".then(r => done({violations: r.violations}), e => done({error: String(e)}));"
+        )
+        assert "error" not in results, results.get("error")
+        return [
+            f"{v['id']} ({v['impact']}): {v['help']} — " + "; ".join(n["target"][0] for n in v["nodes"][:4])
+            for v in results["violations"]
+        ]
+
     # -- diagnostics ----------------------------------------------------------
 
     def screenshot(self, name: str):
@@ -321,17 +378,22 @@ class Page:
         return errors
 
 
+def new_driver(width: int = 1280, height: int = 860) -> webdriver.Chrome:
+    """A fresh headless Chromium (CHROME_BIN, CHROMEDRIVER override where they are)."""
+    driver_path = os.environ.get("CHROMEDRIVER") or shutil.which("chromedriver")
+    service = Service(driver_path) if driver_path else Service()
+    driver = webdriver.Chrome(options=_chromium_options(width, height), service=service)
+    driver.set_script_timeout(10)
+    return driver
+
+
 @pytest.fixture
 def browser(hub, output_dir):
     """Factory: `browser("ola")` opens a fresh headless Chromium for one user."""
     pages: list[Page] = []
-    driver_path = os.environ.get("CHROMEDRIVER") or shutil.which("chromedriver")
 
     def make(label: str, width: int = 1280, height: int = 860) -> Page:
-        service = Service(driver_path) if driver_path else Service()
-        driver = webdriver.Chrome(options=_chromium_options(width, height), service=service)
-        driver.set_script_timeout(10)
-        page = Page(driver, hub, output_dir, label)
+        page = Page(new_driver(width, height), hub, output_dir, label)
         pages.append(page)
         return page
 

@@ -456,23 +456,7 @@ def _axe_installed() -> bool:
 
 
 def _axe_violations(page) -> list[str]:
-    axe_module = pytest.importorskip("axe_selenium_python", reason="install axe-selenium-python (tests/requirements.txt) for the accessibility audit")
-    axe_module.Axe(page.d).inject()
-    page.d.set_script_timeout(60)
-    results = page.d.execute_async_script(
-        "const done = arguments[arguments.length - 1];"
-        "axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'best-practice']},"
-        # The axe-core bundled with axe-selenium-python (3.1) counts a <main> with
-        # the `hidden` attribute as a second main landmark; HTML allows it, and
-        # the sign-in page and the app each have one, never both shown.
-        " rules: {'landmark-one-main': {enabled: false}}})"
-        ".then(r => done({violations: r.violations}), e => done({error: String(e)}));"
-    )
-    assert "error" not in results, results.get("error")
-    return [
-        f"{v['id']} ({v['impact']}): {v['help']} — " + "; ".join(n["target"][0] for n in v["nodes"][:4])
-        for v in results["violations"]
-    ]
+    return page.axe_violations()
 
 
 def test_main_views_pass_an_automated_accessibility_audit(hub, browser):

@@ -8,6 +8,7 @@ import { clearToken, storeToken, takeToken, tokenFromInput } from './session.js'
 import { AnnouncementInbox, ChannelState, newClientId, Outbox, SentAnnouncements } from './store.js';
 import { announceComposer, renderBanner, renderFeed, renderSent } from './views/announcements.js';
 import { ComposerView } from './views/composer.js';
+import { MembersPanel } from './views/members.js';
 import { MessageListView, refreshTimes } from './views/messages.js';
 import { ChannelListView, renderPresence } from './views/sidebar.js';
 
@@ -25,6 +26,32 @@ const SIGNIN_REASONS = {
   bad_signature: 'That sign-in link was not issued by this hub. Ask for a new one.',
   token_expired: 'Your sign-in link has expired. Ask for a new one.',
   token_not_yet_valid: 'That sign-in link is not valid yet. Check your computer’s clock, or try again shortly.',
+};
+
+/** What the `removed` event's reason means, for the person removed (protocol.md §9). */
+const REMOVED_TEXT = {
+  removed_by_admin: (name) => `An admin removed you from #${name}.`,
+  access_ended: (name) => `Your access to #${name} has ended.`,
+};
+const REMOVED_HELP = {
+  removed_by_admin: 'Its messages are no longer shown here. If you think this is a mistake, ask an admin to add you again.',
+  access_ended: 'Your sign-in no longer includes this private channel. Open an up-to-date sign-in link, or ask an admin for access.',
+};
+
+/** Screens for the close codes that forbid reconnecting (4500–4999, protocol.md §1). */
+const STOPPED_TEXT = {
+  banned: {
+    title: 'Your account has been suspended',
+    text: 'An administrator has suspended your account on this hub, so Dugnad has disconnected you and will not reconnect.',
+    help: 'If you think this is a mistake, contact an administrator of your hub.',
+    page: 'Account suspended',
+  },
+  key_revoked: {
+    title: 'This key has been revoked',
+    text: 'The key this page signed in with has been revoked, so Dugnad has disconnected and will not reconnect.',
+    help: 'Ask an administrator for a new sign-in link.',
+    page: 'Key revoked',
+  },
 };
 
 const ERROR_TEXT = {
@@ -61,6 +88,9 @@ class App {
     this.composerSlotOpen = false;
     this.everConnected = false;
     this.statsRequested = new Set();
+    this.isAdmin = false;
+    this.connects = 0; // sockets this page has opened (tests check that a stopped page opens no more)
+    this.stopped = null; // {code, reason} once the hub said not to reconnect
   }
 
   // ---- start-up and sign-in ---------------------------------------------
@@ -96,6 +126,7 @@ class App {
 
   showSignin(reason) {
     $('#app').hidden = true;
+    $('#stopped').hidden = true;
     $('#signin').hidden = false;
     const reasonEl = $('#signin-reason');
     reasonEl.hidden = !reason;
@@ -106,7 +137,9 @@ class App {
 
   startSession(token) {
     $('#signin').hidden = true;
+    $('#stopped').hidden = true;
     $('#app').hidden = false;
+    this.stopped = null;
     this.conn = new Connection({ url: hubURL(), token });
     const c = this.conn;
     c.on('state', (s) => this.onConnState(s));
@@ -119,6 +152,7 @@ class App {
     c.on('reaction', (e) => this.onReaction(e));
     c.on('announcement', (a) => this.onAnnouncement(a));
     c.on('announcement_stats', (s) => this.onAnnouncementStats(s));
+    c.on('removed', (e) => this.onRemoved(e));
     c.on('error', (e) => this.onServerError(e));
     c.start();
   }
@@ -128,13 +162,32 @@ class App {
     this.showSignin(SIGNIN_REASONS[reason] || 'Your sign-in was not accepted. Open a new sign-in link.');
   }
 
+  /** 4500–4999: the hub said not to come back. The connection is stopped for
+   *  good (no timer, no `online` listener) and the token is forgotten, so not
+   *  even a reload reconnects with it. */
   onFatal(code, reason) {
     this.endSession();
-    this.showSignin(
-      reason === 'banned'
-        ? 'The hub has closed your access. Contact an administrator.'
-        : `The hub closed the connection and asked not to reconnect (${code}${reason ? `: ${reason}` : ''}). Contact an administrator.`,
-    );
+    this.stopped = { code, reason };
+    const known = STOPPED_TEXT[reason];
+    const texts = known || {
+      title: 'Disconnected by the hub',
+      text: `The hub closed the connection and asked this page not to reconnect (code ${code}${reason ? `: ${reason}` : ''}).`,
+      help: 'Contact an administrator of your hub.',
+      page: 'Disconnected',
+    };
+    $('#app').hidden = true;
+    $('#signin').hidden = true;
+    $('#stopped').hidden = false;
+    $('#stopped').dataset.reason = reason || String(code);
+    $('#stopped-title').textContent = texts.title;
+    $('#stopped-help').textContent = texts.help;
+    document.title = `${texts.page} · Dugnad`;
+    $('#stopped-title').focus();
+    // Filled once shown, so that screen readers announce the alert.
+    $('#stopped-text').textContent = '';
+    requestAnimationFrame(() => {
+      $('#stopped-text').textContent = texts.text;
+    });
   }
 
   endSession() {
@@ -150,6 +203,8 @@ class App {
     this.view = null;
     this.inbox = new AnnouncementInbox();
     this.sent = null;
+    this.isAdmin = false;
+    this.membersPanel?.close();
   }
 
   // ---- static bindings ---------------------------------------------------
@@ -187,6 +242,7 @@ class App {
     }
 
     $('#conn-retry').addEventListener('click', () => this.conn?.reconnectNow());
+    $('#stopped-signin').addEventListener('click', () => this.showSignin(null));
 
     const navToggle = $('#nav-toggle');
     navToggle.prepend(icon(Icons.menu, { size: 20 }));
@@ -220,6 +276,43 @@ class App {
 
     $('#leave-channel').prepend(icon(Icons.leave, { size: 16 }));
     $('#leave-channel').addEventListener('click', () => this.leaveActive());
+
+    $('#members-open').prepend(icon(Icons.shield, { size: 16 }));
+    $('#members-open').addEventListener('click', () => {
+      const ch = this.activeChannel;
+      if (ch) this.showMembers(ch.name);
+    });
+    $('#members-back').prepend(icon(Icons.back, { size: 16 }));
+    $('#members-back').addEventListener('click', () => this.closeMembers());
+    $('#members-view').addEventListener('keydown', (ev) => {
+      // Escape leaves the panel, unless it is ending a removal's confirmation.
+      if (ev.key === 'Escape' && !ev.defaultPrevented && !ev.target.closest('.member--confirming')) {
+        ev.preventDefault();
+        this.closeMembers();
+      }
+    });
+    this.membersPanel = new MembersPanel(
+      {
+        title: $('#members-title'),
+        backLabel: $('#members-back-label'),
+        form: $('#member-add'),
+        input: $('#member-add-id'),
+        addButton: $('#member-add-submit'),
+        addError: $('#member-add-error'),
+        status: $('#members-status'),
+        heading: $('#members-list-title'),
+        list: $('#members-list'),
+        empty: $('#members-empty'),
+        more: $('#members-more'),
+        error: $('#members-error'),
+      },
+      { getToken: () => this.conn?.token, getMe: () => this.me },
+    );
+    $('#notice-continue').addEventListener('click', () => {
+      const name = $('#notice-continue').dataset.channel;
+      if (name && this.channels.has(name)) this.showChannel(name, { focus: true });
+      else $('#join-name').focus();
+    });
 
     $('#join-form').addEventListener('submit', (ev) => {
       ev.preventDefault();
@@ -307,6 +400,7 @@ class App {
     clearInterval(this.countdownTimer);
     let label;
     let kind;
+    if (state === State.connecting) this.connects += 1;
     if (state === State.ready) {
       kind = 'ready';
       label = 'Connected';
@@ -358,6 +452,7 @@ class App {
     this.me = w.user || { id: '?', name: '?' };
     this.roles = Array.isArray(this.me.roles) ? this.me.roles : ['member'];
     this.canAnnounce = this.roles.includes('leader') || this.roles.includes('admin');
+    this.isAdmin = this.roles.includes('admin');
     if (!this.sent || this.sent.key !== `dugnad.sent.${this.me.id}`) this.sent = new SentAnnouncements(this.me.id);
     this.messages.setMe(this.me);
     this.renderMe();
@@ -402,7 +497,9 @@ class App {
     }
     for (const a of listedAnn) this.inbox.receive(a);
 
-    if (firstTime || !this.view || (this.view.kind === 'channel' && !this.channels.has(this.view.name))) {
+    const viewGone = this.view && (this.view.kind === 'channel' || this.view.kind === 'members') && !this.channels.has(this.view.name);
+    if (this.view && this.view.kind === 'members' && !this.isAdmin) this.closeMembers({ focus: false });
+    if (firstTime || !this.view || viewGone) {
       this.chooseInitialView();
     }
     this.invalidate('all');
@@ -729,10 +826,87 @@ class App {
     }
   }
 
+  /** The hub ended this user's access to a channel (an admin removed them, or
+   *  their sign-in no longer reaches it). The subscription is already gone on
+   *  the hub; here the channel leaves the sidebar, what was waiting to be sent
+   *  to it is dropped, and the next welcome (which no longer lists it) means
+   *  no reconnect tries to join it again. */
+  onRemoved(e) {
+    const name = e && typeof e.channel === 'string' ? e.channel : null;
+    if (!name || !this.channels.has(name)) return;
+    const text = (REMOVED_TEXT[e.reason] || ((n) => `You no longer have access to #${n}.`))(name);
+    const here = this.view && (this.view.kind === 'channel' || this.view.kind === 'members') && this.view.name === name;
+    const active = document.activeElement;
+    const focusWasInView = !active || active === document.body || $('#channel-view').contains(active) || $('#members-view').contains(active);
+    this.forgetChannel(name);
+    if (here) {
+      if (this.view.kind === 'members') this.membersPanel.close();
+      this.showRemovedNotice(name, e.reason, text, { focus: focusWasInView });
+    } else {
+      this.toast(text, { kind: 'warn' });
+    }
+    this.invalidate('all');
+  }
+
+  showRemovedNotice(name, reason, text, { focus }) {
+    this.view = { kind: 'removed', name, reason: reason || null };
+    $('#notice-view').dataset.channel = name;
+    $('#notice-view').dataset.reason = reason || '';
+    $('#notice-title').textContent = `You no longer have access to #${name}`;
+    $('#notice-help').textContent = REMOVED_HELP[reason] || 'Ask an admin if you need it again.';
+    const next = this.channels.has('general') ? 'general' : this.channelOrder[0];
+    const button = $('#notice-continue');
+    button.hidden = false;
+    button.dataset.channel = next || '';
+    button.textContent = next ? `Go to #${next}` : 'Join a channel';
+    this.invalidate('all');
+    this.flushRender();
+    if (focus) $('#notice-title').focus();
+    // Filled once shown, so that screen readers announce it as an alert.
+    const alertEl = $('#notice-text');
+    alertEl.textContent = '';
+    requestAnimationFrame(() => {
+      if (this.view && this.view.kind === 'removed' && this.view.name === name) alertEl.textContent = text;
+    });
+  }
+
+  /** Drop every trace of a channel this user is no longer in. */
+  forgetChannel(name) {
+    this.channels.delete(name);
+    this.channelOrder = this.channelOrder.filter((n) => n !== name);
+    clearTimeout(this.markReadTimers.get(name));
+    this.markReadTimers.delete(name);
+    this.sendChains.delete(name);
+    for (const item of this.outbox.forChannel(name)) this.outbox.remove(item.client_id);
+    this.welcomeRead?.delete(name);
+  }
+
+  showMembers(name) {
+    if (!this.isAdmin || !this.channels.has(name)) return;
+    this.view = { kind: 'members', name };
+    this.setNavOpen(false);
+    this.invalidate('all');
+    this.flushRender();
+    $('#members-title').focus();
+    this.membersPanel.open(name);
+  }
+
+  closeMembers({ focus = true } = {}) {
+    const name = this.view && this.view.kind === 'members' ? this.view.name : null;
+    this.membersPanel.close();
+    if (name && this.channels.has(name)) {
+      this.showChannel(name);
+      if (focus) $('#members-open').focus();
+    } else {
+      this.chooseInitialView();
+    }
+  }
+
   removeChannel(name) {
     this.channels.delete(name);
     this.channelOrder = this.channelOrder.filter((n) => n !== name);
-    if (this.view && this.view.kind === 'channel' && this.view.name === name) {
+    if (this.view && (this.view.kind === 'channel' || this.view.kind === 'members') && this.view.name === name) {
+      this.membersPanel.close();
       const next = this.channelOrder[0];
       if (next) this.showChannel(next);
       else this.showEmpty();
@@ -1001,6 +1175,8 @@ class App {
     $('#channel-view').hidden = kind !== 'channel';
     $('#announcements-view').hidden = kind !== 'announcements';
     $('#empty-view').hidden = kind !== 'empty';
+    $('#members-view').hidden = kind !== 'members';
+    $('#notice-view').hidden = kind !== 'removed';
     $('#nav-announcements').classList.toggle('is-active', kind === 'announcements');
     if (kind === 'announcements') $('#nav-announcements').setAttribute('aria-current', 'page');
     else $('#nav-announcements').removeAttribute('aria-current');
@@ -1011,6 +1187,7 @@ class App {
     $('#channel-title').textContent = `#${ch.name}`;
     const kindText = { public: 'Public channel', private: 'Private channel', announce: 'Announcement channel' }[ch.kind] || 'Channel';
     $('#channel-meta').textContent = ch.title && ch.title.toLowerCase() !== ch.name ? `${kindText} · ${ch.title}` : kindText;
+    $('#members-open').hidden = !(this.isAdmin && ch.kind === 'private');
     let reason = null;
     if (ch.kind === 'announce' && !this.canAnnounce) {
       reason = `Only leaders and admins can post in #${ch.name}. You can read it and react to posts.`;
@@ -1020,7 +1197,8 @@ class App {
 
   renderSidebar() {
     const list = this.channelOrder.map((n) => this.channels.get(n)).filter(Boolean);
-    this.channelList.render(list, this.activeChannel ? this.activeChannel.name : null);
+    const v = this.view;
+    this.channelList.render(list, v && (v.kind === 'channel' || v.kind === 'members') ? v.name : null);
     const n = this.inbox.unreadCount;
     const badge = $('#announcements-badge');
     badge.hidden = n === 0;
@@ -1090,7 +1268,14 @@ class App {
     let unread = 0;
     for (const ch of this.channels.values()) unread += ch.unread;
     const attention = this.inbox.unreadCount;
-    const where = this.activeChannel ? `#${this.activeChannel.name}` : this.view?.kind === 'announcements' ? 'Announcements' : '';
+    const v = this.view;
+    const where = this.activeChannel
+      ? `#${this.activeChannel.name}`
+      : v?.kind === 'announcements'
+        ? 'Announcements'
+        : v?.kind === 'members'
+          ? `Members of #${v.name}`
+          : '';
     const count = unread + attention;
     document.title = `${count ? `(${count}) ` : ''}${where ? `${where} · ` : ''}Dugnad`;
   }
@@ -1124,7 +1309,11 @@ class App {
       };
     }
     return {
-      connection: this.conn ? this.conn.state : 'none',
+      connection: this.conn ? this.conn.state : this.stopped ? 'stopped' : 'none',
+      connects: this.connects,
+      reconnectScheduled: Boolean(this.conn && this.conn.reconnectAt),
+      stopped: this.stopped,
+      isAdmin: this.isAdmin,
       me: this.me,
       view: this.view,
       channels,
