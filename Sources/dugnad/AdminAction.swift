@@ -10,7 +10,7 @@ import DugnadProtocol
 enum AdminAction {
     /// The audit log's actor for every action taken from the command line on the hub's
     /// machine (the HTTP API writes the admin's user id instead).
-    static let actor = "cli"
+    static let actor = AuditEntry.cliActor
 
     /// A new entry by the CLI, at `at` (default: now).
     static func entry(

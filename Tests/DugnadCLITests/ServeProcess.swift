@@ -10,22 +10,28 @@ final class ServeProcess {
 
     let process: Process
     let port: Int
+    /// Everything the hub printed, standard output and error together.
+    let outputURL: URL
 
     /// Starts the hub on `dataDirectory` and returns once it listens (bounded by `timeout`).
-    init(dataDirectory: String, timeout: Duration = .seconds(60)) throws {
+    /// `arguments` replace the default flags after the data folder (secret, web root, log
+    /// level, loops).
+    init(dataDirectory: String, arguments: [String]? = nil, timeout: Duration = .seconds(60)) throws {
         guard let binary = DugnadCommand.binary else {
             throw DugnadCommand.Missing("no .build/debug/dugnad: run swift build first")
         }
-        let outputURL = URL(fileURLWithPath: dataDirectory).appendingPathComponent("serve-output-\(UUID().uuidString)")
+        let outputURL = FileManager.default.temporaryDirectory.appendingPathComponent("serve-output-\(UUID().uuidString)")
+        self.outputURL = outputURL
         try Data().write(to: outputURL)
         let output = try FileHandle(forWritingTo: outputURL)
         defer { try? output.close() }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = [
-            "serve", "--port", "0", "--data-dir", dataDirectory, "--jwt-secret=\(Self.secret)",
-            "--web-root", Self.webRoot, "--log-level", "warning", "--event-loops", "1",
-        ]
+        process.arguments =
+            ["serve", "--port", "0", "--data-dir", dataDirectory]
+            + (arguments ?? [
+                "--jwt-secret=\(Self.secret)", "--web-root", Self.webRoot, "--log-level", "warning", "--event-loops", "1",
+            ])
         process.standardOutput = output
         process.standardError = output
         try process.run()
@@ -62,6 +68,9 @@ final class ServeProcess {
         }
         return process.terminationReason == .exit && process.terminationStatus == 0
     }
+
+    /// What the hub printed so far.
+    var output: String { String(decoding: (try? Data(contentsOf: outputURL)) ?? Data(), as: UTF8.self) }
 
     /// A token for `sub`, signed with the hub's secret, valid for an hour.
     static func token(_ sub: String, roles: [String] = [], channels: [String] = []) async throws -> String {

@@ -1,8 +1,8 @@
 import DugnadProtocol
 import NIOCore
 
-/// Governance: the `removed` event, member lists with how each member came to be one,
-/// bans and the audit log (contract §9).
+/// Governance: the `removed` event, bans, the audit log and pages of channels
+/// (contract §9).
 extension EventEncoding {
     /// `{"type":"removed","channel":..,"reason":..}`: a connection's subscription ended
     /// because its access did (`removed_by_admin`, `access_ended`).
