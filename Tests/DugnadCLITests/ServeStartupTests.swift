@@ -21,7 +21,12 @@ import Testing
         {
             // The throwaway server trusts loopback: any password is accepted, and must not show.
             url.password = String(password)
-            arguments += ["--database", (url.string ?? base) + "&schema=trace_" + UUID().uuidString.prefix(8).lowercased()]
+            let withPassword = url.string ?? base
+            arguments += [
+                "--database",
+                withPassword + (withPassword.contains("?") ? "&" : "?") + "schema=trace_"
+                    + UUID().uuidString.prefix(8).lowercased(),
+            ]
         }
         let hub = try ServeProcess(dataDirectory: command.folder.appendingPathComponent("data").path, arguments: arguments)
         #expect(hub.stop())
