@@ -35,6 +35,9 @@ import Testing
         #expect(!log.contains(secret), "the JWT secret is in the log")
         #expect(!log.contains(String(secret.utf8.map(String.init).joined(separator: ", "))), "the secret's bytes are in the log")
         #expect(!log.contains(password), "the database password is in the log")
+        if arguments.contains("--database") {
+            #expect(log.contains("PostgreSQL postgres://"), "the store's description, password left out, is logged")
+        }
     }
 
     @Test func theDataFolderAndItsFilesAreTheOwnersAlone() throws {
