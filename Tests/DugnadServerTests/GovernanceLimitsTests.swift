@@ -62,6 +62,53 @@ import Testing
         await hub.stop()
     }
 
+    @Test func theWelcomeLeavesOutWhatDoesNotFitAndTheClientListsTheRest() async throws {
+        let hub = try await TestHub.start {
+            $0.hub.maxReplyBytes = 64 * 1024
+            $0.hub.announcesPerMinute = 100
+        }
+        let known = try await hub.connect("ola")
+        await known.close()
+        let leader = try await hub.connect("lea", roles: ["leader"])
+        let body = JSONValue.string(String(repeating: "Les dette. ", count: 1_400))
+        for index in 1...10 {
+            try await leader.ok(
+                "announce",
+                [("title", .string("Notice \(index)")), ("body", body), ("audience", ["all": true]), ("require_ack", true)])
+        }
+        let ola = try await hub.connect("ola")
+        let inWelcome = ola.welcome["announcements"]?.arrayValue ?? []
+        #expect(!inWelcome.isEmpty && inWelcome.count < 10)
+        #expect(ola.welcome["announcements_has_more"] == true)
+        #expect(ola.welcome.jsonString().utf8.count < 64 * 1024 + 4_096)
+        // The rest, a page at a time, newest first, each with Ola's own receipt.
+        var listed: [JSONValue] = []
+        var before: JSONValue?
+        while true {
+            var fields: [(String, JSONValue)] = [("received", true), ("limit", 3)]
+            if let before { fields.append(("before", before)) }
+            let page = try await ola.ok("announcements", fields)
+            let items = page["announcements"]?.arrayValue ?? []
+            listed += items
+            guard page["has_more"] == true, let last = items.last?["id"] else { break }
+            before = last
+        }
+        #expect(listed.count == 10)
+        #expect(listed.compactMap { $0["title"]?.stringValue }.first == "Notice 10")
+        #expect(listed.allSatisfy { $0["acked"] == false })
+        // Leaders list what they posted, with figures; members may not.
+        let posted = try await leader.ok("announcements", [("author", "me"), ("limit", 50)])
+        #expect(posted["announcements"]?.arrayValue?.count == 10)
+        #expect(posted["announcements"]?.arrayValue?.first?.at("stats", "audience") == .int(1))
+        #expect(try await ola.request("announcements", [("author", "me")]).at("error", "code") == "forbidden")
+        let overHTTP = try await RawHTTP.json(
+            port: hub.port, "GET", "/api/v1/announcements?author=me&limit=2", token: try await TestHub.token("lea", roles: ["leader"]))
+        #expect(overHTTP.status == 200)
+        #expect(overHTTP.json["announcements"]?.arrayValue?.count == 2)
+        #expect(overHTTP.json["has_more"] == true)
+        await hub.stop()
+    }
+
     @Test func aMessageThatWouldNotFitAFrameOnceEscapedIsTooLarge() async throws {
         let hub = try await TestHub.start()
         let ola = try await hub.connect("ola")

@@ -39,4 +39,24 @@ public enum ReplyBound {
         EventEncoding.writeMessageObject(message, into: &writer)
         return writer.bytes.count + 1
     }
+
+    /// The welcome's announcements that fit `maxBytes`, in their order (the unacknowledged
+    /// ones first), and whether any were left out: the client then lists the rest with
+    /// `announcements` (`received: true`).
+    public static func fit(_ announcements: [UserAnnouncement], maxBytes: Int) -> (
+        announcements: [UserAnnouncement], trimmed: Bool
+    ) {
+        var total = 0
+        var count = 0
+        for pending in announcements {
+            var writer = JSONWriter(capacity: 256 + pending.announcement.body.utf8.count)
+            EventEncoding.writeAnnouncementObject(
+                pending.announcement, receipt: (pending.readAt, pending.ackedAt), into: &writer)
+            let size = writer.bytes.count + 1
+            if count > 0, total + size > maxBytes { break }
+            total += size
+            count += 1
+        }
+        return (Array(announcements.prefix(count)), count < announcements.count)
+    }
 }

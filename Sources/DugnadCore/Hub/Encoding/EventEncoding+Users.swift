@@ -16,7 +16,7 @@ extension EventEncoding {
     /// with their read positions, and the announcements still waiting for the user.
     public static func welcomeEvent(
         session: String, principal: Principal, server: ServerInfo, maxFrameBytes: Int, memberships: [MembershipRecord],
-        announcements: [UserAnnouncement]
+        announcements: [UserAnnouncement], announcementsHaveMore: Bool = false
     ) -> ByteBuffer {
         event("welcome", capacity: 512) { writer in
             writer.field("session", session)
@@ -34,6 +34,9 @@ extension EventEncoding {
             writeArray("announcements", announcements, into: &writer) { writer, pending in
                 writeAnnouncementObject(pending.announcement, receipt: (pending.readAt, pending.ackedAt), into: &writer)
             }
+            // An addition: more pending announcements than the welcome could hold; list
+            // them with `announcements` and `received: true`.
+            if announcementsHaveMore { writer.field("announcements_has_more", true) }
         }
     }
 

@@ -80,11 +80,14 @@ public final class Session {
         return opened.nonisolated()
     }
 
+    /// The welcome is bounded like any reply: past `maxReplyBytes`, the announcements that
+    /// do not fit are left out (the welcome says so) for the client to list.
     private func sendWelcome(memberships: [MembershipRecord], announcements: [UserAnnouncement], server: ServerInfo) {
+        let fitted = ReplyBound.fit(announcements, maxBytes: hub.configuration.maxReplyBytes)
         output?.send(
             EventEncoding.welcomeEvent(
                 session: id, principal: principal, server: server, maxFrameBytes: hub.configuration.limits.maxFrameBytes,
-                memberships: memberships, announcements: announcements))
+                memberships: memberships, announcements: fitted.announcements, announcementsHaveMore: fitted.trimmed))
     }
 
     /// Ends the session: presence leaves, subscriptions go, the session is recorded closed.
