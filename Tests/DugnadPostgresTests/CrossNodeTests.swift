@@ -81,6 +81,7 @@ extension PostgresTests {
         @Test func aDeadlockBetweenTwoNodesBatchesIsRerunAndBothCommit() throws {
             let harness = try PostgresHarness(nodeID: "n_a")
             let other = try harness.another(nodeID: "n_b")
+            let side = try harness.another(nodeID: "n_side")
             try other.prepare()
             try createChannels(harness.store, "general")
             try expectAllSucceed(
@@ -89,26 +90,66 @@ extension PostgresTests {
                     + (1...10).map { .publish(newMessage("m\($0)", channel: "general", from: "bot")) })
             let deadlocks = "SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()"
             let before = try harness.count(deadlocks)
+            let waitingNodes = """
+                SELECT count(*) FROM pg_stat_activity
+                WHERE application_name IN ('dugnad n_a', 'dugnad n_b') AND wait_event_type = 'Lock'
+                """
 
             let stores = [harness.postgres, other]
-            let rounds = 3
+            let rounds = 2
             let answers = NIOLockedValueBox<[[WriteOutcome?]]>([[], []])
-            let rendezvous = [DispatchSemaphore(value: 0), DispatchSemaphore(value: 0)]
-            try runOnThreads(2) { node in
-                let users = node == 0 ? ["u1", "u2"] : ["u2", "u1"]
-                for round in 0..<rounds {
-                    rendezvous[node].signal()
-                    rendezvous[1 - node].wait()
-                    let results = try stores[node].write(
-                        users.map { .markRead(userID: $0, channel: "general", seq: Int64(round + 1)) })
-                    answers.withLockedValue { $0[node] += results.map(\.outcome) }
+            for round in 0..<rounds {
+                // A third connection holds both read positions, so that each node's batch gets
+                // its first lock only when that connection lets go of both at once: each then
+                // holds one and waits for the other's, a deadlock however the threads are
+                // scheduled. (Releasing the two threads together and hoping that both took their
+                // first lock before either asked for its second was a race a busy machine lost.)
+                let locked = DispatchSemaphore(value: 0)
+                let release = DispatchSemaphore(value: 0)
+                let finished = DispatchGroup()
+                let errors = NIOLockedValueBox<[String]>([])
+                finished.enter()
+                Thread {
+                    defer { finished.leave() }
+                    do {
+                        _ = try side.writer.withConnection { db in
+                            try db.query("BEGIN")
+                            try db.query("SELECT user_id FROM memberships WHERE channel = 'general' FOR UPDATE")
+                            locked.signal()
+                            release.wait()
+                            try db.query("COMMIT")
+                        }
+                    } catch {
+                        errors.withLockedValue { $0.append("the connection holding the locks, round \(round): \(error)") }
+                        locked.signal()
+                    }
+                }.start()
+                locked.wait()
+                for node in 0..<2 {
+                    finished.enter()
+                    Thread {
+                        defer { finished.leave() }
+                        let users = node == 0 ? ["u1", "u2"] : ["u2", "u1"]
+                        do {
+                            let results = try stores[node].write(
+                                users.map { .markRead(userID: $0, channel: "general", seq: Int64(round + 1)) })
+                            answers.withLockedValue { $0[node] += results.map(\.outcome) }
+                        } catch {
+                            errors.withLockedValue { $0.append("node \(node), round \(round): \(error)") }
+                        }
+                    }.start()
                 }
+                let bothWaiting = try waitUntil { try harness.count(waitingNodes) == 2 }
+                release.signal()
+                finished.wait()
+                #expect(bothWaiting, "round \(round): the nodes' batches never both waited for the held read positions")
+                for error in errors.withLockedValue({ $0 }) { Issue.record(Comment(rawValue: error)) }
             }
             let expected: [WriteOutcome?] = (1...rounds).flatMap { [.readSeq(Int64($0)), .readSeq(Int64($0))] }
             #expect(answers.withLockedValue { $0 } == [expected, expected])
             #expect(try harness.store.memberships(userID: "u2").first?.readSeq == Int64(rounds))
             // The server counts the deadlocks it broke (its statistics lag a little).
-            #expect(try waitUntil { try harness.count(deadlocks) > before }, "no deadlock happened: nothing was rerun")
+            #expect(try waitUntil { try harness.count(deadlocks) >= before + Int64(rounds) }, "fewer deadlocks than rounds")
         }
 
         @Test func theSameClientIDFromTwoNodesAtOnceStoresOneMessage() throws {
@@ -328,9 +369,10 @@ func runOnThreads(_ count: Int, _ body: @escaping @Sendable (Int) throws -> Void
     }
 }
 
-/// Polls `condition` every 20 ms for up to 10 s; whether it became true.
+/// Polls `condition` every 20 ms for up to 60 s (generous for a busy machine: it returns as
+/// soon as the condition holds); whether it became true.
 func waitUntil(_ condition: () throws -> Bool) throws -> Bool {
-    let deadline = Date().addingTimeInterval(10)
+    let deadline = Date().addingTimeInterval(60)
     while Date() < deadline {
         if try condition() {
             return true
