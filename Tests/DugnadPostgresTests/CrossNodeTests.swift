@@ -90,42 +90,45 @@ extension PostgresTests {
                     + (1...10).map { .publish(newMessage("m\($0)", channel: "general", from: "bot")) })
             let deadlocks = "SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()"
             let before = try harness.count(deadlocks)
-            let waitingNodes = """
-                SELECT count(*) FROM pg_stat_activity
-                WHERE application_name IN ('dugnad n_a', 'dugnad n_b') AND wait_event_type = 'Lock'
+            func waiting(_ nodes: String...) -> String {
                 """
+                SELECT count(*) FROM pg_stat_activity
+                WHERE application_name IN (\(nodes.map { "'dugnad \($0)'" }.joined(separator: ", ")))
+                AND wait_event_type = 'Lock'
+                """
+            }
 
+            // Node A marks u1 then u2, node B u2 then u1. Who takes which lock when is not left
+            // to the threads' timing (a start signal alone made the deadlock a race that a busy
+            // machine lost): a third connection holds u2's read position; B asks for it first
+            // and waits at the head of its queue; A takes u1 and queues behind B for u2. When
+            // the third lets go, B gets u2 and asks for u1, which A holds: a deadlock.
             let stores = [harness.postgres, other]
             let rounds = 2
             let answers = NIOLockedValueBox<[[WriteOutcome?]]>([[], []])
             for round in 0..<rounds {
-                // A third connection holds both read positions, so that each node's batch gets
-                // its first lock only when that connection lets go of both at once: each then
-                // holds one and waits for the other's, a deadlock however the threads are
-                // scheduled. (Releasing the two threads together and hoping that both took their
-                // first lock before either asked for its second was a race a busy machine lost.)
+                let errors = NIOLockedValueBox<[String]>([])
                 let locked = DispatchSemaphore(value: 0)
                 let release = DispatchSemaphore(value: 0)
                 let finished = DispatchGroup()
-                let errors = NIOLockedValueBox<[String]>([])
                 finished.enter()
                 Thread {
                     defer { finished.leave() }
                     do {
                         _ = try side.writer.withConnection { db in
                             try db.query("BEGIN")
-                            try db.query("SELECT user_id FROM memberships WHERE channel = 'general' FOR UPDATE")
+                            try db.query("SELECT 1 FROM memberships WHERE channel = 'general' AND user_id = 'u2' FOR UPDATE")
                             locked.signal()
                             release.wait()
                             try db.query("COMMIT")
                         }
                     } catch {
-                        errors.withLockedValue { $0.append("the connection holding the locks, round \(round): \(error)") }
+                        errors.withLockedValue { $0.append("the connection holding u2, round \(round): \(error)") }
                         locked.signal()
                     }
                 }.start()
                 locked.wait()
-                for node in 0..<2 {
+                func mark(node: Int) {
                     finished.enter()
                     Thread {
                         defer { finished.leave() }
@@ -139,17 +142,21 @@ extension PostgresTests {
                         }
                     }.start()
                 }
-                let bothWaiting = try waitUntil { try harness.count(waitingNodes) == 2 }
+                mark(node: 1)
+                let bWaits = try waitUntil { try harness.count(waiting("n_b")) == 1 }
+                mark(node: 0)
+                let bothWait = try waitUntil { try harness.count(waiting("n_a", "n_b")) == 2 }
                 release.signal()
                 finished.wait()
-                #expect(bothWaiting, "round \(round): the nodes' batches never both waited for the held read positions")
+                #expect(bWaits && bothWait, "round \(round): the batches never queued for u2 (B: \(bWaits))")
                 for error in errors.withLockedValue({ $0 }) { Issue.record(Comment(rawValue: error)) }
             }
             let expected: [WriteOutcome?] = (1...rounds).flatMap { [.readSeq(Int64($0)), .readSeq(Int64($0))] }
             #expect(answers.withLockedValue { $0 } == [expected, expected])
             #expect(try harness.store.memberships(userID: "u2").first?.readSeq == Int64(rounds))
             // The server counts the deadlocks it broke (its statistics lag a little).
-            #expect(try waitUntil { try harness.count(deadlocks) >= before + Int64(rounds) }, "fewer deadlocks than rounds")
+            #expect(
+                try waitUntil { try harness.count(deadlocks) >= before + Int64(rounds) }, "fewer deadlocks than rounds")
         }
 
         @Test func theSameClientIDFromTwoNodesAtOnceStoresOneMessage() throws {
@@ -256,7 +263,8 @@ extension PostgresTests {
                 try stores[node].prepare()
             }
             #expect(
-                try harness.texts("SELECT name FROM dugnad_migrations ORDER BY name") == ["v1-hub", "v2-announcements", "v3-bus-spool"])
+                try harness.texts("SELECT name FROM dugnad_migrations ORDER BY name")
+                    == ["v1-hub", "v2-announcements", "v3-bus-spool", "v4-governance"])
             #expect(try stores[3].liveNodeIDs(now: WallClock.nowMillis(), timeoutMillis: 60_000) == ["n_0", "n_1", "n_2", "n_3"])
             // Every node works on the one schema, and a later start changes nothing.
             try createChannels(stores[1], "general")
