@@ -249,7 +249,7 @@ import Testing
         return (channel, app)
     }
 
-    @Test func aValidTokenOpensASessionThatAnswersCommandsAndPingsStillKeepItHonest() async throws {
+    @Test func anAuthenticatedSessionAnswersCommandsAndIsClosedAfterTwoUnansweredPings() async throws {
         let loop = NIOAsyncTestingEventLoop()
         let harness = try await HandlerHarness.start(hubGroup: loop)
         let token = try await TestHub.token("kari")
