@@ -142,6 +142,8 @@ let package = Package(
                 "DugnadServer", "DugnadCore", "DugnadProtocol", "DugnadTokens", "DugnadTestSupport", "DugnadBench",
                 "DugnadSQLite", "DugnadPostgres", postgresNIO, grdb, nioCore, nioPosix, nioEmbedded, nioWebSocket, nioHTTP,
                 nioLocks, jwtKit, logging,
+                // The handler tests build an `AppContext`, which takes the server's registry.
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: strict
         ),

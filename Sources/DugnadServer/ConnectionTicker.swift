@@ -68,13 +68,15 @@ final class ConnectionTicker {
         }
     }
 
-    /// Monotonic milliseconds, the clock of the members' uptime deadlines.
-    static func uptimeMillis() -> Int64 {
-        Int64(NIODeadline.now().uptimeNanoseconds / 1_000_000)
+    /// Monotonic milliseconds, the clock of the members' uptime deadlines: the loop's clock,
+    /// which on a server's loop is `NIODeadline.now()` and on a test's embedded loop is the
+    /// virtual time the test advances (so timeouts and pings are tested without waiting).
+    var uptimeMillis: Int64 {
+        Int64(loop.now.uptimeNanoseconds / 1_000_000)
     }
 
     private func tick() {
-        let uptime = Self.uptimeMillis()
+        let uptime = uptimeMillis
         let wall = DugnadCore.WallClock.nowMillis()
         // A member may leave (or close another) during its tick: walk a snapshot, and skip
         // the ones that left.

@@ -73,7 +73,7 @@ final class WebSocketHandler: ChannelInboundHandler, ConnectionOutput, Connectio
         let ticker = app.ticker(for: context.eventLoop)
         self.ticker = ticker
         ticker.add(self)
-        let now = ConnectionTicker.uptimeMillis()
+        let now = ticker.uptimeMillis
         pingDueAt = now + app.configuration.pingInterval * 1_000
         if let token = initialToken {
             initialToken = nil

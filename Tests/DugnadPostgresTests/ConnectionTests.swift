@@ -16,7 +16,8 @@ extension PostgresTests {
             try harness.postgres.prepare()
             try harness.postgres.migrate()
             #expect(
-                try harness.texts("SELECT name FROM dugnad_migrations ORDER BY name") == ["v1-hub", "v2-announcements", "v3-bus-spool"])
+                try harness.texts("SELECT name FROM dugnad_migrations ORDER BY name")
+                    == ["v1-hub", "v2-announcements", "v3-bus-spool", "v4-governance"])
             // The tables live in the store's own schema.
             #expect(
                 try harness.count(

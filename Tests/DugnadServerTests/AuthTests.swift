@@ -76,7 +76,7 @@ import Testing
     @Test func aConnectionThatNeverAuthenticatesIsClosedWithAuthTimeout() async throws {
         let hub = try await TestHub.start { $0.authTimeout = 1 }
         let idle = try await hub.rawConnect()
-        let closed = try await idle.closed(timeout: .seconds(4))
+        let closed = try await idle.closed()
         #expect(closed.code == 4001)
         #expect(closed.reason == "auth_timeout")
         await hub.stop()
@@ -87,9 +87,9 @@ import Testing
         let token = try await TestHub.token("kari", ttl: 12)
         let client = try await hub.rawConnect(path: "/ws?token=\(token)")
         _ = try await client.next(type: "welcome")
-        let warning = try await client.next(type: "error", timeout: .seconds(5))
+        let warning = try await client.next(type: "error")
         #expect(warning["code"] == "token_expiring")
-        let closed = try await client.closed(timeout: .seconds(15))
+        let closed = try await client.closed()
         #expect(closed.code == 4001)
         #expect(closed.reason == "token_expired")
         await hub.stop()

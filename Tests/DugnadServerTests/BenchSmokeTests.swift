@@ -27,7 +27,9 @@ import Testing
         configuration.threads = 2
         configuration.warmup = 0
         configuration.duration = 30
-        configuration.drainTimeout = 10
+        // Seconds without progress before the bench gives up on what is still in flight:
+        // generous, since a loaded machine may pause the hub for seconds.
+        configuration.drainTimeout = 30
         configuration.connectConcurrency = 8
         return configuration
     }

@@ -33,11 +33,11 @@ import Testing
         }
         // Ended while still open, by the hub shutting down, is covered by the process
         // exiting; here every connection is already gone.
-        let deadline = ContinuousClock.now + .seconds(10)
+        try await hub.waitForConnections(0)
+        let deadline = ContinuousClock.now + TestClient.eventTimeout
         while hub.app.liveHandlerCount > 0 && ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(50))
         }
-        #expect(hub.app.connectionCount == 0)
         #expect(hub.app.liveHandlerCount == 0, "handlers of closed connections still in memory")
         await hub.stop()
     }

@@ -4,18 +4,33 @@ import Testing
 
 @testable import DugnadServer
 
-/// The per-loop ticker on an embedded loop (time advanced by hand): who is ticked, slots
-/// kept right on removal, no wake-ups once empty.
+/// The per-loop ticker on an embedded loop (time advanced by hand): its clock is the loop's,
+/// who is ticked, slots kept right on removal, no wake-ups once empty.
 @Suite struct ConnectionTickerTests {
     final class Recorder: ConnectionTicker.Member {
         var tickerSlot = -1
         var ticks = 0
+        var lastUptime: Int64?
         var onTick: (() -> Void)?
 
         func tick(uptimeMillis: Int64, wallMillis: Int64) {
             ticks += 1
+            lastUptime = uptimeMillis
             onTick?()
         }
+    }
+
+    @Test func theDeadlineClockIsTheLoopsSoVirtualTimeMovesIt() throws {
+        let loop = EmbeddedEventLoop()
+        let ticker = ConnectionTicker(loop: loop)
+        let member = Recorder()
+        ticker.add(member)
+        #expect(ticker.uptimeMillis == 0)
+        loop.advanceTime(by: .seconds(90))
+        #expect(member.lastUptime == 90_000, "a member sees the loop's time, not the process's")
+        #expect(member.ticks == 360)
+        ticker.remove(member)
+        try loop.syncShutdownGracefully()
     }
 
     @Test func everyRegisteredMemberIsTickedOncePerIntervalAndRemovedOnesAreNot() throws {

@@ -281,7 +281,7 @@ private final class Observer {
     /// After its close frame the server ends the TCP connection (RFC 6455 §7.1.1) and sends
     /// nothing else.
     private func expectDisconnect() async -> String? {
-        let deadline = ContinuousClock.now + .seconds(5)
+        let deadline = ContinuousClock.now + TestClient.eventTimeout
         while true {
             let remaining = deadline - ContinuousClock.now
             guard remaining > .zero else { return "the server did not end the TCP connection after its close frame" }
@@ -304,7 +304,7 @@ private final class Observer {
 
     /// Waits until `done` holds for an event, checking every event on the way.
     private func wait(for what: String, until done: (WebSocketClientEvent) -> Bool) async -> String? {
-        let deadline = ContinuousClock.now + .seconds(5)
+        let deadline = ContinuousClock.now + TestClient.eventTimeout
         while true {
             let remaining = deadline - ContinuousClock.now
             guard remaining > .zero else { return "timed out waiting for \(what)" }

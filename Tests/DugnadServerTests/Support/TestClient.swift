@@ -4,6 +4,12 @@ import Foundation
 
 /// A real WebSocket client speaking the Dugnad protocol, with the bookkeeping tests need:
 /// requests matched to replies by `ref`, other frames kept in order for `next(type:)`.
+///
+/// Waiting for something that must come (a reply, an event, a close) is bounded by
+/// `eventTimeout`, a generous multiple of what any of it takes: CI runs on a machine that
+/// may be far busier than a developer's, and a bound that a busy machine can miss fails a
+/// test that was right. Only "nothing else came" checks (`collect(type:for:)`) use short
+/// windows: on a slow machine they can only miss a stray frame, never fail a good test.
 final class TestClient: @unchecked Sendable {
     // Unchecked: a TestClient is used by one test task at a time; the socket under it is Sendable.
     let socket: WebSocketClient
@@ -11,12 +17,16 @@ final class TestClient: @unchecked Sendable {
     private var buffered: [JSONValue] = []
     private var nextRef = 1
 
+    /// How long a test waits for a frame it needs. 30 s: hundreds of times what it takes
+    /// on an idle machine, and still a quick failure when the frame never comes.
+    static let eventTimeout: Duration = .seconds(30)
+
     init(_ socket: WebSocketClient) {
         self.socket = socket
     }
 
     /// Sends a request with a fresh `ref` and returns the reply (ok or not).
-    func request(_ type: String, _ fields: [(String, JSONValue)] = [], timeout: Duration = .seconds(5)) async throws
+    func request(_ type: String, _ fields: [(String, JSONValue)] = [], timeout: Duration = TestClient.eventTimeout) async throws
         -> JSONValue
     {
         let ref = nextRef
@@ -27,7 +37,7 @@ final class TestClient: @unchecked Sendable {
 
     /// Sends a request and expects `ok: true`.
     @discardableResult
-    func ok(_ type: String, _ fields: [(String, JSONValue)] = [], timeout: Duration = .seconds(5)) async throws
+    func ok(_ type: String, _ fields: [(String, JSONValue)] = [], timeout: Duration = TestClient.eventTimeout) async throws
         -> JSONValue
     {
         let reply = try await request(type, fields, timeout: timeout)
@@ -44,12 +54,12 @@ final class TestClient: @unchecked Sendable {
     }
 
     /// The next frame of `type` (skipping and keeping others for later).
-    func next(type: String, timeout: Duration = .seconds(5)) async throws -> JSONValue {
+    func next(type: String, timeout: Duration = TestClient.eventTimeout) async throws -> JSONValue {
         try await next(timeout: timeout) { $0["type"] == .string(type) }
     }
 
     /// The next frame matching `predicate`; frames that don't match stay buffered in order.
-    func next(timeout: Duration = .seconds(5), where predicate: (JSONValue) -> Bool) async throws -> JSONValue {
+    func next(timeout: Duration = TestClient.eventTimeout, where predicate: (JSONValue) -> Bool) async throws -> JSONValue {
         if let index = buffered.firstIndex(where: predicate) {
             return buffered.remove(at: index)
         }
@@ -64,7 +74,8 @@ final class TestClient: @unchecked Sendable {
         }
     }
 
-    /// Frames of `type` that arrive within `window` (for "nothing else came" checks).
+    /// Frames of `type` already buffered or arriving within `window`. For "nothing else
+    /// came" checks only: never to wait for something that must arrive (use `next`).
     func collect(type: String, for window: Duration) async -> [JSONValue] {
         var found = buffered.filter { $0["type"] == .string(type) }
         buffered.removeAll { $0["type"] == .string(type) }
@@ -79,7 +90,7 @@ final class TestClient: @unchecked Sendable {
     }
 
     /// Waits for the server's close frame and returns (code, reason).
-    func closed(timeout: Duration = .seconds(5)) async throws -> (code: UInt16?, reason: String) {
+    func closed(timeout: Duration = TestClient.eventTimeout) async throws -> (code: UInt16?, reason: String) {
         let deadline = ContinuousClock.now + timeout
         while true {
             let remaining = deadline - ContinuousClock.now

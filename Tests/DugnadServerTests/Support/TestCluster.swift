@@ -176,7 +176,7 @@ extension TestCluster {
 
 extension TestClient {
     /// The next `count` message events of `channel`, in the order they arrived.
-    func messages(_ count: Int, in channel: String, timeout: Duration = .seconds(20)) async throws -> [JSONValue] {
+    func messages(_ count: Int, in channel: String, timeout: Duration = .seconds(60)) async throws -> [JSONValue] {
         var found: [JSONValue] = []
         let deadline = ContinuousClock.now + timeout
         while found.count < count {
@@ -191,7 +191,9 @@ extension TestClient {
 
     /// Asks for `channel`'s presence until `predicate` holds (other nodes' presence
     /// arrives a moment after the fact), and returns the last reply.
-    func presence(of channel: String, within timeout: Duration = .seconds(10), until predicate: (JSONValue) -> Bool)
+    func presence(
+        of channel: String, within timeout: Duration = TestClient.eventTimeout, until predicate: (JSONValue) -> Bool
+    )
         async throws -> JSONValue
     {
         let deadline = ContinuousClock.now + timeout

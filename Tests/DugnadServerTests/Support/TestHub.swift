@@ -144,6 +144,18 @@ final class TestHub: Sendable {
         return client
     }
 
+    /// Waits until the hub holds exactly `count` WebSocket connections: a connection is gone
+    /// from the count once the hub has finished with it (its session ended, its slots given back).
+    func waitForConnections(_ count: Int, within timeout: Duration = TestClient.eventTimeout) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while app.connectionCount != count {
+            guard ContinuousClock.now < deadline else {
+                throw TestFailure("\(app.connectionCount) connections, not \(count), after \(timeout)")
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
     /// Opens a socket without authenticating.
     func rawConnect(
         path: String = "/ws", headers: [(String, String)] = [], subprotocols: [String] = [], autoPong: Bool = true

@@ -49,7 +49,8 @@ public final class WebSocketClient: Sendable {
     ///     the connection with close code 1009.
     ///   - eventLoopGroup: Where the connection runs. Defaults to NIO's shared singleton group.
     ///   - handshakeTimeout: Bound on the TCP connect and, separately, on the HTTP upgrade exchange.
-    ///     Defaults to 10 seconds.
+    ///     Defaults to 30 seconds, generous for a busy CI machine (tests that want a timeout pass
+    ///     their own).
     ///   - maxBufferedEvents: Soft bound on events buffered but not yet received. When reached, the
     ///     client stops reading the socket (nothing is dropped) until half of them have been
     ///     received. Defaults to 1,000,000, which only a stalled consumer ever reaches.
@@ -65,7 +66,7 @@ public final class WebSocketClient: Sendable {
         autoPong: Bool = true,
         maxFrameSize: Int = 1 << 24,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-        handshakeTimeout: Duration = .seconds(10),
+        handshakeTimeout: Duration = .seconds(30),
         maxBufferedEvents: Int = WebSocketClient.defaultMaxBufferedEvents
     ) async throws -> WebSocketClient {
         precondition(maxFrameSize > 0 && maxFrameSize <= Int(UInt32.max), "maxFrameSize must be in 1...UInt32.max")
@@ -256,21 +257,22 @@ public final class WebSocketClient: Sendable {
     /// After the connection has closed and all buffered events have been read, returns
     /// `.disconnected` immediately on every call rather than waiting out the timeout.
     ///
-    /// - Parameter timeout: How long to wait for an event. Defaults to 5 seconds, long enough for a
-    ///   loaded CI machine, short enough that a missing message fails a test quickly.
+    /// - Parameter timeout: How long to wait for an event. Defaults to 30 seconds: a test waits for
+    ///   an event it needs, and CI runs on a machine that may be far busier than ours (5 seconds
+    ///   was missed there); a missing message still fails the test within the bound.
     /// - Throws: ``WebSocketClientTimeout``, or `CancellationError` if the task is cancelled.
-    public func receive(timeout: Duration = .seconds(5)) async throws -> WebSocketClientEvent {
+    public func receive(timeout: Duration = .seconds(30)) async throws -> WebSocketClientEvent {
         try await shared.next(timeout: timeout, eventLoop: channel.eventLoop)
     }
 
     /// Convenience: next text frame, skipping ping/pong events.
     ///
     /// - Parameter timeout: Overall deadline for the text message, across all skipped events.
-    ///   Defaults to 5 seconds.
+    ///   Defaults to 30 seconds, as for ``receive(timeout:)``.
     /// - Throws: ``WebSocketClientClosed`` if a close frame or disconnect comes first,
     ///   ``WebSocketClientUnexpectedEvent`` if a binary message comes first, or
     ///   ``WebSocketClientTimeout``.
-    public func receiveText(timeout: Duration = .seconds(5)) async throws -> String {
+    public func receiveText(timeout: Duration = .seconds(30)) async throws -> String {
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: timeout)
         while true {
