@@ -37,6 +37,9 @@ extension PostgresEventBus {
     private func drain() {
         while true {
             let (items, dropped, trim) = outgoing.withLockedValue { state -> ([BusItem], Int, Bool) in
+                // Closed by `stop()` after its wait: what is left is dropped, because the
+                // store (and the event loops its connections run on) goes away next.
+                if state.closed { state.items.removeAll() }
                 let items = state.items
                 let dropped = state.dropped
                 state.items.removeAll(keepingCapacity: true)
@@ -55,6 +58,8 @@ extension PostgresEventBus {
         }
     }
 
+    private var isClosed: Bool { outgoing.withLockedValue { $0.closed } }
+
     private func send(_ items: [BusItem], trimSpool: Bool) {
         let channel = self.channel
         let node = nodeID
@@ -66,6 +71,7 @@ extension PostgresEventBus {
                 var size = header
                 func flush() throws {
                     guard !batch.isEmpty else { return }
+                    guard !isClosed else { throw StoreError(.unavailable, "the bus is stopping") }
                     let payload = String(decoding: BusEnvelope(node: node, items: batch).encoded(), as: UTF8.self)
                     try PostgresStore.notify(db, channel: channel, payload: payload)
                     batch.removeAll(keepingCapacity: true)
@@ -91,6 +97,8 @@ extension PostgresEventBus {
                 try flush()
                 if trimSpool { try PostgresStore.trimSpool(db, now: WallClock.nowMillis()) }
             }
+        } catch where isClosed {
+            logger.debug("bus stopped before it could notify the other nodes", metadata: ["items": "\(items.count)"])
         } catch {
             // The other nodes catch up on messages from storage when they notice the gap
             // or reconnect; the rest was best effort.

@@ -143,6 +143,11 @@ public final class PostgresEventBus: EventBus {
         outbound.async { self.idle.signal() }
         _ = idle.wait(timeout: .now() + .seconds(3))
         outgoing.withLockedValue { $0.closed = true }
+        // A drain still sending when the wait ran out stops at its next notification; this
+        // waits for it (one query, bounded by the query timeout) so that nothing it does
+        // meets the store's event loops after they are shut down (seen under load as
+        // "Cannot schedule tasks on an EventLoop that has already shut down", signal 4).
+        outbound.sync {}
         listener.stop()
         sweeper.sync {}
         inbound.sync {}

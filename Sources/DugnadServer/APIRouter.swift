@@ -224,12 +224,13 @@ struct APIRouter {
     // MARK: - Endpoints that are HTTP-only
 
     /// Channels the caller may see, a page at a time (`after`, `limit` ≤ 500, default
-    /// 100): admins every one; others the public and announce ones, and the private ones
+    /// 500, so that a client of before paging, which reads only the first page, sees every
+    /// channel of all but the largest organisations): admins every one; others the public and announce ones, and the private ones
     /// they are in (people: with access now; keys: those they were made for).
     private func visibleChannels(for principal: Principal, query: [String: String], on loop: any EventLoop)
         -> EventLoopFuture<HTTPResponse>
     {
-        let limit = query["limit"].map { Int($0) ?? -1 } ?? 100
+        let limit = query["limit"].map { Int($0) ?? -1 } ?? 500
         guard (1...500).contains(limit) else {
             return loop.makeSucceededFuture(.error(.badRequest("'limit' must be 1 to 500")))
         }

@@ -227,7 +227,7 @@ final class WebSocketHandler: ChannelInboundHandler, ConnectionOutput, Connectio
             switch result {
             case .failure(let error):
                 app.logger.error("could not open session: \(error)")
-                close(code: .internalError, reason: "storage unavailable")
+                close(code: .internalError, reason: AuthFailure.storageUnavailable.rawValue)
             case .success(let session):
                 guard case .authenticating = state else {
                     session.end()

@@ -97,9 +97,20 @@ import Testing
         #expect(listed.compactMap { $0["title"]?.stringValue }.first == "Notice 10")
         #expect(listed.allSatisfy { $0["acked"] == false })
         // Leaders list what they posted, with figures; members may not.
-        let posted = try await leader.ok("announcements", [("author", "me"), ("limit", 50)])
-        #expect(posted["announcements"]?.arrayValue?.count == 10)
-        #expect(posted["announcements"]?.arrayValue?.first?.at("stats", "audience") == .int(1))
+        // (In pages too: ten of these are more than the 64 KiB a reply may take.)
+        var posted: [JSONValue] = []
+        var postedBefore: JSONValue?
+        while true {
+            var fields: [(String, JSONValue)] = [("author", "me"), ("limit", 50)]
+            if let postedBefore { fields.append(("before", postedBefore)) }
+            let page = try await leader.ok("announcements", fields)
+            let items = page["announcements"]?.arrayValue ?? []
+            posted += items
+            guard page["has_more"] == true, let last = items.last?["id"] else { break }
+            postedBefore = last
+        }
+        #expect(posted.count == 10)
+        #expect(posted.first?.at("stats", "audience") == .int(1))
         #expect(try await ola.request("announcements", [("author", "me")]).at("error", "code") == "forbidden")
         let overHTTP = try await RawHTTP.json(
             port: hub.port, "GET", "/api/v1/announcements?author=me&limit=2", token: try await TestHub.token("lea", roles: ["leader"]))
@@ -122,6 +133,44 @@ import Testing
         #expect(refused.status == 413)
         #expect(refused.json.at("error", "message")?.stringValue?.contains("max_frame_bytes") == true)
         #expect(try await ola.ok("history", [("channel", "general")])["messages"]?.arrayValue?.isEmpty == true)
+        await hub.stop()
+    }
+
+    @Test func anAnnouncementThatWouldNotFitAFrameIsTooLargeAndListingsAreBoundedInBytes() async throws {
+        let hub = try await TestHub.start {
+            $0.hub.maxReplyBytes = 64 * 1024
+            $0.hub.announcesPerMinute = 100
+        }
+        let leaderToken = try await TestHub.token("lea", roles: ["leader"])
+        let escaped = String(repeating: "\\u0001", count: 16_000)
+        let refused = try await RawHTTP.json(
+            port: hub.port, "POST", "/api/v1/announcements", token: leaderToken,
+            body: #"{"title":"Escaped","body":"\#(escaped)","audience":{"all":true}}"#)
+        #expect(refused.status == 413)
+        #expect(refused.json.at("error", "message")?.stringValue?.contains("max_frame_bytes") == true)
+        // Twelve of 12 KiB each: a page of 50 would be 150 KB; it is cut to what fits in
+        // 64 KiB and says there is more, for the author and for a recipient alike.
+        let ola = try await hub.connect("ola")
+        let leader = try await hub.connect("lea", roles: ["leader"])
+        let body = JSONValue.string(String(repeating: "Les dette. ", count: 1_100))
+        for index in 1...12 {
+            try await leader.ok(
+                "announce", [("title", .string("Notice \(index)")), ("body", body), ("audience", ["all": true])])
+        }
+        let posted = try await leader.ok("announcements", [("author", "me"), ("limit", 50)])
+        let postedCount = posted["announcements"]?.arrayValue?.count ?? 0
+        #expect(postedCount > 0 && postedCount < 12)
+        #expect(posted["has_more"] == true)
+        #expect(posted.jsonString().utf8.count < 64 * 1024 + 1_024)
+        let received = try await ola.ok("announcements", [("received", true), ("limit", 50)])
+        let receivedCount = received["announcements"]?.arrayValue?.count ?? 0
+        #expect(receivedCount > 0 && receivedCount < 12)
+        #expect(received["has_more"] == true)
+        let overHTTP = try await RawHTTP.json(
+            port: hub.port, "GET", "/api/v1/announcements?author=me&limit=50", token: leaderToken)
+        #expect(overHTTP.status == 200)
+        #expect(overHTTP.json["announcements"]?.arrayValue?.count == postedCount)
+        #expect(overHTTP.json["has_more"] == true)
         await hub.stop()
     }
 

@@ -14,12 +14,28 @@ extension Hub {
             let who = principal.isBot ? "this key lacks the 'announce' scope" : "only leaders can announce"
             return loop.makeFailedFuture(ProtocolError.forbidden(who))
         }
-        return checkAudience(request.audience, by: principal, on: loop).flatMap { [self] in
+        return checkAudience(request.audience, by: principal, on: loop).flatMap { [self] () -> EventLoopFuture<WriteOutcome> in
             let now = WallClock.nowMillis()
             let new = NewAnnouncement(
                 id: Identifiers.announcementID(now: now), fromID: principal.userID, fromName: principal.name,
                 title: request.title, body: request.body, priority: request.priority, requireAck: request.requireAck,
                 audience: request.audience, clientID: request.clientID, ts: now)
+            // What is stored must fit in one frame as every recipient gets it (a 16 KiB body
+            // of control characters is six times that once escaped). Not a hot path: always
+            // encoded once to check.
+            let frameBytes = EventEncoding.announcementEvent(
+                AnnouncementRecord(
+                    id: new.id, fromID: new.fromID, fromName: new.fromName, title: new.title, body: new.body,
+                    priority: new.priority, requireAck: new.requireAck, audience: new.audience,
+                    clientID: new.clientID, ts: now, audienceCount: Int(Int32.max))
+            ).readableBytes
+            guard frameBytes <= configuration.limits.maxFrameBytes else {
+                return loop.makeFailedFuture(
+                    ProtocolError(
+                        .tooLarge,
+                        "the announcement would be \(frameBytes) bytes on the wire, more than max_frame_bytes (\(configuration.limits.maxFrameBytes))"
+                    ))
+            }
             let entry = AuditEntry.make(
                 actor: principal.userID, .announcementPosted, target: new.id, detail: [("title", .string(new.title))],
                 at: now)
@@ -235,10 +251,12 @@ extension Hub {
         -> EventLoopFuture<AnnouncementPage>
     {
         let userID = principal.userID
+        let maxBytes = configuration.maxReplyBytes
         if query.received {
             return read(on: loop) { store in
                 let page = try store.receivedAnnouncements(userID: userID, beforeID: query.before, limit: query.limit)
-                return .received(page.announcements, hasMore: page.hasMore)
+                let fitted = ReplyBound.fit(page.announcements, maxBytes: maxBytes)
+                return .received(fitted.announcements, hasMore: page.hasMore || fitted.trimmed)
             }
         }
         guard principal.isLeader || principal.isAdmin || principal.hasScope("announce") else {
@@ -251,7 +269,8 @@ extension Hub {
             let withStats = try page.announcements.map { record in
                 (record, try store.announcementStats(id: record.id) ?? AnnouncementStats(audience: record.audienceCount, delivered: 0, read: 0, acked: 0))
             }
-            return .posted(withStats, hasMore: page.hasMore)
+            let fitted = ReplyBound.fit(withStats, maxBytes: maxBytes)
+            return .posted(fitted.posted, hasMore: page.hasMore || fitted.trimmed)
         }
     }
 }

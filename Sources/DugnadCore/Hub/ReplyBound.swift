@@ -40,23 +40,47 @@ public enum ReplyBound {
         return writer.bytes.count + 1
     }
 
-    /// The welcome's announcements that fit `maxBytes`, in their order (the unacknowledged
-    /// ones first), and whether any were left out: the client then lists the rest with
-    /// `announcements` (`received: true`).
+    /// The welcome's announcements, or a page of received ones, that fit `maxBytes`, in
+    /// their order (the unacknowledged ones first in a welcome), and whether any were left
+    /// out: the client then lists the rest with `announcements` (`received: true`).
     public static func fit(_ announcements: [UserAnnouncement], maxBytes: Int) -> (
         announcements: [UserAnnouncement], trimmed: Bool
     ) {
-        var total = 0
-        var count = 0
-        for pending in announcements {
-            var writer = JSONWriter(capacity: 256 + pending.announcement.body.utf8.count)
+        let count = fittingPrefix(announcements, maxBytes: maxBytes) { pending, writer in
             EventEncoding.writeAnnouncementObject(
                 pending.announcement, receipt: (pending.readAt, pending.ackedAt), into: &writer)
+        }
+        return (Array(announcements.prefix(count)), count < announcements.count)
+    }
+
+    /// A page of posted announcements with their figures that fits `maxBytes` (50 bodies of
+    /// 16 KiB, escaped, would otherwise be a frame of up to 5 MB).
+    public static func fit(_ posted: [(AnnouncementRecord, AnnouncementStats)], maxBytes: Int) -> (
+        posted: [(AnnouncementRecord, AnnouncementStats)], trimmed: Bool
+    ) {
+        let count = fittingPrefix(posted, maxBytes: maxBytes) { item, writer in
+            writer.beginObject()
+            EventEncoding.writeAnnouncement(item.0, into: &writer)
+            EventEncoding.writeStatsObject(item.1, into: &writer)
+            writer.endObject()
+        }
+        return (Array(posted.prefix(count)), count < posted.count)
+    }
+
+    /// How many of `items`, from the first, fit `maxBytes` once written (at least one).
+    private static func fittingPrefix<Item>(
+        _ items: [Item], maxBytes: Int, write: (Item, inout JSONWriter) -> Void
+    ) -> Int {
+        var total = 0
+        var count = 0
+        for item in items {
+            var writer = JSONWriter(capacity: 512)
+            write(item, &writer)
             let size = writer.bytes.count + 1
             if count > 0, total + size > maxBytes { break }
             total += size
             count += 1
         }
-        return (Array(announcements.prefix(count)), count < announcements.count)
+        return count
     }
 }
