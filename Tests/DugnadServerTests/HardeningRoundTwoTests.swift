@@ -52,6 +52,31 @@ import Testing
 
     // MARK: Item 3: U+0000 split identities
 
+    @Test func anAPIBodyAtTheLimitIsTakenAndOneByteMoreIs413AndClosed() async throws {
+        let hub = try await TestHub.start { $0.maxHTTPBodyBytes = 64 }
+        let ola = try await hub.connect("ola")
+        try await ola.ok("join", [("channel", "general")])
+        let token = try await TestHub.token("ola")
+        func post(_ body: String) async throws -> RawHTTP.Response {
+            try await RawHTTP.send(
+                port: hub.port,
+                "POST /api/v1/channels/general/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\n"
+                    + "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
+        }
+        let prefix = #"{"body":""#
+        let atLimit = prefix + String(repeating: "a", count: 64 - prefix.utf8.count - 2) + #""}"#
+        #expect(atLimit.utf8.count == 64)
+        #expect(try await post(atLimit).status == 201)
+        let overLimit = prefix + String(repeating: "a", count: 65 - prefix.utf8.count - 2) + #""}"#
+        let refused = try await post(overLimit)
+        #expect(refused.status == 413)
+        #expect(refused.headers["connection"] == "close")
+        #expect(try JSONParser.parse(refused.body).at("error", "code") == "too_large")
+        let history = try await ola.ok("history", [("channel", "general")])
+        #expect(history["messages"]?.arrayValue?.count == 1, "the refused body stored nothing")
+        await hub.stop()
+    }
+
     @Test func nulIsRefusedInTokensAndBodies() async throws {
         let hub = try await TestHub.start()
         let alice = try await hub.connect("alice", channels: ["secret"])
