@@ -9,6 +9,7 @@ extension SQLiteStore {
         migrator.registerMigration("v1-hub", migrate: createHubTables)
         migrator.registerMigration("v2-announcements", migrate: createAnnouncementTables)
         migrator.registerMigration("v3-governance", migrate: createGovernanceTables)
+        migrator.registerMigration("v4-probe-room", migrate: addProbeRoom)
         return migrator
     }
 
@@ -345,5 +346,13 @@ extension SQLiteStore {
         // The announcements a user received, and those a leader posted, newest first.
         try db.execute(sql: "CREATE INDEX announcement_audience_by_user ON announcement_audience (user_id, announcement_id)")
         try db.execute(sql: "CREATE INDEX announcements_by_author ON announcements (from_id, id)")
+    }
+
+    /// Room in the readiness probe's row: `checkWritable()` rewrites it with as many bytes
+    /// as the largest message frame, so that a probe that fits on a nearly full disk means
+    /// a publish fits too (a one-page probe fitted where a publish, which touches several
+    /// pages and indexes, did not: /readyz said 200 while every publish failed).
+    private static func addProbeRoom(_ db: Database) throws {
+        try db.execute(sql: "ALTER TABLE store_probe ADD COLUMN room BLOB")
     }
 }

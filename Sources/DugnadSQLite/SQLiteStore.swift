@@ -117,18 +117,23 @@ public final class SQLiteStore: Store {
         background?.stop()
     }
 
+    /// Bytes the readiness probe writes: the largest frame a message can take, more than
+    /// one publish's rows and index entries.
+    static let probeRoomBytes = 64 * 1024
+
     public func checkWritable() throws {
         // A real commit, so that a full disk, a read-only file or an I/O error shows up
-        // here rather than on the next publish. The probe table holds a single row.
+        // here rather than on the next publish. The probe table holds a single row, with
+        // room for more than a publish writes (see the `v4-probe-room` migration).
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         do {
             try pool.write { db in
                 try db.execute(
                     sql: """
-                        INSERT INTO store_probe (id, checked_at) VALUES (1, ?)
-                        ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at
+                        INSERT INTO store_probe (id, checked_at, room) VALUES (1, ?, zeroblob(?))
+                        ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at, room = excluded.room
                         """,
-                    arguments: [now])
+                    arguments: [now, Self.probeRoomBytes])
             }
         } catch {
             throw StoreError.unavailable(error, doing: "write to the database")
