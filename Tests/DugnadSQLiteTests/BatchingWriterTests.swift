@@ -95,7 +95,10 @@ import Testing
                     }
                     if emitEvent { post.events.append(FanoutEvent(target: .users([id]), frame: OutboundFrame.make([]))) }
                     entered.resume()
-                    _ = gate.wait(timeout: .now() + 30)
+                    // Bounded only so that a failing test cannot hang the run: opened by the
+                    // test. 30 s was once too short on a loaded machine, where resuming the
+                    // test's task took longer than that and the gate opened by itself.
+                    _ = gate.wait(timeout: .now() + 600)
                 }
                 if !queued {
                     Issue.record("the writer refused the holding op")
