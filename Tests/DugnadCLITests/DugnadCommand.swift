@@ -1,5 +1,6 @@
 import DugnadCore
 import DugnadSQLite
+import DugnadTestSupport
 import Foundation
 
 /// The built `dugnad` binary, run as an admin runs it, on files in a fresh temporary folder
@@ -61,21 +62,16 @@ struct DugnadCommand {
         guard let binary = Self.binary else { throw Missing("no .build/debug/dugnad: run swift build first") }
         let stdoutURL = folder.appendingPathComponent("stdout-\(UUID().uuidString)")
         let stderrURL = folder.appendingPathComponent("stderr-\(UUID().uuidString)")
-        try Data().write(to: stdoutURL)
-        try Data().write(to: stderrURL)
-        let stdout = try FileHandle(forWritingTo: stdoutURL)
-        let stderr = try FileHandle(forWritingTo: stderrURL)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try process.run()
-        process.waitUntilExit()
-        try stdout.close()
-        try stderr.close()
+        let child = try ChildProcess(
+            executable: binary, arguments: arguments, outputPath: stdoutURL.path, errorPath: stderrURL.path)
+        let termination = child.wait()
+        let status: Int32
+        switch termination {
+        case .exited(let code): status = code
+        case .signalled(let signal): status = signal
+        }
         return Outcome(
-            exited: process.terminationReason == .exit, status: process.terminationStatus,
+            exited: termination == .exited(status), status: status,
             stdout: String(decoding: try Data(contentsOf: stdoutURL), as: UTF8.self),
             stderr: String(decoding: try Data(contentsOf: stderrURL), as: UTF8.self))
     }

@@ -1,3 +1,4 @@
+import DugnadTestSupport
 import DugnadTokens
 import Foundation
 
@@ -8,7 +9,7 @@ final class ServeProcess {
     /// The fixed HS256 secret the hub verifies tokens with.
     static let secret = "cli-test-secret-0123456789abcdef0123456789abcdef"
 
-    let process: Process
+    let process: ChildProcess
     let port: Int
     /// Everything the hub printed, standard output and error together.
     let outputURL: URL
@@ -22,19 +23,13 @@ final class ServeProcess {
         }
         let outputURL = FileManager.default.temporaryDirectory.appendingPathComponent("serve-output-\(UUID().uuidString)")
         self.outputURL = outputURL
-        try Data().write(to: outputURL)
-        let output = try FileHandle(forWritingTo: outputURL)
-        defer { try? output.close() }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments =
-            ["serve", "--port", "0", "--data-dir", dataDirectory]
-            + (arguments ?? [
-                "--jwt-secret=\(Self.secret)", "--web-root", Self.webRoot, "--log-level", "warning", "--event-loops", "1",
-            ])
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
+        let process = try ChildProcess(
+            executable: binary,
+            arguments: ["serve", "--port", "0", "--data-dir", dataDirectory]
+                + (arguments ?? [
+                    "--jwt-secret=\(Self.secret)", "--web-root", Self.webRoot, "--log-level", "warning", "--event-loops", "1",
+                ]),
+            outputPath: outputURL.path, errorPath: outputURL.path)
         self.process = process
         let deadline = ContinuousClock.now + timeout
         while true {
@@ -46,7 +41,8 @@ final class ServeProcess {
                 return
             }
             guard process.isRunning, ContinuousClock.now < deadline else {
-                if process.isRunning { process.terminate() }
+                process.send(SIGKILL)
+                process.wait()
                 throw DugnadCommand.Missing("dugnad serve did not start: \(text)")
             }
             Thread.sleep(forTimeInterval: 0.05)
@@ -57,16 +53,15 @@ final class ServeProcess {
     /// `timeout`, SIGKILL). Returns whether it exited by itself with 0.
     @discardableResult
     func stop(timeout: Duration = .seconds(30)) -> Bool {
-        guard process.isRunning else { return process.terminationReason == .exit && process.terminationStatus == 0 }
-        process.terminate()
+        process.send(SIGTERM)
         let deadline = ContinuousClock.now + timeout
         while process.isRunning, ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.05) }
         if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            process.send(SIGKILL)
+            process.wait()
             return false
         }
-        return process.terminationReason == .exit && process.terminationStatus == 0
+        return process.exitedCleanly
     }
 
     /// What the hub printed so far.

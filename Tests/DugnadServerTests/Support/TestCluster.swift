@@ -108,40 +108,27 @@ final class TestCluster: Sendable {
 /// A `dugnad serve` child process: its port (read from the line it prints when
 /// listening) and a way to kill it without warning.
 final class ChildNode: Sendable {
-    let process: Process
+    let process: ChildProcess
     let port: Int
-    private let output: NIOLockedValueBox<String>
 
+    /// Its standard output goes to a file (nothing need be read while the test waits),
+    /// its standard error to the test's own.
     init(binary: String, arguments: [String], timeout: Duration = .seconds(60)) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.standardError
-        let output = NIOLockedValueBox("")
-        pipe.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            if data.isEmpty {
-                handle.readabilityHandler = nil
-                return
-            }
-            output.withLockedValue { $0 += String(decoding: data, as: UTF8.self) }
-        }
-        try process.run()
+        let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("node-output-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: outputPath) }
+        let process = try ChildProcess(executable: binary, arguments: arguments, outputPath: outputPath, errorPath: nil)
         self.process = process
-        self.output = output
         let deadline = ContinuousClock.now + timeout
         var found: Int?
         while found == nil {
-            let text = output.withLockedValue { $0 }
+            let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
             if let range = text.range(of: "listening on http://127.0.0.1:") {
-                let digits = text[range.upperBound...].prefix { $0.isNumber }
-                found = Int(digits)
+                found = Int(text[range.upperBound...].prefix { $0.isNumber })
             }
             if found == nil {
                 guard process.isRunning, ContinuousClock.now < deadline else {
-                    process.terminate()
+                    process.send(SIGKILL)
+                    process.wait()
                     throw TestFailure("dugnad serve did not start: \(text)")
                 }
                 Thread.sleep(forTimeInterval: 0.05)
@@ -152,15 +139,9 @@ final class ChildNode: Sendable {
 
     /// SIGKILL: the node gets no chance to say goodbye or close anything.
     func kill() {
-        guard process.isRunning else { return }
-        killWithoutWarning(process.processIdentifier)
-        process.waitUntilExit()
+        process.send(SIGKILL)
+        process.wait()
     }
-}
-
-/// SIGKILL (outside `ChildNode`, whose `kill()` would shadow the C function).
-private func killWithoutWarning(_ pid: Int32) {
-    _ = kill(pid, SIGKILL)
 }
 
 extension TestCluster {
