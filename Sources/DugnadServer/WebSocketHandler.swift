@@ -141,6 +141,9 @@ final class WebSocketHandler: ChannelInboundHandler, ConnectionOutput, Connectio
             return
         }
         if case .closed = state { return }
+        // Any frame proves the peer alive, not only a pong: a client busy sending (or
+        // whose pong waited behind its own messages) is not dead.
+        unansweredPings = 0
         switch assembler.receive(frame) {
         case .text(let message):
             self.message(message)
@@ -339,8 +342,14 @@ final class WebSocketHandler: ChannelInboundHandler, ConnectionOutput, Connectio
         if unansweredPings >= 2 {
             return close(code: .goingAway, reason: "no answer to two pings")
         }
-        unansweredPings += 1
-        send(OutboundFrame.make(opcode: 0x9, payload: []))
+        // A ping counts as unanswered only once it is written: a ping still queued behind
+        // fan-out when this hub is late has not been sent, and the peer cannot have
+        // answered it (issue 14: answering clients were closed with 1001 under overload).
+        guard let rawContext else { return }
+        rawContext.writeAndFlush(NIOAny(OutboundFrame.make(opcode: 0x9, payload: []))).assumeIsolated().whenSuccess {
+            [self] in
+            unansweredPings += 1
+        }
     }
 }
 

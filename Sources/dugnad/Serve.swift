@@ -86,6 +86,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Milliseconds within which fan-out to a connection is gathered into one write under load (0: write every event at once).")
     var flushWindow: Int64 = 0
 
+    @Option(help: "Publishes are answered rate_limited while fan-out has waited this many milliseconds (0: never).")
+    var fanoutMaxLag: Int64 = 500
+
     @Option(
         name: .customLong("allowed-origin"),
         help: "Another origin allowed to open /ws from a browser (repeatable; '*' allows any; default: only the hub's own).")
@@ -135,6 +138,7 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("--node-id must be 1 to 64 characters.")
         }
         guard flushWindow >= 0 else { throw ValidationError("--flush-window must be 0 or more.") }
+        guard fanoutMaxLag >= 0 else { throw ValidationError("--fanout-max-lag must be 0 or more.") }
         guard pingInterval > 0 else { throw ValidationError("--ping-interval must be greater than 0.") }
         guard outboundLimit >= 4096 else { throw ValidationError("--outbound-limit must be at least 4096 bytes.") }
         guard announceRate > 0 else { throw ValidationError("--announce-rate must be greater than 0.") }
@@ -173,6 +177,7 @@ struct Serve: AsyncParsableCommand {
         configuration.hub.commandBurst = commandBurst
         configuration.hub.presenceListLimit = presenceListLimit
         configuration.hub.fanoutFlushWindowMillis = flushWindow
+        configuration.hub.fanoutMaxLagMillis = fanoutMaxLag
         configuration.hub.autoCreatePublicChannels = !noAutoCreate
         configuration.hub.announcesPerMinute = announceRate
         configuration.hub.remindIntervalMillis = remindInterval * 1_000

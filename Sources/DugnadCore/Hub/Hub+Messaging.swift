@@ -3,6 +3,27 @@ import NIOCore
 
 /// Publishing and reading messages: the operations the WebSocket session and the HTTP API share.
 extension Hub {
+    /// `rate_limited` while fan-out on this node is behind (`HubConfiguration.fanoutMaxLagMillis`).
+    func fanoutBackPressure() -> ProtocolError? {
+        guard
+            let refusal = Self.backPressure(
+                for: local.backlog(), maxLagMillis: configuration.fanoutMaxLagMillis,
+                maxBytes: configuration.fanoutMaxBacklogBytes)
+        else { return nil }
+        metrics.publishesSlowed.increment()
+        return refusal
+    }
+
+    /// The refusal for a publish while `backlog` is over a bound: the publisher is asked to
+    /// wait about as long as the oldest queued event has (50 ms to 5 s). Nil when within
+    /// bounds, or when `maxLagMillis` is 0 (off).
+    public static func backPressure(for backlog: LocalFanout.Backlog, maxLagMillis: Int64, maxBytes: Int) -> ProtocolError? {
+        guard maxLagMillis > 0, backlog.waitedMillis > maxLagMillis || backlog.bytes > maxBytes else { return nil }
+        return ProtocolError(
+            .rateLimited, "delivery is behind: try again shortly",
+            retryAfterMs: Int(max(50, min(5_000, backlog.waitedMillis))))
+    }
+
     /// Stores a message and, once it is durable, fans it out. A retry with the same
     /// `client_id` returns the first message with `duplicate == true` and sends nothing.
     public func publish(
@@ -13,6 +34,9 @@ extension Hub {
         metrics.messagesIn.increment()
         if principal.isBot && !principal.hasScope("publish") && !principal.isAdmin {
             return loop.makeFailedFuture(ProtocolError.forbidden("this key lacks the 'publish' scope"))
+        }
+        if let behind = fanoutBackPressure() {
+            return loop.makeFailedFuture(behind)
         }
         return readableChannel(request.channel, by: principal, for: .post, on: loop).flatMap { [self] record in
             do {

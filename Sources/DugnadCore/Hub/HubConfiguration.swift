@@ -58,6 +58,13 @@ public struct HubConfiguration: Sendable {
     /// measured, 20 ms lowers the p99 of fan-out to 1,000 at 80 % of the saturated rate
     /// by about a third but raises it for fan-out to 10,000 (docs/benchmarks.md).
     public var fanoutFlushWindowMillis: Int64 = 0
+    /// New publishes are answered `rate_limited` (with `retry_after_ms`) while an event
+    /// loop's fan-out mailbox has waited longer than this, in milliseconds, or holds more
+    /// than `fanoutMaxBacklogBytes`: publishers are slowed instead of every subscriber
+    /// lagging by seconds. What was accepted is still delivered. 0 turns it off. Default 500.
+    public var fanoutMaxLagMillis: Int64 = 500
+    /// See `fanoutMaxLagMillis`. Default 32 MiB.
+    public var fanoutMaxBacklogBytes = 32 * 1024 * 1024
     /// Threads reading storage (history, joins, welcome). Default 2.
     public var readThreads = 2
     /// Urgent announcements that require an ack are re-sent to online users who have not

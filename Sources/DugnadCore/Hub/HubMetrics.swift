@@ -16,6 +16,8 @@ public struct HubMetrics: Sendable {
     /// or, for bookkeeping nobody waits for, the write was dropped and logged).
     public let writesRefused: Counter
     public let rateLimited: Counter
+    /// Publishes answered `rate_limited` because fan-out was behind (`fanoutMaxLagMillis`).
+    public let publishesSlowed: Counter
     public let slowConsumerCloses: Counter
 
     public init(factory: any MetricsFactory) {
@@ -31,6 +33,7 @@ public struct HubMetrics: Sendable {
         batchFailures = Counter(label: "dugnad_write_batch_failures_total", dimensions: [], factory: factory)
         writesRefused = Counter(label: "dugnad_writes_refused_total", dimensions: [], factory: factory)
         rateLimited = Counter(label: "dugnad_rate_limited_total", dimensions: [], factory: factory)
+        publishesSlowed = Counter(label: "dugnad_publishes_slowed_total", dimensions: [], factory: factory)
         slowConsumerCloses = Counter(label: "dugnad_slow_consumer_closes_total", dimensions: [], factory: factory)
     }
 }

@@ -1,9 +1,16 @@
 import NIOCore
 
-/// Delivers events to this process's connections: one task per event loop per call,
-/// each running that loop's `LoopRouter`.
+/// Delivers events to this process's connections through each event loop's mailbox
+/// (`LoopMailbox`) and `LoopRouter`: at most one drain task per loop at a time, however
+/// many producers post.
 public final class LocalFanout: EventBus {
-    private let routers: [(loop: any EventLoop, router: NIOLoopBoundBox<LoopRouter>)]
+    private struct Route {
+        let loop: any EventLoop
+        let router: NIOLoopBoundBox<LoopRouter>
+        let mailbox: LoopMailbox
+    }
+
+    private let routers: [Route]
     private let onDelivered: @Sendable (_ deliveries: Int, _ messages: Int) -> Void
 
     /// One router per loop of `group`; the set of loops is fixed for the life of the hub.
@@ -12,10 +19,13 @@ public final class LocalFanout: EventBus {
         group: any EventLoopGroup, flushWindow: TimeAmount = .zero,
         onDelivered: @escaping @Sendable (_ deliveries: Int, _ messages: Int) -> Void = { _, _ in }
     ) {
-        var routers: [(loop: any EventLoop, router: NIOLoopBoundBox<LoopRouter>)] = []
+        var routers: [Route] = []
         for loop in group.makeIterator() {
             let router = LoopRouter(loop: loop, flushWindow: flushWindow)
-            routers.append((loop, NIOLoopBoundBox.makeBoxSendingValue(router, eventLoop: loop)))
+            routers.append(
+                Route(
+                    loop: loop, router: NIOLoopBoundBox.makeBoxSendingValue(router, eventLoop: loop),
+                    mailbox: LoopMailbox()))
         }
         self.routers = routers
         self.onDelivered = onDelivered
@@ -23,8 +33,8 @@ public final class LocalFanout: EventBus {
 
     /// The router of `loop`; call only on that loop.
     public func router(for loop: any EventLoop) -> LoopRouter {
-        for entry in routers where entry.loop === loop {
-            return entry.router.value
+        for route in routers where route.loop === loop {
+            return route.router.value
         }
         preconditionFailure("event loop not part of the hub's group")
     }
@@ -34,23 +44,62 @@ public final class LocalFanout: EventBus {
         // Runs for the same recipients (a burst of messages in one channel) become one
         // buffer, built here once for every loop: one write per connection per run.
         let events = FanoutEvent.coalesced(events)
-        let onDelivered = self.onDelivered
-        for entry in routers {
-            let router = entry.router
-            // Always a new task, even on the current loop: delivery must never run inside
-            // a handler callback, where a flush could re-enter the router.
-            entry.loop.execute {
-                let counts = router.value.deliver(events)
-                onDelivered(counts.deliveries, counts.messages)
-            }
+        post(.events(events))
+    }
+
+    /// Runs `body` with each loop's router, on that loop, in order with the events posted
+    /// before and after it (a removed member gets nothing published after the removal).
+    public func forEachRouter(_ body: @escaping @Sendable (LoopRouter) -> Void) {
+        post(.task(body))
+    }
+
+    /// What waits for delivery on the loop furthest behind.
+    public struct Backlog: Sendable, Equatable {
+        /// Bytes of frames queued in its mailbox.
+        public var bytes: Int
+        /// How long its oldest queued item has waited, in milliseconds.
+        public var waitedMillis: Int64
+
+        public init(bytes: Int, waitedMillis: Int64) {
+            self.bytes = bytes
+            self.waitedMillis = waitedMillis
         }
     }
 
-    /// Runs `body` with each loop's router, on that loop.
-    public func forEachRouter(_ body: @escaping @Sendable (LoopRouter) -> Void) {
-        for entry in routers {
-            let router = entry.router
-            entry.loop.execute { body(router.value) }
+    /// The largest backlog among the loops. A loop that keeps up drains its mailbox before
+    /// anything waits long; one that cannot shows it here before its connections lag by
+    /// seconds.
+    public func backlog(now: NIODeadline = .now()) -> Backlog {
+        var result = Backlog(bytes: 0, waitedMillis: 0)
+        for route in routers {
+            let backlog = route.mailbox.backlog
+            result.bytes = max(result.bytes, backlog.bytes)
+            if let oldest = backlog.oldest {
+                result.waitedMillis = max(result.waitedMillis, (now - oldest).nanoseconds / 1_000_000)
+            }
+        }
+        return result
+    }
+
+    private func post(_ item: LoopMailbox.Item) {
+        let now = NIODeadline.now()
+        let onDelivered = self.onDelivered
+        for route in routers where route.mailbox.post(item, now: now) {
+            let router = route.router
+            let mailbox = route.mailbox
+            // Always a new task, even on the current loop: delivery must never run inside
+            // a handler callback, where a flush could re-enter the router.
+            route.loop.execute {
+                for item in mailbox.take() {
+                    switch item {
+                    case .events(let events):
+                        let counts = router.value.deliver(events)
+                        onDelivered(counts.deliveries, counts.messages)
+                    case .task(let body):
+                        body(router.value)
+                    }
+                }
+            }
         }
     }
 }

@@ -187,6 +187,41 @@ import Testing
         }
     }
 
+    @Test func anyFrameFromTheClientCountsAsAnAnswer() async throws {
+        try await HandlerHarness.withEmbeddedLoop(configure: Self.withoutAuthTimeout) { loop, app in
+            let interval = TimeAmount.seconds(app.configuration.pingInterval)
+            let channel = try connect(app, on: loop)
+            // Two pings without a pong, but the client sent a frame of its own (here a ping
+            // of its own, answered with a pong): alive, not closed at the next tick.
+            loop.advanceTime(by: interval)
+            loop.advanceTime(by: interval)
+            #expect(try channel.serverFrames().map(\.isPing) == [true, true])
+            try channel.writeInbound(ClientFrame.bytes(opcode: ClientFrame.ping, [1]))
+            loop.advanceTime(by: interval)
+            #expect(try channel.serverFrames().map(\.opcode) == [0xA, 0x9], "its pong, then the next ping")
+            #expect(channel.isActive)
+        }
+    }
+
+    @Test func aPingNotYetWrittenIsNotCountedAgainstTheClient() async throws {
+        try await HandlerHarness.withEmbeddedLoop(configure: Self.withoutAuthTimeout) { loop, app in
+            let interval = TimeAmount.seconds(app.configuration.pingInterval)
+            let channel = try connect(app, on: loop)
+            // The hub is late: its writes wait (as behind a busy loop's fan-out) and the
+            // client cannot have answered pings it never got.
+            let held = HeldWrites()
+            try channel.pipeline.syncOperations.addHandler(held, position: .first)
+            for _ in 1...4 { loop.advanceTime(by: interval) }
+            #expect(channel.isActive)
+            #expect(held.count == 4, "four pings queued, none written")
+            // Once they are written and still unanswered, they count: closed at the next tick.
+            held.release()
+            #expect(try channel.serverFrames().map(\.isPing) == [true, true, true, true])
+            loop.advanceTime(by: interval)
+            #expect(try channel.serverFrames().map(\.close?.code) == [1001])
+        }
+    }
+
     // MARK: - Closing
 
     @Test func aClientCloseIsAnsweredWithItsCodeAndTheConnectionEnds() async throws {
@@ -320,5 +355,39 @@ import Testing
         #expect(try await channel.closeFuture.map { true }.get())
         await harness.stop()
         await loop.shutdownGracefully()
+    }
+}
+
+/// Holds every outbound write (and its promise) until `release()`: the socket side of a
+/// connection whose hub is too busy to write.
+private final class HeldWrites: ChannelOutboundHandler {
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private var context: ChannelHandlerContext?
+    private var held: [(NIOAny, EventLoopPromise<Void>?)] = []
+    private var holding = true
+    var count: Int { held.count }
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        if holding {
+            held.append((data, promise))
+        } else {
+            context.write(data, promise: promise)
+        }
+    }
+
+    func flush(context: ChannelHandlerContext) {
+        if !holding { context.flush() }
+    }
+
+    func release() {
+        holding = false
+        guard let context else { return }
+        for (data, promise) in held { context.write(data, promise: promise) }
+        held.removeAll()
+        context.flush()
     }
 }
