@@ -5,10 +5,10 @@ import Testing
 /// `dugnad users ban` and `unban` on a real SQLite data folder: the user's standing
 /// afterwards, and the audit entries `Hub.ban` and `Hub.unban` write for the same actions.
 @Suite struct BanCommandTests {
-    @Test func banRecordsTheBanByTheCLIWithItsReason() throws {
+    @Test func banRecordsTheBanByTheCLIWithItsReason() async throws {
         let command = try DugnadCommand()
         defer { command.removeFolder() }
-        let outcome = try command.admin("users", "ban", "ola", "--reason", "Spam i #general, «igjen»")
+        let outcome = try await command.admin("users", "ban", "ola", "--reason", "Spam i #general, «igjen»")
         #expect(outcome.exited && outcome.status == 0, "\(outcome.stderr)")
         #expect(outcome.stdout == "banned ola (Spam i #general, «igjen»)\n")
 
@@ -26,36 +26,36 @@ import Testing
         #expect(entries.first?.at == ban?.bannedAt)
     }
 
-    @Test func banWithoutAReasonHasAnEmptyDetail() throws {
+    @Test func banWithoutAReasonHasAnEmptyDetail() async throws {
         let command = try DugnadCommand()
         defer { command.removeFolder() }
-        let outcome = try command.admin("users", "ban", "ola")
+        let outcome = try await command.admin("users", "ban", "ola")
         #expect(outcome.status == 0, "\(outcome.stderr)")
         #expect(outcome.stdout == "banned ola\n")
         #expect(try command.inspect { try $0.standing(userID: "ola").ban?.reason } == nil)
         #expect(try command.auditLog().map(\.detailJSON) == ["{}"])
     }
 
-    @Test func banningAgainReplacesTheReasonAndIsAnActionAgain() throws {
+    @Test func banningAgainReplacesTheReasonAndIsAnActionAgain() async throws {
         let command = try DugnadCommand()
         defer { command.removeFolder() }
-        #expect(try command.admin("users", "ban", "ola", "--reason", "first").status == 0)
-        #expect(try command.admin("users", "ban", "ola", "--reason", "second").status == 0)
+        #expect(try await command.admin("users", "ban", "ola", "--reason", "first").status == 0)
+        #expect(try await command.admin("users", "ban", "ola", "--reason", "second").status == 0)
         #expect(try command.inspect { try $0.standing(userID: "ola").ban?.reason } == "second")
         #expect(try command.auditLog().map { $0.detail("reason") } == ["second", "first"])
     }
 
-    @Test func unbanLiftsTheBanAndSaysWhenThereWasNone() throws {
+    @Test func unbanLiftsTheBanAndSaysWhenThereWasNone() async throws {
         let command = try DugnadCommand()
         defer { command.removeFolder() }
-        #expect(try command.admin("users", "ban", "ola").status == 0)
+        #expect(try await command.admin("users", "ban", "ola").status == 0)
 
-        let lifted = try command.admin("users", "unban", "ola")
+        let lifted = try await command.admin("users", "unban", "ola")
         #expect(lifted.exited && lifted.status == 0, "\(lifted.stderr)")
         #expect(lifted.stdout == "lifted the ban of ola\n")
         #expect(try command.inspect { try $0.standing(userID: "ola").ban } == nil)
 
-        let again = try command.admin("users", "unban", "ola")
+        let again = try await command.admin("users", "unban", "ola")
         #expect(again.status == 0, "\(again.stderr)")
         #expect(again.stdout == "ola was not banned; nothing was changed\n")
 
@@ -66,11 +66,11 @@ import Testing
         #expect(entries.first?.detailJSON == "{}")
     }
 
-    @Test func aReasonOfExactly500CharactersIsTaken() throws {
+    @Test func aReasonOfExactly500CharactersIsTaken() async throws {
         let command = try DugnadCommand()
         defer { command.removeFolder() }
         let reason = String(repeating: "å", count: 500)
-        let outcome = try command.admin("users", "ban", "ola", "--reason", reason)
+        let outcome = try await command.admin("users", "ban", "ola", "--reason", reason)
         #expect(outcome.status == 0, "\(outcome.stderr)")
         #expect(try command.inspect { try $0.standing(userID: "ola").ban?.reason } == reason)
     }

@@ -7,23 +7,23 @@ import Testing
 /// twins (`Hub.addMember`, `Hub.removeMember`) write for the same actions.
 @Suite struct ChannelMembersCommandTests {
     /// A fresh folder with a private channel `board`.
-    private func folderWithBoard() throws -> DugnadCommand {
+    private func folderWithBoard() async throws -> DugnadCommand {
         let command = try DugnadCommand()
-        let created = try command.admin("channels", "create", "board", "--kind", "private", "--title", "Board")
+        let created = try await command.admin("channels", "create", "board", "--kind", "private", "--title", "Board")
         #expect(created.status == 0, "\(created.stderr)")
         return command
     }
 
-    @Test func addMemberGrantsTheMembershipAndSaysWhetherItWasNew() throws {
-        let command = try folderWithBoard()
+    @Test func addMemberGrantsTheMembershipAndSaysWhetherItWasNew() async throws {
+        let command = try await folderWithBoard()
         defer { command.removeFolder() }
 
-        let first = try command.admin("channels", "add-member", "board", "kari")
+        let first = try await command.admin("channels", "add-member", "board", "kari")
         #expect(first.exited && first.status == 0, "\(first.stderr)")
         #expect(first.stdout == "granted kari membership of board (new)\n")
         #expect(try command.inspect { try $0.membershipKind(userID: "kari", channel: "board") } == .granted)
 
-        let again = try command.admin("channels", "add-member", "board", "kari")
+        let again = try await command.admin("channels", "add-member", "board", "kari")
         #expect(again.status == 0, "\(again.stderr)")
         #expect(again.stdout == "kari already had a granted membership of board; nothing was changed\n")
 
@@ -35,29 +35,29 @@ import Testing
         #expect(added.first?.detailJSON == #"{"user":"kari"}"#)
     }
 
-    @Test func addMemberGrantsAUserWhoHadJoined() throws {
-        let command = try folderWithBoard()
+    @Test func addMemberGrantsAUserWhoHadJoined() async throws {
+        let command = try await folderWithBoard()
         defer { command.removeFolder() }
         try command.inspect { _ = try $0.write([.join(userID: "ola", channel: "board", at: 1)]) }
         #expect(try command.inspect { try $0.membershipKind(userID: "ola", channel: "board") } == .joined)
-        let outcome = try command.admin("channels", "add-member", "board", "ola")
+        let outcome = try await command.admin("channels", "add-member", "board", "ola")
         #expect(outcome.stdout == "granted ola membership of board (new)\n", "\(outcome.stderr)")
         #expect(try command.inspect { try $0.membershipKind(userID: "ola", channel: "board") } == .granted)
     }
 
-    @Test func removeMemberEndsTheMembershipHoweverItCameAbout() throws {
-        let command = try folderWithBoard()
+    @Test func removeMemberEndsTheMembershipHoweverItCameAbout() async throws {
+        let command = try await folderWithBoard()
         defer { command.removeFolder() }
-        #expect(try command.admin("channels", "add-member", "board", "kari").status == 0)
+        #expect(try await command.admin("channels", "add-member", "board", "kari").status == 0)
         try command.inspect { _ = try $0.write([.join(userID: "ola", channel: "board", at: 1)]) }
 
         for user in ["kari", "ola"] {
-            let removed = try command.admin("channels", "remove-member", "board", user)
+            let removed = try await command.admin("channels", "remove-member", "board", user)
             #expect(removed.exited && removed.status == 0, "\(removed.stderr)")
             #expect(removed.stdout == "removed \(user) from board\n")
             #expect(try command.inspect { try $0.membershipKind(userID: user, channel: "board") } == nil)
         }
-        let again = try command.admin("channels", "remove-member", "board", "kari")
+        let again = try await command.admin("channels", "remove-member", "board", "kari")
         #expect(again.status == 0, "\(again.stderr)")
         #expect(again.stdout == "kari was not a member of board; nothing was changed\n")
 
@@ -67,29 +67,29 @@ import Testing
         #expect(removed.allSatisfy { $0.actor == "cli" && $0.target == "board" })
     }
 
-    @Test func membersListsIdNameAndLastSeenAPageAtATime() throws {
-        let command = try folderWithBoard()
+    @Test func membersListsIdNameAndLastSeenAPageAtATime() async throws {
+        let command = try await folderWithBoard()
         defer { command.removeFolder() }
         let csv = try command.file("people.csv", "u1,Kari Nordmann,member\nu2,\"Ola\nNordmann\",member\nu3,Per,leader\n")
-        #expect(try command.importUsers(csv).status == 0)
+        #expect(try await command.importUsers(csv).status == 0)
         try command.inspect { _ = try $0.write([.closeSession(id: "s1", userID: "u3", at: 1_764_411_223_123)]) }
         for user in ["u3", "u1", "u2", "u4"] {
-            #expect(try command.admin("channels", "add-member", "board", user).status == 0)
+            #expect(try await command.admin("channels", "add-member", "board", user).status == 0)
         }
 
-        let first = try command.admin("channels", "members", "board", "--limit", "2")
+        let first = try await command.admin("channels", "members", "board", "--limit", "2")
         #expect(first.exited && first.status == 0, "\(first.stderr)")
         // A line break in a name is escaped: every member stays one line.
         #expect(first.stdout == "id\tname\tlast seen\nu1\tKari Nordmann\t-\nu2\tOla\\nNordmann\t-\n")
         #expect(first.stderr.contains("--after 'u2'"), "\(first.stderr)")
 
-        let rest = try command.admin("channels", "members", "board", "--limit", "2", "--after", "u2")
+        let rest = try await command.admin("channels", "members", "board", "--limit", "2", "--after", "u2")
         #expect(rest.status == 0, "\(rest.stderr)")
         // u4 was never seen nor imported: its id stands for its name.
         #expect(rest.stdout == "id\tname\tlast seen\nu3\tPer\t2025-11-29T10:13:43Z\nu4\tu4\t-\n")
         #expect(rest.stderr.isEmpty)
 
-        let all = try command.admin("channels", "members", "board")
+        let all = try await command.admin("channels", "members", "board")
         #expect(all.stdout.split(separator: "\n").count == 5)
     }
 }

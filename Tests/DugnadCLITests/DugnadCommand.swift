@@ -47,24 +47,24 @@ struct DugnadCommand {
     }
 
     /// `dugnad users import <path> --data-dir <folder>`.
-    func importUsers(_ path: String) throws -> Outcome {
-        try run(["users", "import", path, "--data-dir", folder.path])
+    func importUsers(_ path: String) async throws -> Outcome {
+        try await run(["users", "import", path, "--data-dir", folder.path])
     }
 
     /// `dugnad <arguments> --data-dir <folder>`: an admin command on the folder's store.
-    func admin(_ arguments: String...) throws -> Outcome {
-        try run(arguments + ["--data-dir", folder.path])
+    func admin(_ arguments: String...) async throws -> Outcome {
+        try await run(arguments + ["--data-dir", folder.path])
     }
 
     /// Runs the binary to its end. Output goes to files, not pipes, so that no amount of it
     /// can block the child while the test waits.
-    func run(_ arguments: [String]) throws -> Outcome {
+    func run(_ arguments: [String]) async throws -> Outcome {
         guard let binary = Self.binary else { throw Missing("no .build/debug/dugnad: run swift build first") }
         let stdoutURL = folder.appendingPathComponent("stdout-\(UUID().uuidString)")
         let stderrURL = folder.appendingPathComponent("stderr-\(UUID().uuidString)")
         let child = try ChildProcess(
             executable: binary, arguments: arguments, outputPath: stdoutURL.path, errorPath: stderrURL.path)
-        let termination = child.wait()
+        let termination = await child.exit()
         let status: Int32
         switch termination {
         case .exited(let code): status = code

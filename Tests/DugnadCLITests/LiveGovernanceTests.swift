@@ -13,9 +13,9 @@ import Testing
     @Test func grantsRemovalsAndBansFromTheCLIReachTheLiveConnections() async throws {
         let command = try DugnadCommand()
         defer { command.removeFolder() }
-        #expect(try command.admin("channels", "create", "board", "--kind", "private").status == 0)
-        let hub = try ServeProcess(dataDirectory: command.folder.path)
-        defer { hub.stop() }
+        #expect(try await command.admin("channels", "create", "board", "--kind", "private").status == 0)
+        let hub = try await ServeProcess.start(dataDirectory: command.folder.path)
+        defer { hub.stopInBackground() }
 
         let ola = try await LiveClient.connect(port: hub.port, token: try await ServeProcess.token("ola"))
         _ = try await ola.next(timeout: Self.patience) { $0["type"] == "welcome" }
@@ -23,13 +23,13 @@ import Testing
         _ = try await kari.next(timeout: Self.patience) { $0["type"] == "welcome" }
 
         // A grant made while ola is connected: the hub learns of it from the log.
-        let granted = try command.admin("channels", "add-member", "board", "ola")
+        let granted = try await command.admin("channels", "add-member", "board", "ola")
         #expect(granted.stdout == "granted ola membership of board (new)\n", "\(granted.stderr)")
         let joined = try await joinOnceGranted(ola, "board")
         #expect(joined["channel"]?["name"] == "board")
 
         // Removed: the subscription ends with a `removed` event, and the membership is gone.
-        let removed = try command.admin("channels", "remove-member", "board", "ola")
+        let removed = try await command.admin("channels", "remove-member", "board", "ola")
         #expect(removed.stdout == "removed ola from board\n", "\(removed.stderr)")
         let event = try await ola.next(timeout: Self.patience) { $0["type"] == "removed" }
         #expect(event == ["type": "removed", "channel": "board", "reason": "removed_by_admin"])
@@ -39,7 +39,7 @@ import Testing
         #expect(history["error"]?["code"] == "forbidden")
 
         // Banned: the open connection closes with 4500 banned, a new one is refused the same way.
-        let banned = try command.admin("users", "ban", "ola", "--reason", "spam")
+        let banned = try await command.admin("users", "ban", "ola", "--reason", "spam")
         #expect(banned.status == 0, "\(banned.stderr)")
         let close = try await ola.closed(timeout: Self.patience)
         #expect(close.code == 4500)
@@ -54,14 +54,14 @@ import Testing
         #expect(pong["ok"] == true)
 
         // Unbanned: ola may connect again.
-        #expect(try command.admin("users", "unban", "ola").status == 0)
+        #expect(try await command.admin("users", "unban", "ola").status == 0)
         let back = try await LiveClient.connect(port: hub.port, token: try await ServeProcess.token("ola"))
         let welcome = try await back.next(timeout: Self.patience) { $0["type"] == "welcome" }
         #expect(welcome["user"]?["id"] == "ola")
 
         await back.close()
         await kari.close()
-        #expect(hub.stop(), "the hub must shut down cleanly on SIGTERM")
+        #expect(await hub.stop(), "the hub must shut down cleanly on SIGTERM")
 
         let actions = try command.auditLog().map(\.action)
         #expect(

@@ -14,15 +14,22 @@ final class ServeProcess {
     /// Everything the hub printed, standard output and error together.
     let outputURL: URL
 
+    private init(process: ChildProcess, port: Int, outputURL: URL) {
+        self.process = process
+        self.port = port
+        self.outputURL = outputURL
+    }
+
     /// Starts the hub on `dataDirectory` and returns once it listens (bounded by `timeout`).
     /// `arguments` replace the default flags after the data folder (secret, web root, log
-    /// level, loops).
-    init(dataDirectory: String, arguments: [String]? = nil, timeout: Duration = .seconds(60)) throws {
+    /// level, loops). Waits with `Task.sleep`, never holding a cooperative thread.
+    static func start(dataDirectory: String, arguments: [String]? = nil, timeout: Duration = .seconds(60)) async throws
+        -> ServeProcess
+    {
         guard let binary = DugnadCommand.binary else {
             throw DugnadCommand.Missing("no .build/debug/dugnad: run swift build first")
         }
         let outputURL = FileManager.default.temporaryDirectory.appendingPathComponent("serve-output-\(UUID().uuidString)")
-        self.outputURL = outputURL
         let process = try ChildProcess(
             executable: binary,
             arguments: ["serve", "--port", "0", "--data-dir", dataDirectory]
@@ -30,38 +37,46 @@ final class ServeProcess {
                     "--jwt-secret=\(Self.secret)", "--web-root", Self.webRoot, "--log-level", "warning", "--event-loops", "1",
                 ]),
             outputPath: outputURL.path, errorPath: outputURL.path)
-        self.process = process
         let deadline = ContinuousClock.now + timeout
         while true {
             let text = String(decoding: (try? Data(contentsOf: outputURL)) ?? Data(), as: UTF8.self)
             if let range = text.range(of: "listening on http://127.0.0.1:"),
                 let port = Int(text[range.upperBound...].prefix { $0.isNumber })
             {
-                self.port = port
-                return
+                return ServeProcess(process: process, port: port, outputURL: outputURL)
             }
             guard process.isRunning, ContinuousClock.now < deadline else {
                 process.send(SIGKILL)
-                process.wait()
+                await process.exit()
                 throw DugnadCommand.Missing("dugnad serve did not start: \(text)")
             }
-            Thread.sleep(forTimeInterval: 0.05)
+            try await Task.sleep(for: .milliseconds(50))
         }
     }
 
     /// SIGTERM, as a service manager stops the hub, and a wait for its exit (bounded: past
     /// `timeout`, SIGKILL). Returns whether it exited by itself with 0.
     @discardableResult
-    func stop(timeout: Duration = .seconds(30)) -> Bool {
+    func stop(timeout: Duration = .seconds(30)) async -> Bool {
         process.send(SIGTERM)
         let deadline = ContinuousClock.now + timeout
-        while process.isRunning, ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        while process.isRunning, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(50)) }
         if process.isRunning {
             process.send(SIGKILL)
-            process.wait()
+            await process.exit()
             return false
         }
         return process.exitedCleanly
+    }
+
+    /// SIGTERM now, and SIGKILL after 30 s if it is still running, reaped on a thread of
+    /// its own: for `defer`, which cannot wait. Nothing once `stop()` has ended it.
+    func stopInBackground() {
+        guard process.isRunning else { return }
+        process.send(SIGTERM)
+        let process = self.process
+        DispatchQueue.global().asyncAfter(deadline: .now() + 30) { process.send(SIGKILL) }
+        DispatchQueue.global().async { process.wait() }
     }
 
     /// What the hub printed so far.

@@ -8,7 +8,7 @@ import Testing
 @Suite struct ServeStartupTests {
     /// A trace-level log of a whole start and stop holds neither the JWT secret (in any
     /// form) nor the database password.
-    @Test func noSecretReachesATraceLevelLog() throws {
+    @Test func noSecretReachesATraceLevelLog() async throws {
         let command = try DugnadCommand()
         defer { command.removeFolder() }
         let secret = "trace-secret-" + UUID().uuidString.replacingOccurrences(of: "-", with: "")
@@ -28,8 +28,8 @@ import Testing
                     + UUID().uuidString.prefix(8).lowercased(),
             ]
         }
-        let hub = try ServeProcess(dataDirectory: command.folder.appendingPathComponent("data").path, arguments: arguments)
-        #expect(hub.stop())
+        let hub = try await ServeProcess.start(dataDirectory: command.folder.appendingPathComponent("data").path, arguments: arguments)
+        #expect(await hub.stop())
         let log = hub.output
         #expect(log.contains("debug") || log.contains("trace"), "the log is at trace level")
         #expect(!log.contains(secret), "the JWT secret is in the log")
@@ -40,15 +40,15 @@ import Testing
         }
     }
 
-    @Test func theDataFolderAndItsFilesAreTheOwnersAlone() throws {
+    @Test func theDataFolderAndItsFilesAreTheOwnersAlone() async throws {
         let command = try DugnadCommand()
         defer { command.removeFolder() }
         let data = command.folder.appendingPathComponent("data").path
         // A folder made before the rule, readable by all: tightened at start.
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: data)
-        let hub = try ServeProcess(dataDirectory: data)
-        defer { hub.stop() }
+        let hub = try await ServeProcess.start(dataDirectory: data)
+        defer { hub.stopInBackground() }
         #expect(try permissions(data) == 0o700)
         let files = try FileManager.default.contentsOfDirectory(atPath: data)
         #expect(files.contains("dugnad.sqlite"))
@@ -57,30 +57,30 @@ import Testing
         }
     }
 
-    @Test func theAdminLinkIsOnlyForTheHubsOwnSecret() throws {
+    @Test func theAdminLinkIsOnlyForTheHubsOwnSecret() async throws {
         let command = try DugnadCommand()
         defer { command.removeFolder() }
         // Generated secret, output not a terminal: the link goes to a private file.
         let own = command.folder.appendingPathComponent("own").path
-        let first = try ServeProcess(
+        let first = try await ServeProcess.start(
             dataDirectory: own, arguments: ["--web-root", ServeProcess.webRoot, "--log-level", "warning"])
-        first.stop()
+        await first.stop()
         #expect(FileManager.default.fileExists(atPath: own + "/admin-sign-in-url"))
         // A configured secret: no link anywhere.
         let configured = command.folder.appendingPathComponent("configured").path
-        let second = try ServeProcess(dataDirectory: configured)
-        second.stop()
+        let second = try await ServeProcess.start(dataDirectory: configured)
+        await second.stop()
         #expect(!FileManager.default.fileExists(atPath: configured + "/admin-sign-in-url"))
         #expect(!second.output.contains("#token="))
         // --no-admin-link: none either.
         let refused = command.folder.appendingPathComponent("refused").path
-        let third = try ServeProcess(
+        let third = try await ServeProcess.start(
             dataDirectory: refused, arguments: ["--web-root", ServeProcess.webRoot, "--no-admin-link"])
-        third.stop()
+        await third.stop()
         #expect(!FileManager.default.fileExists(atPath: refused + "/admin-sign-in-url"))
     }
 
-    @Test func publicKeyTokensWithoutAnAudienceOrIssuerRefuseToStart() throws {
+    @Test func publicKeyTokensWithoutAnAudienceOrIssuerRefuseToStart() async throws {
         let command = try DugnadCommand()
         defer { command.removeFolder() }
         let pem = try command.file(
@@ -91,7 +91,7 @@ import Testing
             5cI3gqsFBvHKb1fr6PUQV9I02Y4ceXvd+LP82JeYb6TyvJWRVAcBy8Cxyg==
             -----END PUBLIC KEY-----
             """)
-        let outcome = try command.run([
+        let outcome = try await command.run([
             "serve", "--port", "0", "--data-dir", command.folder.appendingPathComponent("data").path,
             "--jwt-algorithm", "ES256", "--jwt-public-key", pem,
         ])

@@ -153,7 +153,7 @@ struct MultiNodeTests {
     func aKilledNodesUsersGoOfflineAfterTheNodeTimeoutAndItsClientsRecoverOnTheOtherNode() async throws {
         let cluster = try TestCluster(nodeTimeoutMillis: 3_000)
         let b = try await cluster.startNode("n_b")
-        let a = try cluster.spawnNode("n_a")
+        let a = try await cluster.spawnNode("n_a")
         let ola = try await b.connect("ola", name: "Ola")
         try await ola.ok("join", [("channel", "general")])
         var kari = try await TestCluster.connect(port: a.port, "kari", name: "Kari")
@@ -169,7 +169,7 @@ struct MultiNodeTests {
         #expect(seenByKari.seqs == [1, 2, 3, 4])
         let lastSeen = try #require(seenByKari.last?["seq"])
 
-        a.kill()
+        await a.kill()
         // While A is dead and Kari is away, B goes on.
         for index in 1...5 {
             try await ola.ok("publish", [("channel", "general"), ("body", .string("while away \(index)"))])

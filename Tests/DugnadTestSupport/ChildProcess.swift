@@ -1,6 +1,7 @@
 #if canImport(Glibc)
     import Glibc
 #endif
+import Dispatch
 import NIOConcurrencyHelpers
 
 /// A child process (the built `dugnad` binary) started with `posix_spawn`, its standard
@@ -62,8 +63,18 @@ public final class ChildProcess: Sendable {
         }
     }
 
+    /// How it ended, waited for on a thread of its own: a test waiting for a child must
+    /// not hold one of Swift's few cooperative threads (two on this machine), or every
+    /// other test's tasks stall behind it.
+    public func exit() async -> Termination {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(returning: self.wait()) }
+        }
+    }
+
+    /// Sends `signal` unless it is known to have ended.
     public func send(_ signal: Int32) {
-        guard isRunning else { return }
+        guard termination.withLockedValue({ $0 }) == nil else { return }
         _ = kill(pid, signal)
     }
 
@@ -89,20 +100,28 @@ public final class ChildProcess: Sendable {
         if descriptor >= 0 { close(descriptor) }
     }
 
+    /// Waits outside the lock, so that `send` and `isRunning` never wait behind a blocking
+    /// `wait()` on another thread.
     private func reap(blocking: Bool) -> Termination? {
-        termination.withLockedValue { known in
-            if let known { return known }
-            var status: Int32 = 0
-            let reaped = waitpid(pid, &status, blocking ? 0 : WNOHANG)
-            guard reaped == pid else {
-                // Not ended yet; an interrupted blocking wait is tried again by the caller.
-                return nil
-            }
+        if let known = termination.withLockedValue({ $0 }) { return known }
+        var status: Int32 = 0
+        let reaped = waitpid(pid, &status, blocking ? 0 : WNOHANG)
+        if reaped == pid {
             // WIFEXITED / WEXITSTATUS / WTERMSIG, which Swift does not import as macros.
             let signal = status & 0x7f
-            known = signal == 0 ? .exited((status >> 8) & 0xff) : .signalled(signal)
-            return known
+            let ended: Termination = signal == 0 ? .exited((status >> 8) & 0xff) : .signalled(signal)
+            termination.withLockedValue { $0 = ended }
+            return ended
         }
+        if reaped == -1, errno == ECHILD {
+            // Another thread reaped it and is about to record how it ended.
+            while true {
+                if let known = termination.withLockedValue({ $0 }) { return known }
+                sched_yield()
+            }
+        }
+        // Still running, or a blocking wait interrupted: the caller asks again.
+        return nil
     }
 }
 

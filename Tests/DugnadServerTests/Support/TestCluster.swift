@@ -54,9 +54,9 @@ final class TestCluster: Sendable {
     }
 
     /// A node as a child process of the `dugnad` binary; returns once it listens.
-    func spawnNode(_ nodeID: String) throws -> ChildNode {
+    func spawnNode(_ nodeID: String) async throws -> ChildNode {
         guard let binary = Self.binary else { throw TestFailure("no .build/debug/dugnad: run swift build first") }
-        let child = try ChildNode(
+        let child = try await ChildNode.start(
             binary: binary,
             arguments: [
                 "serve", "--database", url, "--port", "0", "--node-id", nodeID,
@@ -94,7 +94,7 @@ final class TestCluster: Sendable {
     /// Stops every node still running, kills every child, drops the schema.
     func stop() async {
         for hub in nodes.withLockedValue({ $0 }) { await hub.stop() }
-        for child in children.withLockedValue({ $0 }) { child.kill() }
+        for child in children.withLockedValue({ $0 }) { await child.kill() }
         let schema = self.schema
         try? inspect { store in
             _ = try store.readers.withConnection { db in
@@ -111,36 +111,39 @@ final class ChildNode: Sendable {
     let process: ChildProcess
     let port: Int
 
+    private init(process: ChildProcess, port: Int) {
+        self.process = process
+        self.port = port
+    }
+
     /// Its standard output goes to a file (nothing need be read while the test waits),
-    /// its standard error to the test's own.
-    init(binary: String, arguments: [String], timeout: Duration = .seconds(60)) throws {
+    /// its standard error to the test's own. Waits with `Task.sleep`, never holding a
+    /// cooperative thread.
+    static func start(binary: String, arguments: [String], timeout: Duration = .seconds(60)) async throws -> ChildNode {
         let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("node-output-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: outputPath) }
         let process = try ChildProcess(executable: binary, arguments: arguments, outputPath: outputPath, errorPath: nil)
-        self.process = process
         let deadline = ContinuousClock.now + timeout
-        var found: Int?
-        while found == nil {
+        while true {
             let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
-            if let range = text.range(of: "listening on http://127.0.0.1:") {
-                found = Int(text[range.upperBound...].prefix { $0.isNumber })
+            if let range = text.range(of: "listening on http://127.0.0.1:"),
+                let port = Int(text[range.upperBound...].prefix { $0.isNumber })
+            {
+                return ChildNode(process: process, port: port)
             }
-            if found == nil {
-                guard process.isRunning, ContinuousClock.now < deadline else {
-                    process.send(SIGKILL)
-                    process.wait()
-                    throw TestFailure("dugnad serve did not start: \(text)")
-                }
-                Thread.sleep(forTimeInterval: 0.05)
+            guard process.isRunning, ContinuousClock.now < deadline else {
+                process.send(SIGKILL)
+                await process.exit()
+                throw TestFailure("dugnad serve did not start: \(text)")
             }
+            try await Task.sleep(for: .milliseconds(50))
         }
-        port = found ?? 0
     }
 
     /// SIGKILL: the node gets no chance to say goodbye or close anything.
-    func kill() {
+    func kill() async {
         process.send(SIGKILL)
-        process.wait()
+        await process.exit()
     }
 }
 
