@@ -138,6 +138,9 @@ func checkCommandLimits(_ command: ClientCommand, limits: Limits, _ input: [UInt
         }
     case .ack(let announcementID, _), .announcementStats(let announcementID), .remind(let announcementID):
         id(announcementID, "announcement_id")
+    case .announcements(let query):
+        id(query.before, "before")
+        if !(1...AnnouncementsQuery.maxLimit).contains(query.limit) { violated("announcements limit \(query.limit)", input) }
     case .refresh(let token): id(token, "token", max: 16_384)
     case .ping: break
     }
@@ -197,6 +200,11 @@ func encode(_ command: ClientCommand) -> JSONObject {
         set("announcement_id", announcementID)
         set("kind", kind.rawValue)
     case .announcementStats(let announcementID), .remind(let announcementID): set("announcement_id", announcementID)
+    case .announcements(let query):
+        object["received"] = .bool(query.received)
+        if query.authorIsMe { set("author", "me") }
+        set("before", query.before)
+        set("limit", Int64(query.limit))
     case .refresh(let token): set("token", token)
     case .ping: break
     }

@@ -30,7 +30,7 @@ public enum UserDirectory {
         guard !id.utf8.contains(0), !(name?.utf8.contains(0) ?? false) else {
             throw Refusal(message: "id and name must not contain U+0000")
         }
-        guard !id.hasPrefix("bot:") else { throw Refusal(message: "ids starting with 'bot:' belong to API keys") }
+        guard !id.hasPrefix("bot:") else { throw Refusal(message: "id must not start with 'bot:' (such ids belong to API keys)") }
         for role in roles where Role(rawValue: role) == nil {
             // The role comes from the file: quoted, and cut, so that the message stays one readable line.
             let shown = role.count > 40 ? String(role.prefix(40)) + "…" : role
