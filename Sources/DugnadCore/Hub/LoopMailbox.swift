@@ -60,24 +60,6 @@ final class LoopMailbox: Sendable {
             }
             return state.items
         }
-        return joined(items)
-    }
-
-    /// Puts what a drain did not get to back in front of whatever came meanwhile, so that
-    /// order is kept; it has waited since `since`.
-    func putBack(_ items: [Item], since: NIODeadline) {
-        let bytes = items.reduce(0) { total, item in
-            guard case .events(let events) = item else { return total }
-            return total + events.reduce(0) { $0 + $1.frame.readableBytes }
-        }
-        state.withLockedValue { state in
-            state.items.insert(contentsOf: items, at: 0)
-            state.bytes += bytes
-            state.since = min(state.since ?? since, since)
-        }
-    }
-
-    private func joined(_ items: [Item]) -> [Item] {
         var result: [Item] = []
         var pending: [FanoutEvent] = []
         var batches = 0
