@@ -256,9 +256,16 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                 wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: response.body)))), promise: nil)
         }
         let channel = context.channel
+        let loop = context.eventLoop
         context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { [self] _ in
             if !keepAlive {
-                channel.close(promise: nil)
+                // A lingering close: only our side ends now, so that a body the client is
+                // still sending (a request refused from its head) is read and dropped rather
+                // than answered with a TCP reset, which can destroy the response before the
+                // client reads it (seen as "no answer" under load). The client closes when it
+                // has the response; the connection is closed for good 2 s later at the latest.
+                channel.close(mode: .output).whenFailure { _ in channel.close(promise: nil) }
+                loop.scheduleTask(in: .seconds(2)) { channel.close(promise: nil) }
             } else if case .responding = stage {
                 stage = .idle
             }

@@ -99,7 +99,14 @@ final class TestHub: Sendable {
                 logger.logLevel = .warning
                 return logger
             }()
-        let storage = try (engine ?? .default(dataDirectory: directory)).open(dataDirectory: directory, logger: logger)
+        // Opening connects and migrates (PostgreSQL: seconds on a loaded machine), blocking:
+        // on a thread of its own, not one of the two cooperative threads every test shares.
+        let engine = engine ?? .default(dataDirectory: directory)
+        let storage = try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try engine.open(dataDirectory: directory, logger: logger) })
+            }
+        }
         if let heartbeat = storage.heartbeatSeconds {
             configuration.hub.sessionHeartbeatSeconds = min(configuration.hub.sessionHeartbeatSeconds, heartbeat)
         }

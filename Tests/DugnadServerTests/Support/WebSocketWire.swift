@@ -122,7 +122,7 @@ final class ServerFrameReader {
 
     /// The next frame that satisfies `predicate` (frames before it are skipped).
     func next(
-        within timeout: Duration = .seconds(30), where predicate: (ServerFrame) -> Bool = { _ in true }
+        within timeout: Duration = .seconds(120), where predicate: (ServerFrame) -> Bool = { _ in true }
     ) async throws -> ServerFrame {
         let deadline = ContinuousClock.now + timeout
         while true {
@@ -140,7 +140,7 @@ final class ServerFrameReader {
     }
 
     /// The next text frame whose JSON satisfies `predicate`.
-    func nextJSON(within timeout: Duration = .seconds(30), where predicate: (JSONValue) -> Bool) async throws -> JSONValue {
+    func nextJSON(within timeout: Duration = .seconds(120), where predicate: (JSONValue) -> Bool) async throws -> JSONValue {
         let frame = try await next(within: timeout) { $0.json.map(predicate) ?? false }
         return frame.json ?? .null
     }
