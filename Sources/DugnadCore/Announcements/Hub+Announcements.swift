@@ -29,12 +29,8 @@ extension Hub {
                     priority: new.priority, requireAck: new.requireAck, audience: new.audience,
                     clientID: new.clientID, ts: now, audienceCount: Int(Int32.max))
             ).readableBytes
-            guard frameBytes <= configuration.limits.maxFrameBytes else {
-                return loop.makeFailedFuture(
-                    ProtocolError(
-                        .tooLarge,
-                        "the announcement would be \(frameBytes) bytes on the wire, more than max_frame_bytes (\(configuration.limits.maxFrameBytes))"
-                    ))
+            if let tooLarge = frameRefusal(for: "announcement", bytes: frameBytes) {
+                return loop.makeFailedFuture(tooLarge)
             }
             let entry = AuditEntry.make(
                 actor: principal.userID, .announcementPosted, target: new.id, detail: [("title", .string(new.title))],

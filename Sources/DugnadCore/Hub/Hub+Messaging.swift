@@ -3,6 +3,14 @@ import NIOCore
 
 /// Publishing and reading messages: the operations the WebSocket session and the HTTP API share.
 extension Hub {
+    /// `too_large` for an event that would be `bytes` on the wire, more than one frame
+    /// takes (every recipient gets it as one frame); nil when it fits.
+    func frameRefusal(for what: String, bytes: Int) -> ProtocolError? {
+        let limit = configuration.limits.maxFrameBytes
+        guard bytes > limit else { return nil }
+        return ProtocolError(.tooLarge, "the \(what) would be \(bytes) bytes on the wire, more than max_frame_bytes (\(limit))")
+    }
+
     /// `rate_limited` while fan-out on this node is behind (`HubConfiguration.fanoutMaxLagMillis`).
     func fanoutBackPressure() -> ProtocolError? {
         guard
@@ -60,12 +68,8 @@ extension Hub {
             let frameBytes =
                 worstCase <= configuration.limits.maxFrameBytes
                 ? 0 : EventEncoding.messageEvent(message.stored(seq: Int64.max)).readableBytes
-            guard frameBytes <= configuration.limits.maxFrameBytes else {
-                return loop.makeFailedFuture(
-                    ProtocolError(
-                        .tooLarge,
-                        "the message would be \(frameBytes) bytes on the wire, more than max_frame_bytes (\(configuration.limits.maxFrameBytes))"
-                    ))
+            if let tooLarge = frameRefusal(for: "message", bytes: frameBytes) {
+                return loop.makeFailedFuture(tooLarge)
             }
             return write(.publish(message), on: loop, ticket: ticket) { [self] outcome, post in
                 guard case .message(let stored, duplicate: false) = outcome else { return }

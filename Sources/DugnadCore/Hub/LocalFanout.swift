@@ -44,13 +44,13 @@ public final class LocalFanout: EventBus {
         // Runs for the same recipients (a burst of messages in one channel) become one
         // buffer, built here once for every loop: one write per connection per run.
         let events = FanoutEvent.coalesced(events)
-        post(.events(events))
+        post(.events(events), bytes: events.reduce(0) { $0 + $1.frame.readableBytes })
     }
 
     /// Runs `body` with each loop's router, on that loop, in order with the events posted
     /// before and after it (a removed member gets nothing published after the removal).
     public func forEachRouter(_ body: @escaping @Sendable (LoopRouter) -> Void) {
-        post(.task(body))
+        post(.task(body), bytes: 0)
     }
 
     /// What waits for delivery on the loop furthest behind.
@@ -81,10 +81,12 @@ public final class LocalFanout: EventBus {
         return result
     }
 
-    private func post(_ item: LoopMailbox.Item) {
+    /// Posts to every loop's mailbox; `bytes` (the item's frames) is counted once here, not
+    /// once per loop.
+    private func post(_ item: LoopMailbox.Item, bytes: Int) {
         let now = NIODeadline.now()
         let onDelivered = self.onDelivered
-        for route in routers where route.mailbox.post(item, now: now) {
+        for route in routers where route.mailbox.post(item, bytes: bytes, now: now) {
             let router = route.router
             let mailbox = route.mailbox
             // Always a new task, even on the current loop: delivery must never run inside

@@ -31,15 +31,10 @@ final class LoopMailbox: Sendable {
 
     private let state = NIOLockedValueBox(State())
 
-    /// Appends `item`; true when the mailbox was empty, and the caller schedules a drain.
-    func post(_ item: Item, now: NIODeadline) -> Bool {
-        let bytes: Int
-        if case .events(let events) = item {
-            bytes = events.reduce(0) { $0 + $1.frame.readableBytes }
-        } else {
-            bytes = 0
-        }
-        return state.withLockedValue { state in
+    /// Appends `item`, which holds `bytes` of frames; true when the mailbox was empty, and
+    /// the caller schedules a drain.
+    func post(_ item: Item, bytes: Int, now: NIODeadline) -> Bool {
+        state.withLockedValue { state in
             let wasEmpty = state.items.isEmpty
             state.items.append(item)
             state.bytes += bytes

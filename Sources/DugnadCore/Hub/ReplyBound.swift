@@ -19,25 +19,13 @@ public enum ReplyBound {
 
     /// The messages that fit, and whether any were dropped.
     public static func fit(_ messages: [StoredMessage], keep: Keep, maxBytes: Int) -> (messages: [StoredMessage], trimmed: Bool) {
-        var total = 0
-        var count = 0
         let ordered: [StoredMessage] = keep == .newest ? messages.reversed() : messages
-        for message in ordered {
-            let size = encodedSize(message)
-            if count > 0, total + size > maxBytes { break }
-            total += size
-            count += 1
+        let count = fittingPrefix(ordered, maxBytes: maxBytes) { message, writer in
+            EventEncoding.writeMessageObject(message, into: &writer)
         }
         guard count < messages.count else { return (messages, false) }
         let kept = keep == .newest ? Array(messages.suffix(count)) : Array(messages.prefix(count))
         return (kept, true)
-    }
-
-    /// The bytes a message takes in a reply (its JSON object and a comma).
-    static func encodedSize(_ message: StoredMessage) -> Int {
-        var writer = JSONWriter(capacity: 256 + message.body.utf8.count)
-        EventEncoding.writeMessageObject(message, into: &writer)
-        return writer.bytes.count + 1
     }
 
     /// The welcome's announcements, or a page of received ones, that fit `maxBytes`, in
