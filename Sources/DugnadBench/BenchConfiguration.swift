@@ -44,6 +44,11 @@ public struct BenchConfiguration: Sendable {
     public var channels: Int
     /// Idle: connections to hold.
     public var connections: Int
+    /// Idle: channels each connection joins, from its own round the channels (connection
+    /// `i` joins channels `i`, `i+1`, … modulo ``channels``). Default 1; the morning rush
+    /// is `--channels 2 --joins 2` (everyone in the same two channels) or `--channels 100
+    /// --joins 2`.
+    public var joinsPerConnection = 1
     /// Churn: connections opened per second.
     public var churnRate: Double
     /// Churn: seconds each connection stays before it leaves. Default 1.
@@ -203,6 +208,9 @@ public struct BenchConfiguration: Sendable {
             }
         case .idle:
             guard connections >= 1 else { throw .configuration("--connections must be at least 1") }
+            guard joinsPerConnection >= 1, joinsPerConnection <= channels else {
+                throw .configuration("--joins must be at least 1 and at most --channels")
+            }
         case .churn:
             guard churnRate > 0, hold >= 0, subscribers >= 0 else {
                 throw .configuration("--churn-rate must be positive and --hold not negative")

@@ -12,7 +12,8 @@ extension BenchRunner {
         let started = NIODeadline.now()
         await monitor.enter(.connecting, wanted: c.connections)
         let held = try await fleet.open(count: c.connections) { index in
-            ("\(prefix)-idle-\(index)", .holder, [names[index % names.count]], 0)
+            let joined = (0..<c.joinsPerConnection).map { names[(index + $0) % names.count] }
+            return ("\(prefix)-idle-\(index)", .holder, joined, 0)
         }
         var report = BenchReport(configuration: c)
         report.connections = held.count

@@ -16,14 +16,14 @@ extension SQLiteStore {
         try reading("read the figures of announcement '\(id)'") { db in
             guard
                 let audience = try Int.fetchOne(
-                    db, sql: "SELECT audience_count FROM announcements WHERE id = ?", arguments: [id])
+                    db.cachedStatement(sql: "SELECT audience_count FROM announcements WHERE id = ?"), arguments: [id])
             else { return nil }
             let row = try Row.fetchOne(
-                db,
-                sql: """
-                    SELECT count(delivered_at) AS delivered, count(read_at) AS read, count(acked_at) AS acked
-                    FROM announcement_audience WHERE announcement_id = ?
-                    """,
+                db.cachedStatement(
+                    sql: """
+                        SELECT count(delivered_at) AS delivered, count(read_at) AS read, count(acked_at) AS acked
+                        FROM announcement_audience WHERE announcement_id = ?
+                        """),
                 arguments: [id])
             return AnnouncementStats(
                 audience: audience,
@@ -49,23 +49,23 @@ extension SQLiteStore {
         try reading("read the pending announcements of '\(userID)'") { db in
             let columns = "\(Self.qualifiedAnnouncementColumns), aa.read_at AS user_read_at, aa.acked_at AS user_acked_at"
             let unacknowledged = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT \(columns)
-                    FROM announcement_audience aa JOIN announcements a ON a.id = aa.announcement_id
-                    WHERE aa.user_id = ? AND aa.require_ack = 1 AND aa.acked_at IS NULL
-                    ORDER BY a.ts, a.id
-                    """,
+                db.cachedStatement(
+                    sql: """
+                        SELECT \(columns)
+                        FROM announcement_audience aa JOIN announcements a ON a.id = aa.announcement_id
+                        WHERE aa.user_id = ? AND aa.require_ack = 1 AND aa.acked_at IS NULL
+                        ORDER BY a.ts, a.id
+                        """),
                 arguments: [userID])
             let recentUnread = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT \(columns)
-                    FROM announcement_audience aa JOIN announcements a ON a.id = aa.announcement_id
-                    WHERE aa.user_id = ? AND aa.require_ack = 0 AND aa.read_at IS NULL AND a.ts >= ?
-                    ORDER BY a.ts DESC, a.id DESC
-                    LIMIT ?
-                    """,
+                db.cachedStatement(
+                    sql: """
+                        SELECT \(columns)
+                        FROM announcement_audience aa JOIN announcements a ON a.id = aa.announcement_id
+                        WHERE aa.user_id = ? AND aa.require_ack = 0 AND aa.read_at IS NULL AND a.ts >= ?
+                        ORDER BY a.ts DESC, a.id DESC
+                        LIMIT ?
+                        """),
                 arguments: [userID, now - UserAnnouncement.recentUnreadMillis, UserAnnouncement.recentUnreadLimit])
             return try (unacknowledged + recentUnread).map { row in
                 UserAnnouncement(
@@ -83,13 +83,13 @@ extension SQLiteStore {
         return try reading("read the announcements '\(userID)' received") { db in
             page.page(
                 fromFetched: try Row.fetchAll(
-                    db,
-                    sql: """
-                        SELECT \(Self.qualifiedAnnouncementColumns), aa.read_at AS user_read_at, aa.acked_at AS user_acked_at
-                        FROM announcement_audience aa JOIN announcements a ON a.id = aa.announcement_id
-                        WHERE aa.user_id = ? AND (? IS NULL OR aa.announcement_id < ?)
-                        ORDER BY aa.announcement_id DESC LIMIT ?
-                        """,
+                    db.cachedStatement(
+                        sql: """
+                            SELECT \(Self.qualifiedAnnouncementColumns), aa.read_at AS user_read_at, aa.acked_at AS user_acked_at
+                            FROM announcement_audience aa JOIN announcements a ON a.id = aa.announcement_id
+                            WHERE aa.user_id = ? AND (? IS NULL OR aa.announcement_id < ?)
+                            ORDER BY aa.announcement_id DESC LIMIT ?
+                            """),
                     arguments: [userID, beforeID, beforeID, page.fetchLimit]
                 ).map { row in
                     UserAnnouncement(
@@ -107,12 +107,12 @@ extension SQLiteStore {
         return try reading("read the announcements") { db in
             page.page(
                 fromFetched: try Row.fetchAll(
-                    db,
-                    sql: """
-                        SELECT \(Self.announcementColumns) FROM announcements
-                        WHERE (? IS NULL OR from_id = ?) AND (? IS NULL OR id < ?)
-                        ORDER BY id DESC LIMIT ?
-                        """,
+                    db.cachedStatement(
+                        sql: """
+                            SELECT \(Self.announcementColumns) FROM announcements
+                            WHERE (? IS NULL OR from_id = ?) AND (? IS NULL OR id < ?)
+                            ORDER BY id DESC LIMIT ?
+                            """),
                     arguments: [authorID, authorID, beforeID, beforeID, page.fetchLimit]
                 ).map(Self.announcementRecord))
         }
@@ -135,21 +135,23 @@ extension SQLiteStore {
         """
 
     static func fetchAnnouncement(_ db: Database, id: String) throws -> AnnouncementRecord? {
-        try Row.fetchOne(db, sql: "SELECT \(announcementColumns) FROM announcements WHERE id = ?", arguments: [id])
-            .map(announcementRecord)
+        try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT \(announcementColumns) FROM announcements WHERE id = ?"), arguments: [id]
+        )
+        .map(announcementRecord)
     }
 
     static func fetchAnnouncement(_ db: Database, fromID: String, clientID: String) throws -> AnnouncementRecord? {
         try Row.fetchOne(
-            db, sql: "SELECT \(announcementColumns) FROM announcements WHERE from_id = ? AND client_id = ?",
+            db.cachedStatement(sql: "SELECT \(announcementColumns) FROM announcements WHERE from_id = ? AND client_id = ?"),
             arguments: [fromID, clientID]
         ).map(announcementRecord)
     }
 
     static func fetchIsInAudience(_ db: Database, announcementID: String, userID: String) throws -> Bool {
         try Bool.fetchOne(
-            db,
-            sql: "SELECT EXISTS (SELECT 1 FROM announcement_audience WHERE announcement_id = ? AND user_id = ?)",
+            db.cachedStatement(
+                sql: "SELECT EXISTS (SELECT 1 FROM announcement_audience WHERE announcement_id = ? AND user_id = ?)"),
             arguments: [announcementID, userID]) ?? false
     }
 

@@ -21,23 +21,23 @@ extension SQLiteStore {
         // from_id): the rows read are the window's messages, from the index alone, and
         // the groups come out in channel order without a sort.
         let messageRows = try Row.fetchAll(
-            db,
-            sql: """
-                SELECT c.name AS channel, count(*) AS messages, count(DISTINCT m.from_id) AS posters
-                FROM channels c JOIN messages m ON m.channel = c.name
-                WHERE m.ts BETWEEN ? AND ?
-                GROUP BY c.name
-                """,
+            db.cachedStatement(
+                sql: """
+                    SELECT c.name AS channel, count(*) AS messages, count(DISTINCT m.from_id) AS posters
+                    FROM channels c JOIN messages m ON m.channel = c.name
+                    WHERE m.ts BETWEEN ? AND ?
+                    GROUP BY c.name
+                    """),
             arguments: [window.from, window.to])
         // A range of memberships_by_read_at; the primary key (user, channel) makes each
         // row a distinct reader of its channel.
         let readerRows = try Row.fetchAll(
-            db,
-            sql: """
-                SELECT channel, count(*) AS readers FROM memberships
-                WHERE read_at BETWEEN ? AND ?
-                GROUP BY channel
-                """,
+            db.cachedStatement(
+                sql: """
+                    SELECT channel, count(*) AS readers FROM memberships
+                    WHERE read_at BETWEEN ? AND ?
+                    GROUP BY channel
+                    """),
             arguments: [window.from, window.to])
         return EngagementWindow.channelFigures(
             messages: try messageRows.map { row in
@@ -63,17 +63,17 @@ extension SQLiteStore {
         // whole audience (whose size is stored). Correlated subqueries rather than a
         // grouped join, which would walk every announcement ever posted in id order.
         let rows = try Row.fetchAll(
-            db,
-            sql: """
-                SELECT a.id AS id, a.title AS title, a.ts AS ts, a.audience_count AS audience,
-                    (SELECT count(*) FROM announcement_audience r
-                     WHERE r.announcement_id = a.id AND r.read_at IS NOT NULL) AS read,
-                    (SELECT count(r.acked_at) FROM announcement_audience r
-                     WHERE r.announcement_id = a.id AND r.read_at IS NOT NULL) AS acked
-                FROM announcements a
-                WHERE a.ts BETWEEN ? AND ?
-                ORDER BY a.ts DESC, a.id DESC
-                """,
+            db.cachedStatement(
+                sql: """
+                    SELECT a.id AS id, a.title AS title, a.ts AS ts, a.audience_count AS audience,
+                        (SELECT count(*) FROM announcement_audience r
+                         WHERE r.announcement_id = a.id AND r.read_at IS NOT NULL) AS read,
+                        (SELECT count(r.acked_at) FROM announcement_audience r
+                         WHERE r.announcement_id = a.id AND r.read_at IS NOT NULL) AS acked
+                    FROM announcements a
+                    WHERE a.ts BETWEEN ? AND ?
+                    ORDER BY a.ts DESC, a.id DESC
+                    """),
             arguments: [window.from, window.to])
         return try rows.map { row in
             let id = try row.decode(String.self, forColumn: "id")
@@ -97,13 +97,13 @@ extension SQLiteStore {
     {
         guard let middle = EngagementWindow.middleReads(of: reads) else { return nil }
         let readTimes = try Int64.fetchAll(
-            db,
-            sql: """
-                SELECT read_at FROM announcement_audience
-                WHERE announcement_id = ? AND read_at IS NOT NULL
-                ORDER BY read_at
-                LIMIT ? OFFSET ?
-                """,
+            db.cachedStatement(
+                sql: """
+                    SELECT read_at FROM announcement_audience
+                    WHERE announcement_id = ? AND read_at IS NOT NULL
+                    ORDER BY read_at
+                    LIMIT ? OFFSET ?
+                    """),
             arguments: [announcementID, middle.limit, middle.offset])
         return EngagementWindow.medianMillisToRead(middle: readTimes, postedAt: ts)
     }
@@ -115,25 +115,24 @@ extension SQLiteStore {
     {
         guard let days = window.dailyDays else { return [] }
         let recorded = try Row.fetchAll(
-            db,
-            sql: "SELECT day, count(*) AS users FROM user_active_days WHERE day BETWEEN ? AND ? GROUP BY day",
+            db.cachedStatement(sql: "SELECT day, count(*) AS users FROM user_active_days WHERE day BETWEEN ? AND ? GROUP BY day"),
             arguments: [days.lowerBound, days.upperBound])
         // An open session is alive until now (start-up closes those a crash left open).
         // Few sessions are open, and most of them since today.
         let unrecorded = try Row.fetchAll(
-            db,
-            sql: """
-                WITH RECURSIVE open_days (user_id, day) AS (
-                    SELECT user_id, max(connected_at / ?4, ?1) FROM sessions
-                    WHERE disconnected_at IS NULL AND connected_at <= ?3
-                    UNION ALL
-                    SELECT user_id, day + 1 FROM open_days WHERE day < ?2
-                )
-                SELECT day, count(DISTINCT user_id) AS users FROM open_days o
-                WHERE day <= ?2
-                    AND NOT EXISTS (SELECT 1 FROM user_active_days a WHERE a.day = o.day AND a.user_id = o.user_id)
-                GROUP BY day
-                """,
+            db.cachedStatement(
+                sql: """
+                    WITH RECURSIVE open_days (user_id, day) AS (
+                        SELECT user_id, max(connected_at / ?4, ?1) FROM sessions
+                        WHERE disconnected_at IS NULL AND connected_at <= ?3
+                        UNION ALL
+                        SELECT user_id, day + 1 FROM open_days WHERE day < ?2
+                    )
+                    SELECT day, count(DISTINCT user_id) AS users FROM open_days o
+                    WHERE day <= ?2
+                        AND NOT EXISTS (SELECT 1 FROM user_active_days a WHERE a.day = o.day AND a.user_id = o.user_id)
+                    GROUP BY day
+                    """),
             arguments: [days.lowerBound, days.upperBound, window.to, EngagementWindow.millisPerDay])
         return window.dailyFigures(
             activeUsers: try (recorded + unrecorded).map { row in

@@ -6,10 +6,13 @@ extension SQLiteStore {
     public func standing(userID: String) throws -> UserStanding {
         try reading("read the standing of '\(userID)'") { db in
             let roles =
-                try String.fetchOne(db, sql: "SELECT directory_roles FROM users WHERE id = ?", arguments: [userID])
+                try String.fetchOne(
+                    db.cachedStatement(sql: "SELECT directory_roles FROM users WHERE id = ?"), arguments: [userID]
+                )
                 .map(Self.decodeRoles) ?? []
             let ban = try Row.fetchOne(
-                db, sql: "SELECT user_id, banned_at, banned_by, reason FROM bans WHERE user_id = ?", arguments: [userID]
+                db.cachedStatement(sql: "SELECT user_id, banned_at, banned_by, reason FROM bans WHERE user_id = ?"),
+                arguments: [userID]
             ).map { row in
                 BanRecord(
                     userID: try row.decode(String.self, forColumn: "user_id"),
@@ -24,7 +27,7 @@ extension SQLiteStore {
     public func channelsCreated(by userID: String, since: Int64) throws -> Int {
         try reading("count the channels '\(userID)' created") { db in
             try Int.fetchOne(
-                db, sql: "SELECT count(*) FROM channels WHERE created_by = ? AND created_at >= ?",
+                db.cachedStatement(sql: "SELECT count(*) FROM channels WHERE created_by = ? AND created_at >= ?"),
                 arguments: [userID, since]) ?? 0
         }
     }
@@ -32,13 +35,13 @@ extension SQLiteStore {
     public func auditEntries(afterSeq: Int64, orSince since: Int64, limit: Int) throws -> [AuditEntry] {
         try reading("read the audit log") { db in
             try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT * FROM (SELECT \(Self.auditColumns) FROM audit WHERE seq > ? ORDER BY seq LIMIT ?)
-                    UNION ALL
-                    SELECT * FROM (
-                        SELECT \(Self.auditColumns) FROM audit WHERE at >= ? AND seq <= ? ORDER BY seq LIMIT ?)
-                    """,
+                db.cachedStatement(
+                    sql: """
+                        SELECT * FROM (SELECT \(Self.auditColumns) FROM audit WHERE seq > ? ORDER BY seq LIMIT ?)
+                        UNION ALL
+                        SELECT * FROM (
+                            SELECT \(Self.auditColumns) FROM audit WHERE at >= ? AND seq <= ? ORDER BY seq LIMIT ?)
+                        """),
                 arguments: [afterSeq, max(0, limit), since, afterSeq, max(0, limit)]
             ).map(Self.auditEntry)
         }
@@ -49,11 +52,11 @@ extension SQLiteStore {
         return try reading("read the audit log") { db in
             page.page(
                 fromFetched: try Row.fetchAll(
-                    db,
-                    sql: """
-                        SELECT \(Self.auditColumns) FROM audit
-                        WHERE (? IS NULL OR seq < ?) ORDER BY seq DESC LIMIT ?
-                        """,
+                    db.cachedStatement(
+                        sql: """
+                            SELECT \(Self.auditColumns) FROM audit
+                            WHERE (? IS NULL OR seq < ?) ORDER BY seq DESC LIMIT ?
+                            """),
                     arguments: [beforeSeq, beforeSeq, page.fetchLimit]
                 ).map(Self.auditEntry))
         }
@@ -61,7 +64,7 @@ extension SQLiteStore {
 
     public func latestAuditSeq() throws -> Int64 {
         try reading("read the audit log") { db in
-            try Int64.fetchOne(db, sql: "SELECT coalesce(max(seq), 0) FROM audit") ?? 0
+            try Int64.fetchOne(db.cachedStatement(sql: "SELECT coalesce(max(seq), 0) FROM audit")) ?? 0
         }
     }
 

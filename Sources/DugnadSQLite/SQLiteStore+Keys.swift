@@ -6,7 +6,8 @@ extension SQLiteStore {
     /// Every user the hub knows (seen through a token or imported), ordered by id.
     public func allUsers() throws -> [UserRecord] {
         try reading("read the users") { db in
-            try Row.fetchAll(db, sql: "SELECT id, name, roles, last_seen FROM users ORDER BY id").map(Self.userRecord)
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT id, name, roles, last_seen FROM users ORDER BY id")).map(
+                Self.userRecord)
         }
     }
 
@@ -14,15 +15,17 @@ extension SQLiteStore {
     /// from "unknown".
     public func apiKey(hash: String) throws -> APIKeyRecord? {
         try reading("read an API key") { db in
-            try Row.fetchOne(db, sql: "SELECT \(Self.apiKeyColumns) FROM api_keys WHERE hash = ?", arguments: [hash])
-                .map(Self.apiKeyRecord)
+            try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT \(Self.apiKeyColumns) FROM api_keys WHERE hash = ?"), arguments: [hash]
+            )
+            .map(Self.apiKeyRecord)
         }
     }
 
     /// All keys, revoked ones included, oldest first.
     public func apiKeys() throws -> [APIKeyRecord] {
         try reading("read the API keys") { db in
-            try Row.fetchAll(db, sql: "SELECT \(Self.apiKeyColumns) FROM api_keys ORDER BY created_at, id")
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT \(Self.apiKeyColumns) FROM api_keys ORDER BY created_at, id"))
                 .map(Self.apiKeyRecord)
         }
     }
@@ -31,7 +34,8 @@ extension SQLiteStore {
     public func revokedAPIKeyIDs(since: Int64) throws -> [String] {
         try reading("read the revoked API keys") { db in
             try String.fetchAll(
-                db, sql: "SELECT id FROM api_keys WHERE revoked_at >= ? ORDER BY revoked_at, id", arguments: [since])
+                db.cachedStatement(sql: "SELECT id FROM api_keys WHERE revoked_at >= ? ORDER BY revoked_at, id"),
+                arguments: [since])
         }
     }
 }

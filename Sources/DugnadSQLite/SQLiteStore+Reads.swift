@@ -12,7 +12,7 @@ extension SQLiteStore {
 
     public func allChannels() throws -> [ChannelRecord] {
         try reading("read the channels") { db in
-            try Row.fetchAll(db, sql: "SELECT \(Self.channelColumns) FROM channels c ORDER BY c.name")
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT \(Self.channelColumns) FROM channels c ORDER BY c.name"))
                 .map(Self.channelRecord)
         }
     }
@@ -23,11 +23,11 @@ extension SQLiteStore {
         return try reading("read the channels") { db in
             page.page(
                 fromFetched: try Row.fetchAll(
-                    db,
-                    sql: """
-                        SELECT \(Self.channelColumns) FROM channels c
-                        WHERE (? IS NULL OR c.name > ?) ORDER BY c.name LIMIT ?
-                        """,
+                    db.cachedStatement(
+                        sql: """
+                            SELECT \(Self.channelColumns) FROM channels c
+                            WHERE (? IS NULL OR c.name > ?) ORDER BY c.name LIMIT ?
+                            """),
                     arguments: [afterName, afterName, page.fetchLimit]
                 ).map(Self.channelRecord))
         }
@@ -36,13 +36,13 @@ extension SQLiteStore {
     public func memberships(userID: String) throws -> [MembershipRecord] {
         try reading("read the memberships of '\(userID)'") { db in
             try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT \(Self.channelColumns), m.read_seq, m.granted_at
-                    FROM memberships m JOIN channels c ON c.name = m.channel
-                    WHERE m.user_id = ?
-                    ORDER BY c.name
-                    """,
+                db.cachedStatement(
+                    sql: """
+                        SELECT \(Self.channelColumns), m.read_seq, m.granted_at
+                        FROM memberships m JOIN channels c ON c.name = m.channel
+                        WHERE m.user_id = ?
+                        ORDER BY c.name
+                        """),
                 arguments: [userID]
             ).map { row in
                 MembershipRecord(
@@ -56,7 +56,7 @@ extension SQLiteStore {
     public func membershipKind(userID: String, channel: String) throws -> MembershipKind? {
         try reading("read a membership") { db in
             try Row.fetchOne(
-                db, sql: "SELECT granted_at FROM memberships WHERE user_id = ? AND channel = ?",
+                db.cachedStatement(sql: "SELECT granted_at FROM memberships WHERE user_id = ? AND channel = ?"),
                 arguments: [userID, channel]
             ).map { row in try row.decode(Int64?.self, forColumn: "granted_at") == nil ? .joined : .granted }
         }
@@ -85,7 +85,7 @@ extension SQLiteStore {
                     """
                 arguments = [channel, seq, page.fetchLimit]
             }
-            let (messages, hasMore) = page.page(fromFetched: try Row.fetchAll(db, sql: sql, arguments: arguments))
+            let (messages, hasMore) = page.page(fromFetched: try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments))
             return (try messages.map(Self.storedMessage), hasMore)
         }
     }
@@ -104,15 +104,15 @@ extension SQLiteStore {
         let page = MemberPage(afterUserID: afterUserID, limit: limit)
         return try reading("read the members of '\(channel)'") { db in
             let rows = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT m.user_id AS id, coalesce(u.name, m.user_id) AS name,
-                        coalesce(u.roles, '[]') AS roles, u.last_seen AS last_seen
-                    FROM memberships m LEFT JOIN users u ON u.id = m.user_id
-                    WHERE m.channel = ? AND (? IS NULL OR m.user_id > ?)
-                    ORDER BY m.user_id
-                    LIMIT ?
-                    """,
+                db.cachedStatement(
+                    sql: """
+                        SELECT m.user_id AS id, coalesce(u.name, m.user_id) AS name,
+                            coalesce(u.roles, '[]') AS roles, u.last_seen AS last_seen
+                        FROM memberships m LEFT JOIN users u ON u.id = m.user_id
+                        WHERE m.channel = ? AND (? IS NULL OR m.user_id > ?)
+                        ORDER BY m.user_id
+                        LIMIT ?
+                        """),
                 arguments: [channel, page.afterUserID, page.afterUserID, page.fetchLimit])
             let (members, hasMore) = page.page(fromFetched: rows)
             return (try members.map(Self.userRecord), hasMore)
@@ -122,7 +122,7 @@ extension SQLiteStore {
     public func user(id: String) throws -> UserRecord? {
         try reading("read user '\(id)'") { db in
             try Row.fetchOne(
-                db, sql: "SELECT id, name, roles, last_seen FROM users WHERE id = ?", arguments: [id]
+                db.cachedStatement(sql: "SELECT id, name, roles, last_seen FROM users WHERE id = ?"), arguments: [id]
             ).map(Self.userRecord)
         }
     }
@@ -140,12 +140,12 @@ extension SQLiteStore {
 
     static func fetchChannel(_ db: Database, named name: String) throws -> ChannelRecord? {
         try Row.fetchOne(
-            db, sql: "SELECT \(channelColumns) FROM channels c WHERE c.name = ?", arguments: [name]
+            db.cachedStatement(sql: "SELECT \(channelColumns) FROM channels c WHERE c.name = ?"), arguments: [name]
         ).map(channelRecord)
     }
 
     static func fetchMessage(_ db: Database, id: String) throws -> StoredMessage? {
-        try Row.fetchOne(db, sql: "SELECT \(messageColumns) FROM messages WHERE id = ?", arguments: [id])
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT \(messageColumns) FROM messages WHERE id = ?"), arguments: [id])
             .map(storedMessage)
     }
 

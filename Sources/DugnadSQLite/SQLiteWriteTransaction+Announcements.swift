@@ -21,12 +21,12 @@ extension SQLiteWriteTransaction {
         case .channels(let names):
             channelsJSON = try SQLiteStore.encodeJSONArray(names)
             if let missing = try String.fetchOne(
-                db,
-                sql: """
-                    SELECT value FROM json_each(?)
-                    WHERE value NOT IN (SELECT name FROM channels)
-                    ORDER BY key LIMIT 1
-                    """,
+                db.cachedStatement(
+                    sql: """
+                        SELECT value FROM json_each(?)
+                        WHERE value NOT IN (SELECT name FROM channels)
+                        ORDER BY key LIMIT 1
+                        """),
                 arguments: [channelsJSON])
             {
                 throw StoreError(.notFound, "no channel '\(missing)'")
@@ -66,7 +66,7 @@ extension SQLiteWriteTransaction {
                 """
             arguments = [new.id, new.requireAck, channelsJSON, new.fromID]
         }
-        let audience = try String.fetchAll(db, sql: audienceSQL, arguments: arguments).sorted()
+        let audience = try String.fetchAll(db.cachedStatement(sql: audienceSQL), arguments: arguments).sorted()
         try db.executeCached(
             sql: "UPDATE announcements SET audience_count = ? WHERE id = ?", arguments: [audience.count, new.id])
 
@@ -133,16 +133,17 @@ extension SQLiteWriteTransaction {
             throw StoreError(.notFound, "no announcement '\(announcementID)'")
         }
         let last = try Int64.fetchOne(
-            db, sql: "SELECT max(at) FROM announcement_reminders WHERE announcement_id = ?", arguments: [announcementID])
+            db.cachedStatement(sql: "SELECT max(at) FROM announcement_reminders WHERE announcement_id = ?"),
+            arguments: [announcementID])
         if let refusal = ReminderSpacing.refusal(last: last, at: at, interval: notWithinMillis) { throw refusal }
         let recipients = try String.fetchAll(
-            db,
-            sql: """
-                UPDATE announcement_audience SET reminded_count = reminded_count + 1
-                WHERE announcement_id = ?
-                    AND (CASE WHEN require_ack = 1 THEN acked_at ELSE read_at END) IS NULL
-                RETURNING user_id
-                """,
+            db.cachedStatement(
+                sql: """
+                    UPDATE announcement_audience SET reminded_count = reminded_count + 1
+                    WHERE announcement_id = ?
+                        AND (CASE WHEN require_ack = 1 THEN acked_at ELSE read_at END) IS NULL
+                    RETURNING user_id
+                    """),
             arguments: [announcementID]
         ).sorted()
         try db.executeCached(
@@ -167,19 +168,19 @@ extension SQLiteWriteTransaction {
         // with an IN list, which would make the planner pair every urgent announcement
         // ever posted with every online user.
         let rows = try Row.fetchAll(
-            db,
-            sql: """
-                UPDATE announcement_audience
-                SET last_sent_at = ?1, resend_count = resend_count + 1
-                WHERE user_id IN (SELECT value FROM json_each(?2))
-                    AND require_ack = 1 AND acked_at IS NULL
-                    AND resend_count < ?3
-                    AND (last_sent_at IS NULL OR last_sent_at <= ?1 - ?4)
-                    AND EXISTS (
-                        SELECT 1 FROM announcements a
-                        WHERE a.id = announcement_audience.announcement_id AND a.priority = 'urgent')
-                RETURNING announcement_id, user_id
-                """,
+            db.cachedStatement(
+                sql: """
+                    UPDATE announcement_audience
+                    SET last_sent_at = ?1, resend_count = resend_count + 1
+                    WHERE user_id IN (SELECT value FROM json_each(?2))
+                        AND require_ack = 1 AND acked_at IS NULL
+                        AND resend_count < ?3
+                        AND (last_sent_at IS NULL OR last_sent_at <= ?1 - ?4)
+                        AND EXISTS (
+                            SELECT 1 FROM announcements a
+                            WHERE a.id = announcement_audience.announcement_id AND a.priority = 'urgent')
+                    RETURNING announcement_id, user_id
+                    """),
             arguments: [now, try SQLiteStore.encodeJSONArray(onlineUserIDs), maxResends, intervalMillis])
         var due: [String: [String]] = [:]
         for row in rows {

@@ -10,7 +10,7 @@ extension SQLiteWriteTransaction {
             throw StoreError(.notFound, "no channel '\(name)'")
         }
         if let row = try Row.fetchOne(
-            db, sql: "SELECT read_seq, granted_at FROM memberships WHERE user_id = ? AND channel = ?",
+            db.cachedStatement(sql: "SELECT read_seq, granted_at FROM memberships WHERE user_id = ? AND channel = ?"),
             arguments: [userID, name])
         {
             let readSeq = try row.decode(Int64.self, forColumn: "read_seq")

@@ -45,12 +45,12 @@ extension SQLiteWriteTransaction {
     func revokeAPIKey(idOrName: String, at: Int64) throws -> WriteOutcome {
         for column in ["id", "name"] {
             if let row = try Row.fetchOne(
-                db,
-                sql: """
-                    UPDATE api_keys SET revoked_at = ?
-                    WHERE \(column) = ? AND revoked_at IS NULL
-                    RETURNING \(SQLiteStore.apiKeyColumns)
-                    """,
+                db.cachedStatement(
+                    sql: """
+                        UPDATE api_keys SET revoked_at = ?
+                        WHERE \(column) = ? AND revoked_at IS NULL
+                        RETURNING \(SQLiteStore.apiKeyColumns)
+                        """),
                 arguments: [at, idOrName])
             {
                 return .apiKey(try SQLiteStore.apiKeyRecord(row))

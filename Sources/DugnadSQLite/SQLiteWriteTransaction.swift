@@ -31,7 +31,7 @@ struct SQLiteWriteTransaction: WriteTransaction {
     func react(messageID: String, userID: String, emoji: String, remove: Bool, at: Int64) throws -> WriteOutcome {
         guard
             let channel = try String.fetchOne(
-                db, sql: "SELECT channel FROM messages WHERE id = ?", arguments: [messageID])
+                db.cachedStatement(sql: "SELECT channel FROM messages WHERE id = ?"), arguments: [messageID])
         else {
             throw StoreError(.notFound, "no message '\(messageID)'")
         }
@@ -81,7 +81,7 @@ struct SQLiteWriteTransaction: WriteTransaction {
             throw StoreError(.notFound, "no channel '\(name)'")
         }
         if let readSeq = try Int64.fetchOne(
-            db, sql: "SELECT read_seq FROM memberships WHERE user_id = ? AND channel = ?",
+            db.cachedStatement(sql: "SELECT read_seq FROM memberships WHERE user_id = ? AND channel = ?"),
             arguments: [userID, name])
         {
             return .membership(channel: channel, readSeq: readSeq, created: false)
@@ -104,12 +104,12 @@ struct SQLiteWriteTransaction: WriteTransaction {
     func markRead(userID: String, channel name: String, seq: Int64) throws -> WriteOutcome {
         guard
             let row = try Row.fetchOne(
-                db,
-                sql: """
-                    SELECT m.read_seq, c.last_seq
-                    FROM memberships m JOIN channels c ON c.name = m.channel
-                    WHERE m.user_id = ? AND m.channel = ?
-                    """,
+                db.cachedStatement(
+                    sql: """
+                        SELECT m.read_seq, c.last_seq
+                        FROM memberships m JOIN channels c ON c.name = m.channel
+                        WHERE m.user_id = ? AND m.channel = ?
+                        """),
                 arguments: [userID, name])
         else {
             throw StoreError(.notFound, "'\(userID)' is not a member of '\(name)'")

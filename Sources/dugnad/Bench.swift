@@ -71,6 +71,9 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Idle: connections to hold.")
     var connections: Int?
 
+    @Option(help: "Idle: channels each connection joins (at most --channels).")
+    var joins: Int = 1
+
     @Option(help: "Churn: connections opened per second.")
     var churnRate: Double?
 
@@ -127,6 +130,7 @@ struct Bench: AsyncParsableCommand {
         configuration.messages = messages
         configuration.bodyBytes = bodyBytes
         if let channels { configuration.channels = channels }
+        configuration.joinsPerConnection = joins
         if let connections { configuration.connections = connections }
         if let churnRate { configuration.churnRate = churnRate }
         configuration.hold = hold

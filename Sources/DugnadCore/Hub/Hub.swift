@@ -24,6 +24,8 @@ public final class Hub: Sendable {
     let channelCache = NIOLockedValueBox<[String: ChannelRecord]>([:])
     let membershipCache = NIOLockedValueBox<[String: CachedMemberships]>([:])
     let presenceState: NIOLockedValueBox<PresenceState>
+    /// Taken only inside `presenceState`'s lock.
+    let presencePacer: NIOLockedValueBox<PresencePacer>
     private let timers = NIOLockedValueBox<[RepeatedTask]>([])
     let announcementLive = NIOLockedValueBox(AnnouncementLiveState())
     /// Per-user rate budgets (all of a user's connections on this node share them).
@@ -62,6 +64,10 @@ public final class Hub: Sendable {
         let bus = makeBus?(local) ?? local
         self.bus = bus
         self.presenceState = NIOLockedValueBox(PresenceState(sharedWithOtherNodes: bus.sharesPresence))
+        self.presencePacer = NIOLockedValueBox(
+            PresencePacer(
+                deliveriesPerSecond: configuration.presenceDeliveriesPerSecond,
+                tickMillis: configuration.presenceFlushMillis))
         self.writer = BatchingWriter(
             store: store, configuration: configuration.writer, logger: logger,
             onBatch: { size, failed in
@@ -128,7 +134,7 @@ public final class Hub: Sendable {
     /// Stops timers, commits everything queued, and stops the readers.
     public func shutdown() async {
         for timer in timers.withLockedValue({ $0 }) { timer.cancel() }
-        flushPresence()
+        flushPresence(forced: true)
         writer.close()
         await writer.flush()
         bus.stop()
@@ -308,11 +314,13 @@ public final class Hub: Sendable {
     /// Sends the coalesced presence diffs to this node's subscribers, and this node's own
     /// changes to the other nodes (each node computes the diffs of the union for its own
     /// subscribers, so diffs themselves never cross nodes).
-    func flushPresence() {
+    /// A flush waits for `PresencePacer` unless it is `forced` (at shutdown).
+    func flushPresence(forced: Bool = false) {
         let limit = configuration.presenceListLimit
+        let now = NIODeadline.now().uptimeNanoseconds
         let (diffs, changes) = presenceState.withLockedValue { state in
-            let diffs = state.drainDiffs()
-            return (diffs, state.drainOutgoing())
+            let due = forced || presencePacer.withLockedValue { $0.admit(audience: state.pendingAudience, now: now) }
+            return (due ? state.drainDiffs() : [], state.drainOutgoing())
         }
         if !changes.isEmpty { bus.publishPresence(changes) }
         guard !diffs.isEmpty else { return }

@@ -50,6 +50,11 @@ public struct HubConfiguration: Sendable {
     public var sessionHeartbeatSeconds: Int64 = 15
     /// Presence diffs are coalesced for this long, in milliseconds. Default 100 (the contract's maximum rate).
     public var presenceFlushMillis: Int64 = 100
+    /// Presence deliveries a second that flushes may average (`PresencePacer`): a flush
+    /// whose diffs reach more members waits, and coalesces, until this rate has paid for
+    /// it. Default 20,000: a 10,000-member channel gets a diff at most every 500 ms, a
+    /// channel of 2,000 or fewer on every tick (measured: docs/benchmarks.md, "The morning rush").
+    public var presenceDeliveriesPerSecond = 20_000
     /// Fan-out flushes of one event loop at most once per this many milliseconds: what is
     /// delivered sooner after a flush waits for one flush at the end of the window, so
     /// that a connection gets several events in one write (one syscall, one TCP segment)

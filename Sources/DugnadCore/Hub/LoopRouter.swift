@@ -27,9 +27,10 @@ public final class LoopRouter {
     }
 
     public func unsubscribe(_ sink: any FrameSink, from channel: String) {
-        guard var sinks = channels[channel] else { return }
-        sinks[ObjectIdentifier(sink)] = nil
-        channels[channel] = sinks.isEmpty ? nil : sinks
+        // In place: copying a channel's sinks out and back made every leave copy them all
+        // (11 % of the hub's core when 10,000 connections of one channel closed).
+        channels[channel]?[ObjectIdentifier(sink)] = nil
+        if channels[channel]?.isEmpty == true { channels[channel] = nil }
     }
 
     public func register(_ sink: any FrameSink) {
@@ -37,9 +38,8 @@ public final class LoopRouter {
     }
 
     public func unregister(_ sink: any FrameSink) {
-        guard var sinks = users[sink.userID] else { return }
-        sinks[ObjectIdentifier(sink)] = nil
-        users[sink.userID] = sinks.isEmpty ? nil : sinks
+        users[sink.userID]?[ObjectIdentifier(sink)] = nil
+        if users[sink.userID]?.isEmpty == true { users[sink.userID] = nil }
     }
 
     /// Connections of a user on this loop (for closing them, e.g. a revoked key).
