@@ -70,6 +70,20 @@ import Testing
         await hub.stop()
     }
 
+    @Test func aPageOfThePlainHTTPOriginIsNotTheHubsOwnOnATLSPort() async throws {
+        let pair = try Pair()
+        defer { pair.remove() }
+        let hub = try await TestHub.start { $0.tls = pair.files }
+        let token = try await TestHub.token("kari")
+        await #expect(throws: WebSocketUpgradeFailed.self) {
+            _ = try await WebSocketClient.connect(
+                host: "127.0.0.1", port: hub.port, path: "/ws?token=\(token)",
+                headers: [("Origin", "http://127.0.0.1:\(hub.port)")], tls: try pair.certificate.clientContext(),
+                serverHostname: "localhost")
+        }
+        await hub.stop()
+    }
+
     @Test func anExpiredCertificateIsRefusedAtStartWithItsReason() async throws {
         let pair = try Pair(days: -1)
         defer { pair.remove() }
