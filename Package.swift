@@ -8,7 +8,7 @@ import PackageDescription
 //   DugnadCore       the hub: Store/EventBus protocols, writer, fan-out, auth (no engine, no sockets)
 //   DugnadSQLite     the embedded engine (GRDB)                   leaf: only the CLI and tests import it
 //   DugnadPostgres   the shared engine and the bus between nodes  leaf: only the CLI and tests import it
-//   DugnadServer     SwiftNIO transport: HTTP, WebSocket, static files (no engine)
+//   DugnadServer     SwiftNIO transport: TLS, HTTP, WebSocket, static files  (swift-nio-ssl; no engine)
 //   DugnadBench      the load generator (no hub: a WebSocket client of its own)
 //   dugnad           the CLI, the composition root: picks and builds the engine and the bus
 
@@ -27,6 +27,7 @@ let jwtKit: Target.Dependency = .product(name: "JWTKit", package: "jwt-kit")
 let grdb: Target.Dependency = .product(name: "GRDB", package: "GRDB.swift")
 let postgresNIO: Target.Dependency = .product(name: "PostgresNIO", package: "postgres-nio")
 let deque: Target.Dependency = .product(name: "DequeModule", package: "swift-collections")
+let nioSSL: Target.Dependency = .product(name: "NIOSSL", package: "swift-nio-ssl")
 
 let package = Package(
     name: "dugnad",
@@ -36,6 +37,11 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        // TLS on the hub's own port (BoringSSL inside: no maintained SwiftNIO binding to the
+        // system's OpenSSL exists); already in the graph through postgres-nio.
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        // Only the tests make certificates (self-signed, expired); in the graph through jwt-kit.
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
@@ -74,7 +80,7 @@ let package = Package(
         .target(
             name: "DugnadServer",
             dependencies: [
-                "DugnadProtocol", "DugnadCore", nioCore, nioPosix, nioHTTP, nioWebSocket, nioLocks, logging,
+                "DugnadProtocol", "DugnadCore", nioCore, nioPosix, nioHTTP, nioWebSocket, nioLocks, nioSSL, logging,
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
@@ -97,6 +103,8 @@ let package = Package(
                 "DugnadCore", "DugnadTokens", "DugnadSQLite", "DugnadPostgres", "DugnadServer", "DugnadBench", logging,
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                // SIGHUP: reload the TLS certificate.
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "SwiftCSV", package: "SwiftCSV"),
             ],
             swiftSettings: strict
@@ -105,7 +113,12 @@ let package = Package(
         // Tests: one target per module, and what several of them share.
         .target(
             name: "DugnadTestSupport",
-            dependencies: [nioCore, nioPosix, nioHTTP, nioWebSocket, nioLocks],
+            dependencies: [
+                nioCore, nioPosix, nioHTTP, nioWebSocket, nioLocks, nioSSL,
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             path: "Tests/DugnadTestSupport",
             swiftSettings: strict
         ),
@@ -141,7 +154,7 @@ let package = Package(
             dependencies: [
                 "DugnadServer", "DugnadCore", "DugnadProtocol", "DugnadTokens", "DugnadTestSupport", "DugnadBench",
                 "DugnadSQLite", "DugnadPostgres", postgresNIO, grdb, nioCore, nioPosix, nioEmbedded, nioWebSocket, nioHTTP,
-                nioLocks, jwtKit, logging,
+                nioLocks, nioSSL, jwtKit, logging,
                 // The handler tests build an `AppContext`, which takes the server's registry.
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],

@@ -1,6 +1,6 @@
 import NIOCore
 
-/// First in every connection's pipeline, it decides whether a connection is admitted: it
+/// First in every connection's pipeline (after TLS, when the port speaks it), it decides whether a connection is admitted: it
 /// enforces the per-address limit (`AddressLimiter`), and closes a connection whose first
 /// request head is not complete within the header timeout (slowloris: headers dribbled
 /// byte by byte). Removes itself once the head has arrived; the address slot is then
@@ -33,6 +33,9 @@ final class ConnectionAdmissionHandler: ChannelDuplexHandler, RemovableChannelHa
             context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: refusal))).whenComplete { _ in
                 channel.close(promise: nil)
             }
+            // Behind TLS the answer waits for a handshake the client may never make: the
+            // header timeout bounds a refused connection too.
+            timer = context.eventLoop.scheduleTask(in: headerTimeout) { channel.close(promise: nil) }
             return
         }
         self.address = address

@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import NIOWebSocket
 import Prometheus
 
@@ -17,10 +18,12 @@ public final class DugnadApplication: Sendable {
     private let serverChannel: any Channel
     private let app: AppContext
     private let filePool: NIOThreadPool
+    /// The certificate new connections get; nil when the port speaks plain HTTP.
+    private let tls: ReloadableTLSContext?
 
     private init(
         hub: Hub, port: Int, configuration: ServerConfiguration, group: MultiThreadedEventLoopGroup,
-        serverChannel: any Channel, app: AppContext, filePool: NIOThreadPool
+        serverChannel: any Channel, app: AppContext, filePool: NIOThreadPool, tls: ReloadableTLSContext?
     ) {
         self.hub = hub
         self.port = port
@@ -29,6 +32,7 @@ public final class DugnadApplication: Sendable {
         self.serverChannel = serverChannel
         self.app = app
         self.filePool = filePool
+        self.tls = tls
     }
 
     /// Starts the hub on `store` (which it prepares, and closes at shutdown) and binds the
@@ -39,8 +43,11 @@ public final class DugnadApplication: Sendable {
         makeBus: (@Sendable (LocalFanout) -> any EventBus)? = nil, logger: Logger = Logger(label: "dugnad")
     ) async throws -> DugnadApplication {
         let verifier: TokenVerifier
+        let tls: ReloadableTLSContext?
         do {
             verifier = try await TokenVerifier(configuration: configuration.tokens)
+            // Before anything is opened: a pair that cannot serve stops the start with its reason.
+            tls = try configuration.tls.map { files throws(TLSSetupError) in try ReloadableTLSContext(files: files) }
         } catch {
             store.close()
             throw error
@@ -69,8 +76,8 @@ public final class DugnadApplication: Sendable {
             fileReader: StaticFiles(webRoot: configuration.webRoot, pool: filePool), group: group)
         let serverChannel: any Channel
         do {
-            serverChannel = try await bootstrap(app: app, group: group).bind(host: configuration.host, port: configuration.port)
-                .get()
+            serverChannel = try await bootstrap(app: app, group: group, tls: tls)
+                .bind(host: configuration.host, port: configuration.port).get()
         } catch {
             await hub.shutdown()
             try? await filePool.shutdownGracefully()
@@ -80,10 +87,12 @@ public final class DugnadApplication: Sendable {
         let port = serverChannel.localAddress?.port ?? configuration.port
         return DugnadApplication(
             hub: hub, port: port, configuration: configuration, group: group, serverChannel: serverChannel, app: app,
-            filePool: filePool)
+            filePool: filePool, tls: tls)
     }
 
-    private static func bootstrap(app: AppContext, group: MultiThreadedEventLoopGroup) -> ServerBootstrap {
+    private static func bootstrap(app: AppContext, group: MultiThreadedEventLoopGroup, tls: ReloadableTLSContext?)
+        -> ServerBootstrap
+    {
         let configuration = app.configuration
         let limiter = AddressLimiter(limit: configuration.maxConnectionsPerAddress)
         return ServerBootstrap(group: group)
@@ -139,6 +148,10 @@ public final class DugnadApplication: Sendable {
                         }
                     })
                 return channel.eventLoop.makeCompletedFuture {
+                    // TLS first: every handler after it, the admission handler's head scan
+                    // included, sees plain bytes. A client that does not speak TLS fails the
+                    // handshake, and NIOSSL closes its connection.
+                    if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls.current)) }
                     try channel.pipeline.syncOperations.addHandler(
                         ConnectionAdmissionHandler(limiter: limiter, headerTimeout: .seconds(configuration.headerTimeoutSeconds)))
                     let httpHandler = HTTPHandler(app: app)
@@ -162,6 +175,25 @@ public final class DugnadApplication: Sendable {
                     try channel.pipeline.syncOperations.addHandler(httpHandler)
                 }
             }
+    }
+
+    /// True when the port speaks HTTPS and `wss://`.
+    public var servesTLS: Bool { tls != nil }
+
+    /// Reads the certificate and key files again (on SIGHUP, say): new connections get the new
+    /// pair, open ones keep theirs. A pair that cannot serve (unreadable, expired, a key that
+    /// is not the certificate's) is refused, logged with its reason and thrown; the old pair
+    /// stays. Does nothing without TLS.
+    public func reloadCertificate() async throws {
+        guard let tls else { return }
+        // Blocking file I/O: on the file thread, not an event loop or the cooperative pool.
+        do {
+            try await filePool.runIfActive { try tls.reload() }
+            app.logger.notice("TLS certificate reloaded from \(tls.files.certificatePath)")
+        } catch {
+            app.logger.error("TLS certificate not reloaded, keeping the old one: \(error)")
+            throw error
+        }
     }
 
     /// Graceful shutdown: stop accepting, close every WebSocket with 1001, give clients a

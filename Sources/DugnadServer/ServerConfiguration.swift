@@ -9,6 +9,9 @@ public struct ServerConfiguration: Sendable {
     public var host = "127.0.0.1"
     /// Default 8080; 0 picks a free port (tests).
     public var port = 8080
+    /// With a certificate and key, the port speaks HTTPS and `wss://` only. Default nil:
+    /// plain HTTP and `ws://`, as behind a proxy that terminates TLS.
+    public var tls: TLSFiles?
     /// Folder served at `/`: the web client's assets and nothing else (its tests and notes
     /// live beside it, outside). Default web-client/public (relative to the working directory).
     public var webRoot = "web-client/public"
@@ -76,7 +79,8 @@ extension ServerConfiguration: CustomStringConvertible, CustomDebugStringConvert
     /// The settings an operator looks for, with credentials redacted (see
     /// `TokenVerifier.Configuration.description`): this is what a log may show.
     public var description: String {
-        "ServerConfiguration(host: \(host), port: \(port), webRoot: \(webRoot), eventLoops: \(eventLoops), "
+        "ServerConfiguration(host: \(host), port: \(port), tls: \(tls?.certificatePath ?? "off"), webRoot: \(webRoot), "
+            + "eventLoops: \(eventLoops), "
             + "tokens: \(tokens), allowedOrigins: \(allowedOrigins.map { "\($0)" } ?? "any"))"
     }
 

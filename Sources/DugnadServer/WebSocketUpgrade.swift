@@ -35,10 +35,22 @@ enum WebSocketUpgrade {
         guard let allowed = configuration.allowedOrigins, let origin = head.headers.first(name: "origin") else { return true }
         if allowed.contains(origin) { return true }
         // The hub's own origin is always allowed: the web client is served from it.
-        if let host = head.headers.first(name: "host"), origin == "http://\(host)" || origin == "https://\(host)" {
-            return true
+        guard let host = head.headers.first(name: "host") else { return false }
+        return ownSchemes(head, configuration).contains { origin == "\($0)://\(host)" }
+    }
+
+    /// The schemes the page that served the web client may have had. Serving TLS: https
+    /// only. Plain: http, or https through a proxy that terminates TLS; a proxy that says
+    /// which in `X-Forwarded-Proto` narrows it to that one (a client could only narrow it too).
+    static func ownSchemes(_ head: HTTPRequestHead, _ configuration: ServerConfiguration) -> [String] {
+        if configuration.tls != nil { return ["https"] }
+        switch head.headers.first(name: "x-forwarded-proto")?.split(separator: ",").first?.trimmingCharacters(in: .whitespaces)
+            .lowercased()
+        {
+        case "https": return ["https"]
+        case "http": return ["http"]
+        default: return ["http", "https"]
         }
-        return false
     }
 
     /// The token from the `Authorization: Bearer` header, else the `token` query parameter.

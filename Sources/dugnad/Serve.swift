@@ -5,6 +5,7 @@ import DugnadServer
 import Foundation
 import Logging
 import ServiceLifecycle
+import UnixSignals
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -17,6 +18,9 @@ struct Serve: AsyncParsableCommand {
             (--jwt-secret or DUGNAD_JWT_SECRET), nor with --no-admin-link.
             SIGTERM or SIGINT shuts down gracefully: stop accepting, close sockets with 1001,
             commit what is queued, exit 0.
+            With --tls-cert and --tls-key the port speaks HTTPS and wss:// only (TLS 1.2 or
+            1.3); SIGHUP reads both files again, and a pair that cannot serve is refused with
+            its reason in the log while the old one stays.
             """)
 
     @Option(help: "Address to listen on.")
@@ -24,6 +28,15 @@ struct Serve: AsyncParsableCommand {
 
     @Option(help: "Port to listen on (0 picks a free one).")
     var port = 8080
+
+    @Option(
+        help: ArgumentHelp(
+            "PEM certificate (then any intermediates): serve HTTPS and wss:// on the port (needs --tls-key; reloaded on SIGHUP).",
+            valueName: "pem"))
+    var tlsCert: String?
+
+    @Option(help: ArgumentHelp("PEM private key of --tls-cert, unencrypted.", valueName: "pem"))
+    var tlsKey: String?
 
     @OptionGroup var secret: SecretOptions
 
@@ -133,6 +146,9 @@ struct Serve: AsyncParsableCommand {
         for (name, value) in [("--publish-burst", publishBurst), ("--command-burst", commandBurst)] where !(value >= 1) {
             throw ValidationError("\(name) must be at least 1.")
         }
+        guard (tlsCert == nil) == (tlsKey == nil) else {
+            throw ValidationError("--tls-cert and --tls-key go together: give both or neither.")
+        }
         guard nodeTimeout >= 1 else { throw ValidationError("--node-timeout must be at least 1 second.") }
         if let nodeID, nodeID.isEmpty || nodeID.count > 64 {
             throw ValidationError("--node-id must be 1 to 64 characters.")
@@ -164,6 +180,7 @@ struct Serve: AsyncParsableCommand {
         var configuration = ServerConfiguration()
         configuration.host = host
         configuration.port = port
+        if let tlsCert, let tlsKey { configuration.tls = TLSFiles(certificatePath: tlsCert, keyPath: tlsKey) }
         configuration.webRoot = webRoot
         configuration.pingInterval = pingInterval
         configuration.outboundLimitBytes = outboundLimit
@@ -236,10 +253,14 @@ struct HubService: Service, CustomStringConvertible {
     func run() async throws {
         let app = try await DugnadApplication.start(
             configuration: configuration, store: engine.store, makeBus: engine.makeBus, logger: logger)
-        let base = "http://\(configuration.host == "0.0.0.0" ? "localhost" : configuration.host):\(app.port)"
-        say(
-            "dugnad \(configuration.version) listening on \(base) (WebSocket at \(base.replacingOccurrences(of: "http", with: "ws"))/ws)"
-        )
+        // Trapped before the address is printed, so that a SIGHUP from whoever waited for it
+        // reloads rather than ends the hub; and only with TLS: without it SIGHUP keeps its
+        // default meaning.
+        let hangups = app.servesTLS ? await UnixSignalsSequence(trapping: .sighup) : nil
+        let authority = "\(configuration.host == "0.0.0.0" ? "localhost" : configuration.host):\(app.port)"
+        let base = (app.servesTLS ? "https://" : "http://") + authority
+        let webSocket = (app.servesTLS ? "wss://" : "ws://") + authority + "/ws"
+        say("dugnad \(configuration.version) listening on \(base) (WebSocket at \(webSocket))")
         if printSignIn {
             let token = try await TokenSigner.sign(
                 secret: secret, sub: "admin", name: "Local admin", roles: ["admin", "leader"], channels: [], ttlSeconds: 8 * 3600)
@@ -258,10 +279,21 @@ struct HubService: Service, CustomStringConvertible {
                 }
             }
         }
-        await withGracefulShutdownHandler {
-            try? await gracefulShutdown()
-        } onGracefulShutdown: {
-            logger.info("shutting down")
+        await withTaskGroup(of: Void.self) { tasks in
+            if let hangups {
+                tasks.addTask {
+                    for await _ in hangups {
+                        // A refusal is logged with its reason by the app; the old pair serves on.
+                        try? await app.reloadCertificate()
+                    }
+                }
+            }
+            await withGracefulShutdownHandler {
+                try? await gracefulShutdown()
+            } onGracefulShutdown: {
+                logger.info("shutting down")
+            }
+            tasks.cancelAll()
         }
         await app.shutdown()
         logger.info("stopped")

@@ -40,7 +40,7 @@ final class ServeProcess {
         let deadline = ContinuousClock.now + timeout
         while true {
             let text = String(decoding: (try? Data(contentsOf: outputURL)) ?? Data(), as: UTF8.self)
-            if let range = text.range(of: "listening on http://127.0.0.1:"),
+            if let range = text.range(of: #"listening on https?://127\.0\.0\.1:"#, options: .regularExpression),
                 let port = Int(text[range.upperBound...].prefix { $0.isNumber })
             {
                 return ServeProcess(process: process, port: port, outputURL: outputURL)

@@ -95,6 +95,28 @@ import Testing
         }
     }
 
+    @Test func servingTLSTheHubsOwnOriginIsHTTPSOnly() {
+        var tls = configuration(allowedOrigins: [])
+        tls.tls = TLSFiles(certificatePath: "cert.pem", keyPath: "key.pem")
+        let secure = head("/ws", [("Origin", "https://hub.example.org:8443"), ("Host", "hub.example.org:8443")])
+        #expect(WebSocketUpgrade.decide(secure, configuration: tls) == .accept(subprotocol: nil))
+        // No page of the hub's is served over plain http on a TLS port: such a page is someone else's.
+        let plain = head("/ws", [("Origin", "http://hub.example.org:8443"), ("Host", "hub.example.org:8443")])
+        #expect(WebSocketUpgrade.decide(plain, configuration: tls) == .refuse)
+    }
+
+    @Test func behindAProxyXForwardedProtoNarrowsTheHubsOwnOrigin() {
+        let host = ("Host", "hub.example.org")
+        for (proto, origin, allowed) in [
+            ("https", "https://hub.example.org", true), ("https", "http://hub.example.org", false),
+            ("http", "http://hub.example.org", true), ("http", "https://hub.example.org", false),
+            ("https, http", "https://hub.example.org", true),
+        ] {
+            let request = head("/ws", [("Origin", origin), host, ("X-Forwarded-Proto", proto)])
+            #expect((decide(request, allowedOrigins: []) != .refuse) == allowed, "\(proto) \(origin)")
+        }
+    }
+
     @Test func ownHostOnAnotherPortIsNotTheHubsOrigin() {
         let request = head("/ws", [("Origin", "http://hub.example.org:9999"), ("Host", "hub.example.org:8080")])
         #expect(decide(request, allowedOrigins: []) == .refuse)

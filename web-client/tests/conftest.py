@@ -16,6 +16,7 @@ import pathlib
 import secrets
 import shutil
 import socket
+import ssl
 import subprocess
 import time
 import urllib.error
@@ -44,7 +45,7 @@ def _free_port() -> int:
 class Hub:
     """A running `dugnad serve` and the means to mint tokens for it."""
 
-    def __init__(self, binary: pathlib.Path, port: int, secret: str, proc: subprocess.Popen, log_path: pathlib.Path, data_dir: pathlib.Path, log_file=None):
+    def __init__(self, binary: pathlib.Path, port: int, secret: str, proc: subprocess.Popen, log_path: pathlib.Path, data_dir: pathlib.Path, log_file=None, certificate: pathlib.Path | None = None):
         self.binary = binary
         self.log_file = log_file
         self.data_dir = data_dir
@@ -52,8 +53,11 @@ class Hub:
         self.secret = secret
         self.proc = proc
         self.log_path = log_path
-        self.base_url = f"http://127.0.0.1:{port}"
-        self.ws_url = f"ws://127.0.0.1:{port}/ws"
+        # With a certificate the hub serves HTTPS and wss:// only; Python trusts that
+        # certificate alone (the browser is told to accept it).
+        self.ssl_context = ssl.create_default_context(cafile=str(certificate)) if certificate else None
+        self.base_url = f"{'https' if certificate else 'http'}://127.0.0.1:{port}"
+        self.ws_url = f"{'wss' if certificate else 'ws'}://127.0.0.1:{port}/ws"
         self._ids = itertools.count(1)
         self.run_id = secrets.token_hex(3)
 
@@ -105,7 +109,7 @@ class Hub:
         if token:
             req.add_header("Authorization", f"Bearer {token}")
         try:
-            with urllib.request.urlopen(req, timeout=10) as resp:
+            with urllib.request.urlopen(req, timeout=10, context=self.ssl_context) as resp:
                 status, raw = resp.status, resp.read()
         except urllib.error.HTTPError as err:
             status, raw = err.code, err.read()
@@ -135,9 +139,13 @@ class HubStartError(RuntimeError):
     pass
 
 
-def start_hub(binary: pathlib.Path, data_dir: pathlib.Path, log_path: pathlib.Path) -> Hub:
+def start_hub(
+    binary: pathlib.Path, data_dir: pathlib.Path, log_path: pathlib.Path,
+    tls: tuple[pathlib.Path, pathlib.Path] | None = None,
+) -> Hub:
     """Start `dugnad serve` on a free port with a fresh secret and wait for /healthz.
-    The browser tests (the `hub` fixture) and screenshots.py start it this way."""
+    The browser tests (the `hub` fixture) and screenshots.py start it this way; `tls`
+    (certificate, key) serves HTTPS and wss:// instead."""
     if not binary.exists():
         raise HubStartError(f"hub binary not found at {binary}: build it first (swift build) or set DUGNAD_BIN")
     port = _free_port()
@@ -151,18 +159,18 @@ def start_hub(binary: pathlib.Path, data_dir: pathlib.Path, log_path: pathlib.Pa
             "--data-dir", str(data_dir),
             f"--jwt-secret={secret}",
             "--web-root", str(WEB_ROOT / "public"),
-        ],
+        ] + (["--tls-cert", str(tls[0]), "--tls-key", str(tls[1])] if tls else []),
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    the_hub = Hub(binary, port, secret, proc, log_path, data_dir, log)
+    the_hub = Hub(binary, port, secret, proc, log_path, data_dir, log, certificate=tls[0] if tls else None)
     deadline = time.monotonic() + 60
     while True:
         if proc.poll() is not None:
             log.close()
             raise HubStartError(f"`dugnad serve` exited with {proc.returncode}:\n{the_hub.log_tail()}")
         try:
-            with urllib.request.urlopen(f"{the_hub.base_url}/healthz", timeout=2) as resp:
+            with urllib.request.urlopen(f"{the_hub.base_url}/healthz", timeout=2, context=the_hub.ssl_context) as resp:
                 if resp.status == 200:
                     break
         except (urllib.error.URLError, OSError):
@@ -195,8 +203,11 @@ def hub(tmp_path_factory, output_dir):
     stop_hub(the_hub)
 
 
-def _chromium_options(width: int, height: int) -> webdriver.ChromeOptions:
+def _chromium_options(width: int, height: int, accept_any_certificate: bool = False) -> webdriver.ChromeOptions:
     opts = webdriver.ChromeOptions()
+    if accept_any_certificate:
+        # For a hub serving a self-signed test certificate (the TLS tests only).
+        opts.add_argument("--ignore-certificate-errors")
     for arg in (
         "--headless=new",
         "--no-sandbox",
@@ -378,11 +389,11 @@ class Page:
         return errors
 
 
-def new_driver(width: int = 1280, height: int = 860) -> webdriver.Chrome:
+def new_driver(width: int = 1280, height: int = 860, accept_any_certificate: bool = False) -> webdriver.Chrome:
     """A fresh headless Chromium (CHROME_BIN, CHROMEDRIVER override where they are)."""
     driver_path = os.environ.get("CHROMEDRIVER") or shutil.which("chromedriver")
     service = Service(driver_path) if driver_path else Service()
-    driver = webdriver.Chrome(options=_chromium_options(width, height), service=service)
+    driver = webdriver.Chrome(options=_chromium_options(width, height, accept_any_certificate), service=service)
     driver.set_script_timeout(10)
     return driver
 

@@ -101,6 +101,36 @@ import Testing
         for channel in [second, other, again] { _ = try channel.finish(acceptAlreadyClosed: true) }
     }
 
+    /// Holds every write and never completes it, as TLS does before its handshake.
+    final class HandshakeNeverMade: ChannelOutboundHandler {
+        typealias OutboundIn = ByteBuffer
+        var held = 0
+
+        func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+            held += 1
+        }
+    }
+
+    @Test func aRefusedConnectionWhoseAnswerCannotBeWrittenIsClosedAtTheHeaderDeadline() throws {
+        let loop = EmbeddedEventLoop()
+        defer { try? loop.syncShutdownGracefully() }
+        let limiter = AddressLimiter(limit: 1)
+        let (first, _) = try connect(limiter, on: loop)
+        let tls = HandshakeNeverMade()
+        let refused = EmbeddedChannel(loop: loop)
+        try refused.pipeline.syncOperations.addHandlers([
+            tls, ConnectionAdmissionHandler(limiter: limiter, headerTimeout: Self.headerTimeout),
+        ])
+        let peer = try SocketAddress(ipAddress: "127.0.0.1", port: 40_001)
+        refused.remoteAddress = peer
+        try refused.connect(to: peer).wait()
+        #expect(tls.held == 1, "the 429 waits behind the handshake")
+        #expect(refused.isActive)
+        loop.advanceTime(by: Self.headerTimeout)
+        #expect(!refused.isActive, "closed at the deadline all the same")
+        _ = try first.finish(acceptAlreadyClosed: true)
+    }
+
     @Test func aConnectionWithoutARemoteAddressIsCountedUnderUnknown() throws {
         let loop = EmbeddedEventLoop()
         defer { try? loop.syncShutdownGracefully() }

@@ -3,6 +3,7 @@ import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import NIOSSL
 
 /// Sends a request exactly as written (no URL normalisation, so `/../` reaches the server)
 /// and reads the response until the server closes.
@@ -13,12 +14,19 @@ enum RawHTTP {
         var body: String
     }
 
-    static func send(port: Int, _ request: String) async throws -> Response {
+    /// `tls` speaks TLS first (`serverHostname` for SNI and the certificate's name check).
+    static func send(port: Int, _ request: String, tls: NIOSSLContext? = nil, serverHostname: String? = nil) async throws
+        -> Response
+    {
         let collected = NIOLockedValueBox<[UInt8]>([])
         let done = MultiThreadedEventLoopGroup.singleton.next().makePromise(of: Void.self)
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls {
+                        try channel.pipeline.syncOperations.addHandler(
+                            NIOSSLClientHandler(context: tls, serverHostname: serverHostname))
+                    }
                     try channel.pipeline.syncOperations.addHandler(Collector(collected: collected, done: done))
                 }
             }
@@ -43,8 +51,12 @@ enum RawHTTP {
         return Response(status: status, headers: headers, body: body)
     }
 
-    static func get(port: Int, _ path: String, headers: String = "") async throws -> Response {
-        try await send(port: port, "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\(headers)\r\n")
+    static func get(
+        port: Int, _ path: String, headers: String = "", tls: NIOSSLContext? = nil, serverHostname: String? = nil
+    ) async throws -> Response {
+        try await send(
+            port: port, "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\(headers)\r\n", tls: tls,
+            serverHostname: serverHostname)
     }
 
     private final class Collector: ChannelInboundHandler, Sendable {

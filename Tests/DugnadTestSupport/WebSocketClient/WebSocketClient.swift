@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import NIOWebSocket
 
 /// A small WebSocket (RFC 6455) client on SwiftNIO, built for driving a server from tests and from
@@ -47,6 +48,9 @@ public final class WebSocketClient: Sendable {
     ///   - maxFrameSize: Largest frame, and largest reassembled message, accepted from the server, in
     ///     bytes. Defaults to 16 MiB, comfortably above anything a hub should send. Larger input fails
     ///     the connection with close code 1009.
+    ///   - tls: A client TLS context for `wss://` (its handshake, with `serverHostname` for SNI and
+    ///     the host-name check, comes before the upgrade). Defaults to `nil`: plain `ws://`.
+    ///   - serverHostname: The name the server's certificate must carry. Defaults to `nil`.
     ///   - eventLoopGroup: Where the connection runs. Defaults to NIO's shared singleton group.
     ///   - handshakeTimeout: Bound on the TCP connect and, separately, on the HTTP upgrade exchange.
     ///     Defaults to 30 seconds, generous for a busy CI machine (tests that want a timeout pass
@@ -65,6 +69,8 @@ public final class WebSocketClient: Sendable {
         subprotocols: [String] = [],
         autoPong: Bool = true,
         maxFrameSize: Int = 1 << 24,
+        tls: NIOSSLContext? = nil,
+        serverHostname: String? = nil,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         handshakeTimeout: Duration = .seconds(30),
         maxBufferedEvents: Int = WebSocketClient.defaultMaxBufferedEvents
@@ -123,6 +129,9 @@ public final class WebSocketClient: Sendable {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let operations = channel.pipeline.syncOperations
+                    if let tls {
+                        try operations.addHandler(NIOSSLClientHandler(context: tls, serverHostname: serverHostname))
+                    }
                     try operations.addHTTPClientHandlers(
                         // Frames the server sends right behind its 101 may share a TCP segment with
                         // it; they must be handed to the WebSocket decoder, not dropped.
