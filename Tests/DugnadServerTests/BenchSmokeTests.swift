@@ -121,6 +121,38 @@ import Testing
         #expect(report.server?.bytesPerConnection != nil)
     }
 
+    /// The morning rush: every connection joins two channels, each join is answered.
+    @Test func idleWithTwoJoinsJoinsEveryConnectionToBothChannels() async throws {
+        let hub = try await Self.liftedHub()
+        var configuration = try Self.configuration(.idle, hub: hub)
+        configuration.connections = 10
+        configuration.channels = 2
+        configuration.joinsPerConnection = 2
+        configuration.duration = 0.5
+        let channels = ["\(configuration.namePrefix)-idle-0", "\(configuration.namePrefix)-idle-1"]
+        let presentWhileHolding = NIOLockedValueBox<[Int]?>(nil)
+        let report = try await BenchRunner(configuration: configuration).run { progress in
+            if progress.phase == .holding {
+                let counts = channels.map { hub.app.hub.presence(channel: $0).count }
+                presentWhileHolding.withLockedValue { $0 = $0 ?? counts }
+            }
+        }
+        await hub.stop()
+
+        #expect(report.connections == 10)
+        #expect(report.joinLatency.count == 20)
+        #expect(report.unexpectedCloses == 0)
+        #expect(presentWhileHolding.withLockedValue { $0 } == [10, 10])
+    }
+
+    @Test func moreJoinsThanChannelsIsRefused() throws {
+        var configuration = BenchConfiguration(scenario: .idle)
+        configuration.secret = Array(repeating: 7, count: 32)
+        configuration.channels = 1
+        configuration.joinsPerConnection = 2
+        #expect(throws: BenchError.self) { try configuration.validate() }
+    }
+
     @Test func churnCompletesEveryConnectionItStarts() async throws {
         let hub = try await Self.liftedHub()
         var configuration = try Self.configuration(.churn, hub: hub)
