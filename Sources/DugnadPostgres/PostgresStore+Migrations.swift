@@ -18,6 +18,20 @@ extension PostgresStore {
         Migration(name: "v3-bus-spool", statements: busTables),
         // SQLite's v3-governance.
         Migration(name: "v4-governance", statements: governanceTables),
+        // SQLite's v5-goals.
+        Migration(name: "v5-goals", statements: goalTables),
+    ]
+
+    /// The targets admins set (`PUT /api/v1/goals`), one row per metric.
+    private static let goalTables: [String] = [
+        """
+        CREATE TABLE goals (
+            metric TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+            target DOUBLE PRECISION NOT NULL,
+            set_by TEXT NOT NULL,
+            set_at BIGINT NOT NULL
+        )
+        """
     ]
 
     /// Granted memberships, channel creators, the directory's roles, bans and the audit

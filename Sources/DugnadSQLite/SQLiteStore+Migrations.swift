@@ -10,6 +10,7 @@ extension SQLiteStore {
         migrator.registerMigration("v2-announcements", migrate: createAnnouncementTables)
         migrator.registerMigration("v3-governance", migrate: createGovernanceTables)
         migrator.registerMigration("v4-probe-room", migrate: addProbeRoom)
+        migrator.registerMigration("v5-goals", migrate: createGoalTables)
         return migrator
     }
 
@@ -354,5 +355,18 @@ extension SQLiteStore {
     /// pages and indexes, did not: /readyz said 200 while every publish failed).
     private static func addProbeRoom(_ db: Database) throws {
         try db.execute(sql: "ALTER TABLE store_probe ADD COLUMN room BLOB")
+    }
+
+    /// The targets admins set (`PUT /api/v1/goals`), one row per metric.
+    private static func createGoalTables(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                CREATE TABLE goals (
+                    metric TEXT NOT NULL PRIMARY KEY,
+                    target REAL NOT NULL,
+                    set_by TEXT NOT NULL,
+                    set_at INTEGER NOT NULL
+                ) WITHOUT ROWID
+                """)
     }
 }

@@ -21,6 +21,8 @@ enum APIRoute: Equatable {
     case deleteBan(user: String)
     case getAudit
     case getAnnouncements
+    case putGoals
+    case getGoals
 
     init?(method: HTTPMethod, segments: [String]) {
         guard segments.count >= 3, segments[0] == "api", segments[1] == "v1" else { return nil }
@@ -44,6 +46,8 @@ enum APIRoute: Equatable {
         case (.DELETE, 3) where rest[0] == "users" && rest[2] == "ban": self = .deleteBan(user: rest[1])
         case (.GET, 1) where rest[0] == "stats": self = .getStats
         case (.GET, 1) where rest[0] == "audit": self = .getAudit
+        case (.PUT, 1) where rest[0] == "goals": self = .putGoals
+        case (.GET, 1) where rest[0] == "goals": self = .getGoals
         default: return nil
         }
     }
@@ -51,7 +55,7 @@ enum APIRoute: Equatable {
     /// Whether the route takes a request body (the others answer without reading one).
     var takesBody: Bool {
         switch self {
-        case .postMessage, .postChannel, .postAnnouncement, .postUsers, .postBan: true
+        case .postMessage, .postChannel, .postAnnouncement, .postUsers, .postBan, .putGoals: true
         default: false
         }
     }
@@ -59,7 +63,7 @@ enum APIRoute: Equatable {
     /// Routes only admins may take: refused from the head, before any body is read.
     var adminOnly: Bool {
         switch self {
-        case .postChannel, .postUsers, .putMember, .deleteMember, .postBan, .deleteBan, .getAudit: true
+        case .postChannel, .postUsers, .putMember, .deleteMember, .postBan, .deleteBan, .getAudit, .putGoals: true
         default: false
         }
     }

@@ -149,6 +149,10 @@ struct APIRouter {
             return importUsers(body, by: principal, on: loop)
         case .getStats:
             return engagement(days: query["days"], by: principal, on: loop)
+        case .putGoals:
+            return putGoals(body, by: principal, on: loop)
+        case .getGoals:
+            return getGoals(by: principal, on: loop)
         case .putMember(let channel, let user):
             return run(on: loop) { try await hub.addMember(user, to: channel, by: principal) }.map { created in
                 .json(created ? .created : .ok) { writer in

@@ -53,6 +53,10 @@ import Testing
             ),
             (.ban(BanRecord(userID: "u3", bannedAt: 17, bannedBy: "u1", reason: "spam")), "ban u3 17 u1 spam"),
             (.unban(userID: "u3"), "unban u3"),
+            (
+                .setGoals([GoalRecord(metric: .weeklyActivePct, target: 60, setBy: "a", setAt: 1)]),
+                "setGoals weekly_active_pct=60.0"
+            ),
         ]
         for (index, (op, call)) in cases.enumerated() {
             var transaction = RecordingTransaction(outcome: .count(index))
@@ -197,6 +201,10 @@ private struct RecordingTransaction: WriteTransaction {
 
     mutating func unban(userID: String) throws -> WriteOutcome {
         try record("unban \(userID)")
+    }
+
+    mutating func setGoals(_ goals: [GoalRecord]) throws -> WriteOutcome {
+        try record("setGoals " + goals.map { "\($0.metric.rawValue)=\($0.target)" }.joined(separator: ","))
     }
 
     mutating func appendAudit(_ entry: AuditEntry) throws {

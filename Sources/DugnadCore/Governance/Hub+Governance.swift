@@ -99,7 +99,7 @@ extension Hub {
             closeConnections(of: entry.target, code: .revoked, reason: AuthFailure.banned.rawValue)
         case .channelCreated, .channelChanged:
             forgetChannel(entry.target)
-        case .userUnbanned, .keyCreated, .keyRevoked, .announcementPosted, .usersImported, nil:
+        case .userUnbanned, .keyCreated, .keyRevoked, .announcementPosted, .usersImported, .goalsSet, nil:
             break
         }
     }

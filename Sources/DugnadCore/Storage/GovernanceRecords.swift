@@ -50,6 +50,7 @@ public enum AuditAction: String, Sendable, Equatable, CaseIterable {
     case keyRevoked = "key.revoked"
     case announcementPosted = "announcement.posted"
     case usersImported = "users.imported"
+    case goalsSet = "goals.set"
 }
 
 /// One entry of the audit log: who did what to what, and when. Also how every node (and

@@ -102,6 +102,13 @@ public protocol Store: Sendable {
     /// Figures for [now − days, now]: per channel (messages, active posters, active
     /// readers), per announcement posted in the window, and daily active users.
     func engagement(days: Int, now: Int64) throws -> EngagementStats
+
+    // MARK: Goals
+
+    /// The targets admins set, in `GoalMetric` order.
+    func goals() throws -> [GoalRecord]
+    /// The counts behind the goals' figures for the week that ends at `to` (`GoalFigures`).
+    func goalFigures(to: Int64) throws -> GoalFigures
 }
 
 extension Store {

@@ -70,6 +70,8 @@ public enum WriteOp: Sendable {
     case ban(BanRecord)
     /// Lifts a ban (`.count`: 1, or 0 when there was none).
     case unban(userID: String)
+    /// Replaces every goal with `goals` (an empty list clears them); `.done`.
+    case setGoals([GoalRecord])
     /// Runs `op` and, when it changed something (`WriteOutcome.changedSomething`), records
     /// `entry` in the audit log in the same savepoint: the log holds exactly the admin
     /// actions that took effect.
@@ -138,6 +140,7 @@ extension WriteOp {
         case .revokeMembership(let userID, let channel, _): "remove '\(userID)' from '\(channel)'"
         case .ban(let ban): "ban '\(ban.userID)'"
         case .unban(let userID): "lift the ban of '\(userID)'"
+        case .setGoals: "set the goals"
         case .audited(let op, _): op.action
         }
     }

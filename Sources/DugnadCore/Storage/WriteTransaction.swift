@@ -58,6 +58,7 @@ public protocol WriteTransaction {
     mutating func revokeMembership(userID: String, channel: String, keepGranted: Bool) throws -> WriteOutcome
     mutating func ban(_ ban: BanRecord) throws -> WriteOutcome
     mutating func unban(userID: String) throws -> WriteOutcome
+    mutating func setGoals(_ goals: [GoalRecord]) throws -> WriteOutcome
     /// Appends `entry` to the audit log (the store gives it its `seq`).
     mutating func appendAudit(_ entry: AuditEntry) throws
 }
@@ -116,6 +117,8 @@ extension WriteOp {
             try transaction.ban(ban)
         case .unban(let userID):
             try transaction.unban(userID: userID)
+        case .setGoals(let goals):
+            try transaction.setGoals(goals)
         case .audited(let op, let entry):
             try Self.applyAudited(op, entry, to: &transaction)
         }
