@@ -155,3 +155,26 @@ extension PostgresStore {
             ts: try row.decode("ts"), audienceCount: Int(try row.decode("audience_count", as: Int64.self)))
     }
 }
+
+extension PostgresStore {
+    public func announcementRecipients(id: String, state: ReceiptState, afterUserID: String?, limit: Int) throws
+        -> (recipients: [AnnouncementRecipient], hasMore: Bool)
+    {
+        try reading("read the receipts of announcement '\(id)'") { db in
+            // The primary key (announcement_id, user_id) gives the page in id order ("C"
+            // collation: bytes, as in SQLite).
+            let rows = try db.rows(
+                """
+                SELECT r.user_id AS id, coalesce(u.name, r.user_id) AS name
+                FROM announcement_audience r LEFT JOIN users u ON u.id = r.user_id
+                WHERE r.announcement_id = \(id) AND (\(afterUserID)::text IS NULL OR r.user_id > \(afterUserID))
+                    AND CASE \(state.rawValue) WHEN 'unread' THEN r.read_at IS NULL ELSE r.acked_at IS NULL END
+                ORDER BY r.user_id LIMIT \(limit + 1)
+                """)
+            let recipients = try rows.prefix(limit).map { row in
+                AnnouncementRecipient(id: try row.decode("id", as: String.self), name: try row.decode("name", as: String.self))
+            }
+            return (recipients, rows.count > limit)
+        }
+    }
+}

@@ -192,3 +192,28 @@ extension SQLiteStore {
         }
     }
 }
+
+extension SQLiteStore {
+    public func announcementRecipients(id: String, state: ReceiptState, afterUserID: String?, limit: Int) throws
+        -> (recipients: [AnnouncementRecipient], hasMore: Bool)
+    {
+        try reading("read the receipts of announcement '\(id)'") { db in
+            // The primary key (announcement_id, user_id) gives the page in id order.
+            let rows = try Row.fetchAll(
+                db.cachedStatement(
+                    sql: """
+                        SELECT r.user_id AS id, coalesce(u.name, r.user_id) AS name
+                        FROM announcement_audience r LEFT JOIN users u ON u.id = r.user_id
+                        WHERE r.announcement_id = ?1 AND (?2 IS NULL OR r.user_id > ?2)
+                            AND CASE ?3 WHEN 'unread' THEN r.read_at IS NULL ELSE r.acked_at IS NULL END
+                        ORDER BY r.user_id LIMIT ?4
+                        """),
+                arguments: [id, afterUserID, state.rawValue, limit + 1])
+            let recipients = try rows.prefix(limit).map { row in
+                AnnouncementRecipient(
+                    id: try row.decode(String.self, forColumn: "id"), name: try row.decode(String.self, forColumn: "name"))
+            }
+            return (recipients, rows.count > limit)
+        }
+    }
+}

@@ -21,6 +21,7 @@ enum APIRoute: Equatable {
     case deleteBan(user: String)
     case getAudit
     case getAnnouncements
+    case getReceipts(announcement: String)
     case putGoals
     case getGoals
 
@@ -41,6 +42,8 @@ enum APIRoute: Equatable {
         case (.POST, 1) where rest[0] == "announcements": self = .postAnnouncement
         case (.GET, 2) where rest[0] == "announcements": self = .getAnnouncement(id: rest[1])
         case (.GET, 1) where rest[0] == "announcements": self = .getAnnouncements
+        case (.GET, 3) where rest[0] == "announcements" && rest[2] == "receipts":
+            self = .getReceipts(announcement: rest[1])
         case (.POST, 1) where rest[0] == "users": self = .postUsers
         case (.POST, 3) where rest[0] == "users" && rest[2] == "ban": self = .postBan(user: rest[1])
         case (.DELETE, 3) where rest[0] == "users" && rest[2] == "ban": self = .deleteBan(user: rest[1])

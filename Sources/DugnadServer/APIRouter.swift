@@ -149,6 +149,8 @@ struct APIRouter {
             return importUsers(body, by: principal, on: loop)
         case .getStats:
             return engagement(days: query["days"], by: principal, on: loop)
+        case .getReceipts(let id):
+            return receipts(of: id, query: query, by: principal, on: loop)
         case .putGoals:
             return putGoals(body, by: principal, on: loop)
         case .getGoals:

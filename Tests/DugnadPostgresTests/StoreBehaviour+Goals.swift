@@ -100,3 +100,35 @@ extension StoreBehaviour {
         #expect(try store.goals().isEmpty)
     }
 }
+
+/// Who has not read or acknowledged an announcement, paged by user id.
+extension StoreBehaviour {
+    static let receipts: [Behaviour] = [
+        Behaviour(name: "receipts list who has not read or acked, paged", check: receiptsListWhoHasNotReadOrAcked)
+    ]
+
+    static func receiptsListWhoHasNotReadOrAcked(_ harness: any StoreHarness) throws {
+        let store = harness.store
+        try addUsers(store, "boss", "u1", "u2", "u3", "u4")
+        try expectAllSucceed(
+            store,
+            [
+                .announce(newAnnouncement("a1", from: "boss", requireAck: true, ts: 1_000)),
+                .acknowledge(announcementID: "a1", userID: "u1", kind: .ack, at: 2_000),
+                .acknowledge(announcementID: "a1", userID: "u3", kind: .read, at: 2_000),
+            ])
+        func ids(_ page: (recipients: [AnnouncementRecipient], hasMore: Bool)) -> [String] { page.recipients.map(\.id) }
+
+        let unread = try store.announcementRecipients(id: "a1", state: .unread, afterUserID: nil, limit: 10)
+        #expect(ids(unread) == ["u2", "u4"])
+        #expect(unread.recipients.first?.name == "U2")
+        #expect(!unread.hasMore)
+        let firstPage = try store.announcementRecipients(id: "a1", state: .unacked, afterUserID: nil, limit: 2)
+        #expect(ids(firstPage) == ["u2", "u3"])
+        #expect(firstPage.hasMore)
+        let lastPage = try store.announcementRecipients(id: "a1", state: .unacked, afterUserID: "u3", limit: 2)
+        #expect(ids(lastPage) == ["u4"])
+        #expect(!lastPage.hasMore)
+        #expect(try store.announcementRecipients(id: "nope", state: .unread, afterUserID: nil, limit: 2).recipients.isEmpty)
+    }
+}

@@ -58,6 +58,10 @@ public protocol Store: Sendable {
 
     func announcement(id: String) throws -> AnnouncementRecord?
     func announcementStats(id: String) throws -> AnnouncementStats?
+    /// The audience users in `state` (not read; or, of an announcement that requires it,
+    /// not acknowledged), by id after `afterUserID`, at most `limit`.
+    func announcementRecipients(id: String, state: ReceiptState, afterUserID: String?, limit: Int) throws
+        -> (recipients: [AnnouncementRecipient], hasMore: Bool)
     func isInAudience(announcementID: String, userID: String) throws -> Bool
     /// For the welcome: every announcement whose audience includes the user, that requires
     /// an ack and is not acked (all of them, oldest first), then those of the last 7 days
