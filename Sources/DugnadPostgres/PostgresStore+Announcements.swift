@@ -107,14 +107,14 @@ extension PostgresStore {
 extension PostgresStore {
     static let announcementColumns = """
         id, from_id, from_name, title, body, priority, require_ack, audience_kind, audience_channels, \
-        client_id, ts, audience_count
+        client_id, ts, audience_count, current_until
         """
     /// The same columns through the alias `a`, for joins.
     static let qualifiedAnnouncementColumns = """
         a.id AS id, a.from_id AS from_id, a.from_name AS from_name, a.title AS title, a.body AS body, \
         a.priority AS priority, a.require_ack AS require_ack, a.audience_kind AS audience_kind, \
         a.audience_channels AS audience_channels, a.client_id AS client_id, a.ts AS ts, \
-        a.audience_count AS audience_count
+        a.audience_count AS audience_count, a.current_until AS current_until
         """
 
     static func fetchAnnouncement(_ db: BlockingConnection, id: String) throws -> AnnouncementRecord? {
@@ -152,7 +152,8 @@ extension PostgresStore {
             id: try row.decode("id"), fromID: try row.decode("from_id"), fromName: try row.decode("from_name"),
             title: try row.decode("title"), body: try row.decode("body"), priority: priority,
             requireAck: try row.decode("require_ack"), audience: audience, clientID: try row.decode("client_id"),
-            ts: try row.decode("ts"), audienceCount: Int(try row.decode("audience_count", as: Int64.self)))
+            ts: try row.decode("ts"), audienceCount: Int(try row.decode("audience_count", as: Int64.self)),
+            until: try row.decode("current_until", as: Int64?.self))
     }
 }
 

@@ -20,6 +20,13 @@ extension PostgresStore {
         Migration(name: "v4-governance", statements: governanceTables),
         // SQLite's v5-goals.
         Migration(name: "v5-goals", statements: goalTables),
+        Migration(name: "v6-announcement-until", statements: announcementUntil),
+    ]
+
+    /// Announcements current until a time (see the SQLite store's v6-announcement-until).
+    private static let announcementUntil: [String] = [
+        "ALTER TABLE announcements ADD COLUMN current_until BIGINT",
+        "CREATE INDEX announcements_current ON announcements (current_until) WHERE current_until IS NOT NULL",
     ]
 
     /// The targets admins set (`PUT /api/v1/goals`), one row per metric.

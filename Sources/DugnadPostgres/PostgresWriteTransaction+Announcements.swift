@@ -36,9 +36,10 @@ extension PostgresWriteTransaction {
             """
             INSERT INTO announcements (
                 id, from_id, from_name, title, body, priority, require_ack,
-                audience_kind, audience_channels, client_id, ts, audience_count)
+                audience_kind, audience_channels, client_id, ts, audience_count, current_until)
             VALUES (\(new.id), \(new.fromID), \(new.fromName), \(new.title), \(new.body), \(new.priority.rawValue),
-                \(new.requireAck), \(new.audience.storedKind), \(channels)::text[], \(new.clientID), \(new.ts), 0)
+                \(new.requireAck), \(new.audience.storedKind), \(channels)::text[], \(new.clientID), \(new.ts), 0,
+                \(new.until))
             ON CONFLICT (from_id, client_id) WHERE client_id IS NOT NULL DO NOTHING
             """)
         if inserted == 0 {
@@ -173,5 +174,28 @@ extension PostgresWriteTransaction {
             due[id, default: []].append(try row.decode("user_id"))
         }
         return .resends(due.mapValues { $0.sorted() })
+    }
+}
+
+extension PostgresWriteTransaction {
+    /// One `INSERT … SELECT` over the current announcements (the partial index on
+    /// current_until); ON CONFLICT makes a concurrent add on another node harmless.
+    func reachLateRecipient(userID: String, channel: String?, at: Int64) throws -> WriteOutcome {
+        let reached = try db.column(
+            """
+            INSERT INTO announcement_audience (announcement_id, user_id, require_ack)
+            SELECT a.id, \(userID), a.require_ack FROM announcements a
+            WHERE a.current_until > \(at) AND a.from_id <> \(userID)
+                AND CASE WHEN \(channel)::text IS NULL THEN a.audience_kind = 'all'
+                    ELSE a.audience_kind = 'channels' AND \(channel)::text = ANY (a.audience_channels) END
+            ON CONFLICT DO NOTHING
+            RETURNING announcement_id
+            """, as: String.self)
+        var records: [AnnouncementRecord] = []
+        for id in reached.sorted() {
+            try db.query("UPDATE announcements SET audience_count = audience_count + 1 WHERE id = \(id)")
+            if let record = try PostgresStore.fetchAnnouncement(db, id: id) { records.append(record) }
+        }
+        return .reached(records)
     }
 }

@@ -109,14 +109,21 @@ public struct AnnounceRequest: Sendable, Equatable {
     public var priority: Priority
     public var requireAck: Bool
     public var clientID: String?
+    /// While the announcement is current (ms since the epoch): people who join its audience
+    /// later (new hires; new members of its channels) receive it too and count in it.
+    public var until: Int64?
 
-    public init(title: String, body: String, audience: Audience, priority: Priority, requireAck: Bool, clientID: String?) {
+    public init(
+        title: String, body: String, audience: Audience, priority: Priority, requireAck: Bool, clientID: String?,
+        until: Int64? = nil
+    ) {
         self.title = title
         self.body = body
         self.audience = audience
         self.priority = priority
         self.requireAck = requireAck
         self.clientID = clientID
+        self.until = until
     }
 }
 

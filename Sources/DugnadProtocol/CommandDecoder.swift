@@ -194,7 +194,8 @@ private struct Fields {
         }
         return AnnounceRequest(
             title: title, body: try body(), audience: audience, priority: priority,
-            requireAck: try optionalBool("require_ack") ?? false, clientID: try clientID())
+            requireAck: try optionalBool("require_ack") ?? false, clientID: try clientID(),
+            until: try optionalInt("until", min: 0))
     }
 
     private func requiredString(_ name: String, maxBytes: Int) throws(ProtocolError) -> String {

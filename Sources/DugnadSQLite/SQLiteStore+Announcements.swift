@@ -124,14 +124,14 @@ extension SQLiteStore {
 extension SQLiteStore {
     static let announcementColumns = """
         id, from_id, from_name, title, body, priority, require_ack, audience_kind, audience_channels, \
-        client_id, ts, audience_count
+        client_id, ts, audience_count, current_until
         """
     /// The same columns through the alias `a`, for joins.
     static let qualifiedAnnouncementColumns = """
         a.id AS id, a.from_id AS from_id, a.from_name AS from_name, a.title AS title, a.body AS body, \
         a.priority AS priority, a.require_ack AS require_ack, a.audience_kind AS audience_kind, \
         a.audience_channels AS audience_channels, a.client_id AS client_id, a.ts AS ts, \
-        a.audience_count AS audience_count
+        a.audience_count AS audience_count, a.current_until AS current_until
         """
 
     static func fetchAnnouncement(_ db: Database, id: String) throws -> AnnouncementRecord? {
@@ -175,7 +175,8 @@ extension SQLiteStore {
             audience: audience,
             clientID: try row.decode(String?.self, forColumn: "client_id"),
             ts: try row.decode(Int64.self, forColumn: "ts"),
-            audienceCount: try row.decode(Int.self, forColumn: "audience_count"))
+            audienceCount: try row.decode(Int.self, forColumn: "audience_count"),
+            until: try row.decode(Int64?.self, forColumn: "current_until"))
     }
 
     /// JSON array text of strings, for columns and for `json_each` parameters (a list of

@@ -11,6 +11,7 @@ extension SQLiteStore {
         migrator.registerMigration("v3-governance", migrate: createGovernanceTables)
         migrator.registerMigration("v4-probe-room", migrate: addProbeRoom)
         migrator.registerMigration("v5-goals", migrate: createGoalTables)
+        migrator.registerMigration("v6-announcement-until", migrate: addAnnouncementUntil)
         return migrator
     }
 
@@ -368,5 +369,14 @@ extension SQLiteStore {
                     set_at INTEGER NOT NULL
                 ) WITHOUT ROWID
                 """)
+    }
+
+    /// Announcements current until a time: who joins their audience meanwhile gets them.
+    /// The partial index holds only those that have an `until`, so the look-up at every
+    /// session's opening reads a handful of rows, not every announcement.
+    private static func addAnnouncementUntil(_ db: Database) throws {
+        try db.execute(sql: "ALTER TABLE announcements ADD COLUMN current_until INTEGER")
+        try db.execute(
+            sql: "CREATE INDEX announcements_current ON announcements (current_until) WHERE current_until IS NOT NULL")
     }
 }

@@ -37,16 +37,17 @@ extension SQLiteWriteTransaction {
             sql: """
                 INSERT INTO announcements (
                     id, from_id, from_name, title, body, priority, require_ack,
-                    audience_kind, audience_channels, client_id, ts, audience_count)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
+                    audience_kind, audience_channels, client_id, ts, audience_count, current_until)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)
                 """,
             arguments: [
                 new.id, new.fromID, new.fromName, new.title, new.body, new.priority.rawValue, new.requireAck,
-                new.audience.storedKind, channelsJSON, new.clientID, new.ts,
+                new.audience.storedKind, channelsJSON, new.clientID, new.ts, new.until,
             ])
 
         // The audience is whoever the hub knows (or the channels' members) at this moment,
-        // in this transaction: someone who joins later is not part of it.
+        // in this transaction; someone who joins later is part of it only while it is
+        // current (`until`, `reachLateRecipient`).
         let audienceSQL: String
         let arguments: StatementArguments
         switch new.audience {
@@ -189,5 +190,32 @@ extension SQLiteWriteTransaction {
             due[id, default: []].append(user)
         }
         return .resends(due.mapValues { $0.sorted() })
+    }
+}
+
+extension SQLiteWriteTransaction {
+    /// One `INSERT … SELECT` over the current announcements (the partial index on
+    /// current_until); the rows it adds say whose audience grew.
+    func reachLateRecipient(userID: String, channel: String?, at: Int64) throws -> WriteOutcome {
+        let reached = try String.fetchAll(
+            db.cachedStatement(
+                sql: """
+                    INSERT INTO announcement_audience (announcement_id, user_id, require_ack)
+                    SELECT a.id, ?1, a.require_ack FROM announcements a
+                    WHERE a.current_until > ?2 AND a.from_id <> ?1
+                        AND CASE WHEN ?3 IS NULL THEN a.audience_kind = 'all'
+                            ELSE a.audience_kind = 'channels'
+                                AND EXISTS (SELECT 1 FROM json_each(a.audience_channels) WHERE value = ?3) END
+                    ON CONFLICT DO NOTHING
+                    RETURNING announcement_id
+                    """),
+            arguments: [userID, at, channel])
+        var records: [AnnouncementRecord] = []
+        for id in reached.sorted() {
+            try db.executeCached(
+                sql: "UPDATE announcements SET audience_count = audience_count + 1 WHERE id = ?", arguments: [id])
+            if let record = try SQLiteStore.fetchAnnouncement(db, id: id) { records.append(record) }
+        }
+        return .reached(records)
     }
 }

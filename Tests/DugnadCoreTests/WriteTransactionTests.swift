@@ -53,6 +53,7 @@ import Testing
             ),
             (.ban(BanRecord(userID: "u3", bannedAt: 17, bannedBy: "u1", reason: "spam")), "ban u3 17 u1 spam"),
             (.unban(userID: "u3"), "unban u3"),
+            (.reachLateRecipient(userID: "u4", channel: "news", at: 9), "reachLateRecipient u4 news 9"),
             (
                 .setGoals([GoalRecord(metric: .weeklyActivePct, target: 60, setBy: "a", setAt: 1)]),
                 "setGoals weekly_active_pct=60.0"
@@ -201,6 +202,10 @@ private struct RecordingTransaction: WriteTransaction {
 
     mutating func unban(userID: String) throws -> WriteOutcome {
         try record("unban \(userID)")
+    }
+
+    mutating func reachLateRecipient(userID: String, channel: String?, at: Int64) throws -> WriteOutcome {
+        try record("reachLateRecipient \(userID) \(channel ?? "-") \(at)")
     }
 
     mutating func setGoals(_ goals: [GoalRecord]) throws -> WriteOutcome {

@@ -132,3 +132,55 @@ extension StoreBehaviour {
         #expect(try store.announcementRecipients(id: "nope", state: .unread, afterUserID: nil, limit: 2).recipients.isEmpty)
     }
 }
+
+/// Announcements current `until` a time reach people who join their audience later.
+extension StoreBehaviour {
+    static let lateRecipients: [Behaviour] = [
+        Behaviour(name: "a current announcement reaches new users and new members", check: currentAnnouncementReachesLateOnes)
+    ]
+
+    /// The ids of the announcements `reachLateRecipient` added the user to; nil for another outcome.
+    private static func reached(_ store: any Store, _ userID: String, channel: String? = nil, at: Int64) throws -> [String]? {
+        guard
+            case .success(.reached(let records))? = try store.write([
+                .reachLateRecipient(userID: userID, channel: channel, at: at)
+            ]).first
+        else { return nil }
+        return records.map(\.id)
+    }
+
+    static func currentAnnouncementReachesLateOnes(_ harness: any StoreHarness) throws {
+        let store = harness.store
+        try addUsers(store, "boss", "u1")
+        try createChannels(store, "news", "other")
+        var everyone = newAnnouncement("a1", from: "boss", requireAck: true, ts: 1_000)
+        everyone.until = 10_000
+        var toNews = newAnnouncement("a2", from: "boss", audience: .channels(["news"]), ts: 1_000)
+        toNews.until = 10_000
+        var expired = newAnnouncement("a3", from: "boss", ts: 1_000)
+        expired.until = 2_000
+        try expectAllSucceed(store, [.announce(everyone), .announce(toNews), .announce(expired)])
+        #expect(try store.announcement(id: "a1")?.until == 10_000)
+        #expect(try store.announcement(id: "a1")?.audienceCount == 1)
+
+        // A new hire: in the directory now, reached by what is current and goes to everyone.
+        try addUsers(store, "nyansatt")
+        #expect(try reached(store, "nyansatt", at: 5_000) == ["a1"])
+        #expect(try store.announcement(id: "a1")?.audienceCount == 2)
+        #expect(try store.isInAudience(announcementID: "a1", userID: "nyansatt"))
+        #expect(try !store.isInAudience(announcementID: "a3", userID: "nyansatt"))
+        // Again: nothing more (the audience holds the user already).
+        #expect(try reached(store, "nyansatt", at: 5_000) == [])
+        #expect(try store.announcement(id: "a1")?.audienceCount == 2)
+        // The author is never its own audience; after `until`, nobody is added.
+        #expect(try reached(store, "boss", at: 5_000) == [])
+        try addUsers(store, "sent")
+        #expect(try reached(store, "sent", at: 10_000) == [])
+
+        // A new member of news gets a2; of another channel, nothing.
+        try expectAllSucceed(store, [.join(userID: "u1", channel: "news", at: 5_000)])
+        #expect(try reached(store, "u1", channel: "news", at: 5_000) == ["a2"])
+        #expect(try reached(store, "u1", channel: "other", at: 5_000) == [])
+        #expect(try store.pendingAnnouncements(userID: "nyansatt", now: 5_000).map(\.announcement.id) == ["a1"])
+    }
+}

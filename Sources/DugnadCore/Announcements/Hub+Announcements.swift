@@ -14,12 +14,19 @@ extension Hub {
             let who = principal.isBot ? "this key lacks the 'announce' scope" : "only leaders can announce"
             return loop.makeFailedFuture(ProtocolError.forbidden(who))
         }
+        if let until = request.until {
+            let now = WallClock.nowMillis()
+            guard until > now, until <= now + Self.maxUntilMillis else {
+                return loop.makeFailedFuture(
+                    ProtocolError.badRequest("'until' must be a time (ms since the epoch) in the next 366 days"))
+            }
+        }
         return checkAudience(request.audience, by: principal, on: loop).flatMap { [self] () -> EventLoopFuture<WriteOutcome> in
             let now = WallClock.nowMillis()
             let new = NewAnnouncement(
                 id: Identifiers.announcementID(now: now), fromID: principal.userID, fromName: principal.name,
                 title: request.title, body: request.body, priority: request.priority, requireAck: request.requireAck,
-                audience: request.audience, clientID: request.clientID, ts: now)
+                audience: request.audience, clientID: request.clientID, ts: now, until: request.until)
             // What is stored must fit in one frame as every recipient gets it (a 16 KiB body
             // of control characters is six times that once escaped). Not a hot path: always
             // encoded once to check.
@@ -27,7 +34,7 @@ extension Hub {
                 AnnouncementRecord(
                     id: new.id, fromID: new.fromID, fromName: new.fromName, title: new.title, body: new.body,
                     priority: new.priority, requireAck: new.requireAck, audience: new.audience,
-                    clientID: new.clientID, ts: now, audienceCount: Int(Int32.max))
+                    clientID: new.clientID, ts: now, audienceCount: Int(Int32.max), until: new.until)
             ).readableBytes
             if let tooLarge = frameRefusal(for: "announcement", bytes: frameBytes) {
                 return loop.makeFailedFuture(tooLarge)
@@ -44,6 +51,24 @@ extension Hub {
                 throw ProtocolError(.internal, "unexpected store outcome")
             }
             return (record, duplicate)
+        }
+    }
+
+    /// How far ahead `until` may lie: a year and a day (an annual notice, a leap year).
+    public static let maxUntilMillis: Int64 = 366 * 86_400_000
+
+    /// Adds `userID` to the audience of every announcement still current that it would
+    /// have been in at posting: to everyone (`channel` nil: on every session's opening, so
+    /// a new hire's first sign-in finds them), or to `channel` (just joined). Those the
+    /// user's connections on this node are sent now; the next welcome lists them anyway.
+    func reachLateRecipient(_ userID: String, channel: String?) {
+        writer.submit(.reachLateRecipient(userID: userID, channel: channel, at: WallClock.nowMillis())) {
+            [self] result, post in
+            guard case .success(.reached(let records)) = result else { return }
+            for record in records {
+                send(record, to: [userID], post: &post)
+                markStatsDirty(record.id)
+            }
         }
     }
 

@@ -24,6 +24,7 @@ extension Hub {
             at: WallClock.nowMillis())
         let outcome = try await runAudited(.grantMembership(userID: userID, channel: channel, at: entry.at), entry)
         guard case .membership(_, _, let created) = outcome else { throw ProtocolError(.internal, "unexpected outcome") }
+        if created { reachLateRecipient(userID, channel: channel) }
         return created
     }
 

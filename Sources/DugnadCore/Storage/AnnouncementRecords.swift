@@ -14,12 +14,14 @@ public struct AnnouncementRecord: Sendable, Equatable {
     public var clientID: String?
     /// Milliseconds since the Unix epoch.
     public var ts: Int64
-    /// Number of users in the fixed audience.
+    /// Number of users in the audience.
     public var audienceCount: Int
+    /// Current until then (ms since the epoch): who joins the audience meanwhile gets it.
+    public var until: Int64?
 
     public init(
         id: String, fromID: String, fromName: String, title: String, body: String, priority: Priority, requireAck: Bool,
-        audience: Audience, clientID: String?, ts: Int64, audienceCount: Int
+        audience: Audience, clientID: String?, ts: Int64, audienceCount: Int, until: Int64? = nil
     ) {
         self.id = id
         self.fromID = fromID
@@ -32,6 +34,7 @@ public struct AnnouncementRecord: Sendable, Equatable {
         self.clientID = clientID
         self.ts = ts
         self.audienceCount = audienceCount
+        self.until = until
     }
 }
 
@@ -111,10 +114,11 @@ public struct NewAnnouncement: Sendable, Equatable {
     public var audience: Audience
     public var clientID: String?
     public var ts: Int64
+    public var until: Int64?
 
     public init(
         id: String, fromID: String, fromName: String, title: String, body: String, priority: Priority, requireAck: Bool,
-        audience: Audience, clientID: String?, ts: Int64
+        audience: Audience, clientID: String?, ts: Int64, until: Int64? = nil
     ) {
         self.id = id
         self.fromID = fromID
@@ -126,6 +130,7 @@ public struct NewAnnouncement: Sendable, Equatable {
         self.audience = audience
         self.clientID = clientID
         self.ts = ts
+        self.until = until
     }
 }
 
@@ -134,7 +139,8 @@ extension NewAnnouncement {
     public func stored(audienceCount: Int) -> AnnouncementRecord {
         AnnouncementRecord(
             id: id, fromID: fromID, fromName: fromName, title: title, body: body, priority: priority,
-            requireAck: requireAck, audience: audience, clientID: clientID, ts: ts, audienceCount: audienceCount)
+            requireAck: requireAck, audience: audience, clientID: clientID, ts: ts, audienceCount: audienceCount,
+            until: until)
     }
 }
 

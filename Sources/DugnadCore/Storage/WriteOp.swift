@@ -50,6 +50,10 @@ public enum WriteOp: Sendable {
     /// each audience who have not acknowledged, were last sent it at least `intervalMillis`
     /// ago and were re-sent it fewer than `maxResends` times; records the re-send for them.
     case dueUrgentResends(onlineUserIDs: [String], now: Int64, intervalMillis: Int64, maxResends: Int)
+    /// Adds the user to the audience of every announcement current at `at` (`until` later)
+    /// that it would have been in when it was posted: to everyone (`channel` nil) or to
+    /// `channel`; never its author's. `.reached` with those whose audience grew.
+    case reachLateRecipient(userID: String, channel: String?, at: Int64)
     /// Adds or updates users of the directory (name and roles); keeps last_seen.
     case importUsers([UserRecord])
     case createAPIKey(APIKeyRecord)
@@ -95,6 +99,8 @@ public enum WriteOutcome: Sendable, Equatable {
     case resends([String: [String]])
     case count(Int)
     case apiKey(APIKeyRecord)
+    /// Announcements whose audience the op grew (`reachLateRecipient`), as stored now.
+    case reached([AnnouncementRecord])
     case done
 }
 
@@ -141,6 +147,7 @@ extension WriteOp {
         case .ban(let ban): "ban '\(ban.userID)'"
         case .unban(let userID): "lift the ban of '\(userID)'"
         case .setGoals: "set the goals"
+        case .reachLateRecipient(let userID, _, _): "add '\(userID)' to current announcements"
         case .audited(let op, _): op.action
         }
     }

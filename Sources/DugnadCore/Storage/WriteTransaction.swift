@@ -59,6 +59,7 @@ public protocol WriteTransaction {
     mutating func ban(_ ban: BanRecord) throws -> WriteOutcome
     mutating func unban(userID: String) throws -> WriteOutcome
     mutating func setGoals(_ goals: [GoalRecord]) throws -> WriteOutcome
+    mutating func reachLateRecipient(userID: String, channel: String?, at: Int64) throws -> WriteOutcome
     /// Appends `entry` to the audit log (the store gives it its `seq`).
     mutating func appendAudit(_ entry: AuditEntry) throws
 }
@@ -119,6 +120,8 @@ extension WriteOp {
             try transaction.unban(userID: userID)
         case .setGoals(let goals):
             try transaction.setGoals(goals)
+        case .reachLateRecipient(let userID, let channel, let at):
+            try transaction.reachLateRecipient(userID: userID, channel: channel, at: at)
         case .audited(let op, let entry):
             try Self.applyAudited(op, entry, to: &transaction)
         }

@@ -26,6 +26,7 @@ extension EventEncoding {
         writer.endObject()
         writer.field("ts", announcement.ts)
         writer.field("audience_count", announcement.audienceCount)
+        if let until = announcement.until { writer.field("until", until) }
         if let receipt {
             writer.field("read", receipt.readAt != nil)
             writer.field("acked", receipt.ackedAt != nil)

@@ -18,10 +18,12 @@ extension Session {
             hub.checkJoin(record, by: principal, on: loop).flatMap {
                 hub.write(.join(userID: principal.userID, channel: name, at: WallClock.nowMillis()), on: loop, ticket: ticket)
             }.flatMapThrowing { outcome -> (ChannelRecord, Int64) in
-                guard case .membership(let channel, let readSeq, _) = outcome else {
+                guard case .membership(let channel, let readSeq, let created) = outcome else {
                     throw ProtocolError(.internal, "unexpected outcome")
                 }
                 hub.noteMembership(userID: principal.userID, channel: name, kind: .joined)
+                // A new member of a channel gets the announcements to it that are still current.
+                if created { hub.reachLateRecipient(principal.userID, channel: name) }
                 hub.metrics.joins.increment()
                 return (channel, readSeq)
             }

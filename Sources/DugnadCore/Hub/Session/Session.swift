@@ -49,6 +49,8 @@ public final class Session {
         let now = WallClock.nowMillis()
         hub.writer.submit(.upsertUser(id: principal.userID, name: principal.name, roles: principal.roleNames, seenAt: now))
         hub.writer.submit(.openSession(id: session.id, userID: principal.userID, at: now))
+        // After the upsert, in the writer's order: a new hire is in the directory by then.
+        hub.reachLateRecipient(principal.userID, channel: nil)
         hub.local.router(for: loop).register(output)
         hub.metrics.connections.increment()
         hub.metrics.connectionsOpened.increment()
