@@ -8,8 +8,7 @@ extension Hub {
     /// Posts an announcement. Leaders, admins and bots with the `announce` scope only.
     public func announce(
         _ request: AnnounceRequest, by principal: Principal, on loop: any EventLoop, ticket: WriteTicket? = nil
-    ) -> EventLoopFuture<(announcement: AnnouncementRecord, duplicate: Bool)>
-    {
+    ) -> EventLoopFuture<(announcement: AnnouncementRecord, duplicate: Bool)> {
         guard principal.isLeader || principal.isAdmin || principal.hasScope("announce") else {
             let who = principal.isBot ? "this key lacks the 'announce' scope" : "only leaders can announce"
             return loop.makeFailedFuture(ProtocolError.forbidden(who))
@@ -109,8 +108,8 @@ extension Hub {
     ) -> EventLoopFuture<Void> {
         write(
             .acknowledge(announcementID: announcementID, userID: principal.userID, kind: kind, at: WallClock.nowMillis()),
-            on: loop, ticket: ticket)
-        {
+            on: loop, ticket: ticket
+        ) {
             [self] outcome, _ in
             if case .receipt(changed: true) = outcome { markStatsDirty(announcementID) }
         }.map { _ in }
@@ -288,7 +287,11 @@ extension Hub {
         return read(on: loop) { store in
             let page = try store.announcements(authorID: author, beforeID: query.before, limit: query.limit)
             let withStats = try page.announcements.map { record in
-                (record, try store.announcementStats(id: record.id) ?? AnnouncementStats(audience: record.audienceCount, delivered: 0, read: 0, acked: 0))
+                (
+                    record,
+                    try store.announcementStats(id: record.id)
+                        ?? AnnouncementStats(audience: record.audienceCount, delivered: 0, read: 0, acked: 0)
+                )
             }
             let fitted = ReplyBound.fit(withStats, maxBytes: maxBytes)
             return .posted(fitted.posted, hasMore: page.hasMore || fitted.trimmed)
