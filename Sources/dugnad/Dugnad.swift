@@ -13,5 +13,5 @@ struct Dugnad: AsyncParsableCommand {
             beside a running hub, which applies each change within a second; `audit` shows what \
             admins did.
             """,
-        subcommands: [Serve.self, Token.self, Channels.self, Keys.self, Users.self, Audit.self, Bench.self])
+        subcommands: [Serve.self, Demo.self, Token.self, Channels.self, Keys.self, Users.self, Audit.self, Bench.self])
 }

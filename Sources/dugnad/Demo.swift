@@ -1,0 +1,44 @@
+import ArgumentParser
+import DugnadCore
+
+struct Demo: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Seed an empty data folder with a living intranet to try Dugnad on.",
+        discussion: """
+            Fjordkraft Verksted AS, made up: 40 people with Norwegian names (four leaders), nine \
+            channels (one private, one for announcements) with four weeks of conversation, \
+            replies and reactions, everyone's sessions, five announcements with their receipts \
+            (one urgent and still current), and goals. Then run `dugnad serve` and open the \
+            sign-in link it prints: the local admin is a member of every channel.
+
+            Only an empty store is seeded: a folder that holds people or channels is refused, \
+            so a real intranet is never mixed with made-up people.
+            """)
+
+    @OptionGroup var storage: StoreOptions
+
+    @Option(help: "Seed of the made-up company: the same seed gives the same messages.")
+    var seed: UInt64 = 2026
+
+    func run() async throws {
+        let store = try storage.openStore()
+        defer { store.close() }
+        let people = try store.allUsers().count
+        let channels = try store.allChannels().count
+        guard people == 0, channels == 0 else {
+            throw CommandFailure(
+                "\(storage.databaseURL == nil ? storage.dataDir : "the database") already holds an intranet "
+                    + "(\(people) people, \(channels) channels); demo seeds only an empty one")
+        }
+        var seeder = DemoSeeder(store: store, now: WallClock.nowMillis(), seed: seed)
+        let summary = try seeder.seed()
+        print(
+            """
+            seeded Fjordkraft Verksted AS: \(summary.people) people, \(summary.channels) channels, \
+            \(summary.messages) messages, \(summary.reactions) reactions, \(summary.sessions) sessions, \
+            \(summary.announcements) announcements, \(DemoCompany.goals.count) goals
+            next: dugnad serve\(storage.databaseURL == nil && storage.dataDir != "dugnad-data" ? " --data-dir \(storage.dataDir)" : ""), \
+            then open the sign-in link it prints
+            """)
+    }
+}
