@@ -110,8 +110,14 @@ extension Hub {
             .acknowledge(announcementID: announcementID, userID: principal.userID, kind: kind, at: WallClock.nowMillis()),
             on: loop, ticket: ticket
         ) {
-            [self] outcome, _ in
-            if case .receipt(changed: true) = outcome { markStatsDirty(announcementID) }
+            [self] outcome, post in
+            guard case .receipt(changed: true) = outcome else { return }
+            markStatsDirty(announcementID)
+            // Every device in step: the user's connections (on this node) clear the banner.
+            post.events.append(
+                FanoutEvent(
+                    target: .users([principal.userID]),
+                    frame: EventEncoding.announcementReceiptEvent(id: announcementID, kind: kind)))
         }.map { _ in }
     }
 

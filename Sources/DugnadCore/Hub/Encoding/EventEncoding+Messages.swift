@@ -73,6 +73,15 @@ extension EventEncoding {
 
     /// Tells a user's other connections that its read position moved (an addition to the
     /// contract: lets every tab keep the same unread count).
+    /// `announcement_receipt`: the user read or acknowledged an announcement on one of its
+    /// devices; the others clear its banner and badge.
+    public static func announcementReceiptEvent(id: String, kind: AckKind) -> ByteBuffer {
+        event("announcement_receipt") { writer in
+            writer.field("id", id)
+            writer.field("kind", kind.rawValue)
+        }
+    }
+
     public static func readPositionEvent(channel: String, readSeq: Int64) -> ByteBuffer {
         event("read_position") { writer in
             writer.field("channel", channel)
