@@ -125,7 +125,8 @@ extension PostgresStore {
     /// Qualified with the alias `c` so that the list also works in joins.
     static let channelColumns = """
         c.name AS name, c.kind AS kind, c.title AS title, c.epoch AS epoch, \
-        c.last_seq AS last_seq, c.created_at AS created_at
+        c.last_seq AS last_seq, c.created_at AS created_at, c.description AS description, \
+        c.created_by AS created_by
         """
     static let messageColumns = "id, channel, seq, from_id, from_name, body, meta, reply_to, client_id, ts"
 
@@ -149,7 +150,8 @@ extension PostgresStore {
         }
         return ChannelRecord(
             name: try row.decode("name"), kind: kind, title: try row.decode("title"), epoch: try row.decode("epoch"),
-            lastSeq: try row.decode("last_seq"), createdAt: try row.decode("created_at"))
+            lastSeq: try row.decode("last_seq"), createdAt: try row.decode("created_at"),
+            description: try row.decode("description"), createdBy: try row.decode("created_by"))
     }
 
     static func storedMessage(_ row: PostgresRandomAccessRow) throws -> StoredMessage {
