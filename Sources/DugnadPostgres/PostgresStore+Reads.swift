@@ -16,21 +16,6 @@ extension PostgresStore {
         }
     }
 
-    /// One page of channels by name (a listing never returns them all at once).
-    public func channels(afterName: String?, limit: Int) throws -> (channels: [ChannelRecord], hasMore: Bool) {
-        let page = KeysetPage(limit: limit)
-        return try reading("read the channels") { db in
-            page.page(
-                fromFetched: try db.rows(
-                    """
-                    SELECT \(unescaped: Self.channelColumns) FROM channels c
-                    WHERE (\(afterName)::text IS NULL OR c.name > \(afterName)::text)
-                    ORDER BY c.name LIMIT \(Int64(page.fetchLimit))
-                    """
-                ).map(Self.channelRecord))
-        }
-    }
-
     public func memberships(userID: String) throws -> [MembershipRecord] {
         try reading("read the memberships of '\(userID)'") { db in
             try db.rows(

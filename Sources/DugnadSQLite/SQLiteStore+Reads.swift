@@ -17,22 +17,6 @@ extension SQLiteStore {
         }
     }
 
-    /// One page of channels by name (a listing never returns them all at once).
-    public func channels(afterName: String?, limit: Int) throws -> (channels: [ChannelRecord], hasMore: Bool) {
-        let page = KeysetPage(limit: limit)
-        return try reading("read the channels") { db in
-            page.page(
-                fromFetched: try Row.fetchAll(
-                    db.cachedStatement(
-                        sql: """
-                            SELECT \(Self.channelColumns) FROM channels c
-                            WHERE (? IS NULL OR c.name > ?) ORDER BY c.name LIMIT ?
-                            """),
-                    arguments: [afterName, afterName, page.fetchLimit]
-                ).map(Self.channelRecord))
-        }
-    }
-
     public func memberships(userID: String) throws -> [MembershipRecord] {
         try reading("read the memberships of '\(userID)'") { db in
             try Row.fetchAll(
