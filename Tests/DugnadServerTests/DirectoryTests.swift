@@ -50,6 +50,23 @@ import Testing
         await hub.stop()
     }
 
+    @Test func aNewHireInADefaultChannelReceivesTheAnnouncementsToItStillCurrent() async throws {
+        let hub = try await TestHub.start { $0.hub.defaultChannels = ["alle"] }
+        let boss = try await hub.connect("boss", roles: ["leader"])
+        let until = Int64(WallClock.nowMillis()) + 3_600_000
+        let posted = try await boss.ok(
+            "announce",
+            [("title", "Sommerfest"), ("body", "Fredag kl. 16."), ("audience", ["channels": ["alle"]]), ("until", .int(until))])
+        let id = try #require(posted.at("announcement", "id")?.stringValue)
+        let newHire = try await hub.connect("nyansatt")
+        let inWelcome = newHire.welcome["announcements"]?.arrayValue?.contains { $0["id"] == .string(id) } ?? false
+        if !inWelcome {
+            let event = try await newHire.next { $0["type"] == "announcement" && $0["id"] == .string(id) }
+            #expect(event["title"] == "Sommerfest")
+        }
+        await hub.stop()
+    }
+
     // MARK: Who finds what
 
     @Test func theDirectoryListsPublicChannelsWithFiguresAndNeverAPrivateOneToANonMember() async throws {

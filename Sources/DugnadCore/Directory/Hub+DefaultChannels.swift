@@ -57,8 +57,12 @@ extension Hub {
             var all = memberships
             for (name, result) in zip(missing, results) {
                 switch result {
-                case .success(.membership(let channel, let readSeq, _)):
+                case .success(.membership(let channel, let readSeq, let created)):
                     all.append(MembershipRecord(channel: channel, readSeq: readSeq, kind: .joined))
+                    // A new member of a channel gets the announcements to it still current,
+                    // as after a `join` (sent after the welcome: this runs before it is
+                    // written, and the writer delivers after its commit).
+                    if created { reachLateRecipient(userID, channel: name) }
                 case .success, .failure:
                     logger.warning(
                         "could not make a user a member of a default channel",
