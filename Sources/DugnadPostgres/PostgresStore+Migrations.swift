@@ -7,6 +7,9 @@ extension PostgresStore {
     struct Migration: Sendable {
         var name: String
         var statements: [String]
+        /// Runs after the statements, in the same transaction: for values only Swift can
+        /// compute (the directory's folded search keys).
+        var fill: (@Sendable (BlockingConnection) throws -> Void)? = nil
     }
 
     /// The schema's history, in order. The names follow the SQLite store's, so the two
@@ -21,6 +24,8 @@ extension PostgresStore {
         // SQLite's v5-goals.
         Migration(name: "v5-goals", statements: goalTables),
         Migration(name: "v6-announcement-until", statements: announcementUntil),
+        // SQLite's v7-directory (its v4-probe-room has no counterpart here).
+        Migration(name: "v7-directory", statements: directoryColumns, fill: fillSearchKeys),
     ]
 
     /// Announcements current until a time (see the SQLite store's v6-announcement-until).
@@ -40,6 +45,23 @@ extension PostgresStore {
         )
         """
     ]
+
+    /// A channel's description and the folded name and title that the directory's `query`
+    /// is matched against: folded in Swift (`ChannelSearchKey`), since `lower()` folds
+    /// only ASCII under the "C" locale.
+    private static let directoryColumns: [String] = [
+        "ALTER TABLE channels ADD COLUMN description TEXT",
+        "ALTER TABLE channels ADD COLUMN search_key TEXT NOT NULL DEFAULT ''",
+    ]
+
+    static func fillSearchKeys(_ db: BlockingConnection) throws {
+        for row in try db.rows("SELECT name, title FROM channels") {
+            let name: String = try row.decode("name")
+            let title: String = try row.decode("title")
+            let key = ChannelSearchKey.of(name: name, title: title)
+            _ = try db.execute("UPDATE channels SET search_key = \(key) WHERE name = \(name)")
+        }
+    }
 
     /// Granted memberships, channel creators, the directory's roles, bans and the audit
     /// log (see the SQLite store's v3-governance for the reasons).
@@ -101,6 +123,7 @@ extension PostgresStore {
                 for statement in migration.statements {
                     try db.query(PostgresQuery(unsafeSQL: statement))
                 }
+                try migration.fill?(db)
                 try db.query(
                     "INSERT INTO dugnad_migrations (name, applied_at) VALUES (\(migration.name), \(WallClock.nowMillis()))")
             }

@@ -16,21 +16,6 @@ extension PostgresStore {
         }
     }
 
-    /// One page of channels by name (a listing never returns them all at once).
-    public func channels(afterName: String?, limit: Int) throws -> (channels: [ChannelRecord], hasMore: Bool) {
-        let page = KeysetPage(limit: limit)
-        return try reading("read the channels") { db in
-            page.page(
-                fromFetched: try db.rows(
-                    """
-                    SELECT \(unescaped: Self.channelColumns) FROM channels c
-                    WHERE (\(afterName)::text IS NULL OR c.name > \(afterName)::text)
-                    ORDER BY c.name LIMIT \(Int64(page.fetchLimit))
-                    """
-                ).map(Self.channelRecord))
-        }
-    }
-
     public func memberships(userID: String) throws -> [MembershipRecord] {
         try reading("read the memberships of '\(userID)'") { db in
             try db.rows(
@@ -125,7 +110,8 @@ extension PostgresStore {
     /// Qualified with the alias `c` so that the list also works in joins.
     static let channelColumns = """
         c.name AS name, c.kind AS kind, c.title AS title, c.epoch AS epoch, \
-        c.last_seq AS last_seq, c.created_at AS created_at
+        c.last_seq AS last_seq, c.created_at AS created_at, c.description AS description, \
+        c.created_by AS created_by
         """
     static let messageColumns = "id, channel, seq, from_id, from_name, body, meta, reply_to, client_id, ts"
 
@@ -149,7 +135,8 @@ extension PostgresStore {
         }
         return ChannelRecord(
             name: try row.decode("name"), kind: kind, title: try row.decode("title"), epoch: try row.decode("epoch"),
-            lastSeq: try row.decode("last_seq"), createdAt: try row.decode("created_at"))
+            lastSeq: try row.decode("last_seq"), createdAt: try row.decode("created_at"),
+            description: try row.decode("description"), createdBy: try row.decode("created_by"))
     }
 
     static func storedMessage(_ row: PostgresRandomAccessRow) throws -> StoredMessage {

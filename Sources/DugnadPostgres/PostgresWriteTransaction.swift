@@ -119,13 +119,15 @@ struct PostgresWriteTransaction: WriteTransaction {
         -> WriteOutcome
     {
         let record = ChannelRecord(
-            name: name, kind: kind, title: title, epoch: Identifiers.epoch(), lastSeq: 0, createdAt: createdAt)
+            name: name, kind: kind, title: title, epoch: Identifiers.epoch(), lastSeq: 0, createdAt: createdAt,
+            createdBy: createdBy)
+        let searchKey = ChannelSearchKey.of(name: name, title: title)
         let inserted = try db.execute(
             """
-            INSERT INTO channels (name, kind, title, epoch, last_seq, created_at, created_by)
+            INSERT INTO channels (name, kind, title, epoch, last_seq, created_at, created_by, search_key)
             VALUES (
                 \(record.name), \(record.kind.rawValue), \(record.title), \(record.epoch), 0, \(record.createdAt),
-                \(createdBy))
+                \(createdBy), \(searchKey))
             ON CONFLICT (name) DO NOTHING
             """)
         if inserted > 0 {
@@ -135,6 +137,14 @@ struct PostgresWriteTransaction: WriteTransaction {
             throw StoreError(.conflict, "channel '\(name)' was neither created nor found")
         }
         return .channel(existing, created: false)
+    }
+
+    func describeChannel(name: String, description: String?) throws -> WriteOutcome {
+        let changed = try db.execute("UPDATE channels SET description = \(description) WHERE name = \(name)")
+        guard changed > 0, let record = try PostgresStore.fetchChannel(db, named: name) else {
+            throw StoreError(.notFound, "no channel '\(name)'")
+        }
+        return .channel(record, created: true)
     }
 
     func join(userID: String, channel name: String, at: Int64) throws -> WriteOutcome {

@@ -15,6 +15,9 @@ public enum ClientCommand: Sendable, Equatable {
     case announcementStats(announcementID: String)
     case remind(announcementID: String)
     case announcements(AnnouncementsQuery)
+    case channels(DirectoryQuery)
+    /// Sets (nil: removes) a channel's description: admins and the channel's creator.
+    case describe(channel: String, description: String?)
     case refresh(token: String)
     case ping
 
@@ -36,6 +39,8 @@ public enum ClientCommand: Sendable, Equatable {
         case .announcementStats: "announcement_stats"
         case .remind: "remind"
         case .announcements: "announcements"
+        case .channels: "channels"
+        case .describe: "describe"
         case .refresh: "refresh"
         case .ping: "ping"
         }

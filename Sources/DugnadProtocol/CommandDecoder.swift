@@ -117,6 +117,14 @@ private struct Fields {
                     received: try optionalBool("received") ?? false, authorIsMe: author != nil,
                     before: try optionalString("before", maxBytes: Limits.maxIDBytes),
                     limit: limit ?? AnnouncementsQuery.defaultLimit))
+        case "channels":
+            return .channels(
+                try DirectoryQuery.checked(
+                    query: try optionalString("query", maxBytes: DirectoryQuery.maxQueryCharacters * 4),
+                    after: try optionalString("after", maxBytes: 64 * 4), limit: try optionalInt("limit", min: 1)))
+        case "describe":
+            guard object["description"] != nil else { throw .badRequest("missing field 'description' (null removes it)") }
+            return .describe(channel: try channel(), description: try ChannelDescription.checked(object["description"]))
         case "refresh":
             return .refresh(token: try requiredString("token", maxBytes: 16_384))
         case "ping":

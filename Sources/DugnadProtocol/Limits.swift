@@ -7,6 +7,9 @@ public struct Limits: Sendable, Equatable {
     public var maxBodyBytes: Int = 16_384
     public static let maxClientIDBytes = 64
     public static let maxTitleCharacters = 200
+    /// A channel's `description`: a paragraph, not a page (a directory page of 200
+    /// channels stays within a reply's byte bound for most of it).
+    public static let maxDescriptionCharacters = 1_000
     public static let maxEmojiBytes = 32
     public static let maxHistoryLimit = 200
     public static let defaultHistoryLimit = 50

@@ -12,6 +12,7 @@ extension SQLiteStore {
         migrator.registerMigration("v4-probe-room", migrate: addProbeRoom)
         migrator.registerMigration("v5-goals", migrate: createGoalTables)
         migrator.registerMigration("v6-announcement-until", migrate: addAnnouncementUntil)
+        migrator.registerMigration("v7-directory", migrate: addDirectoryColumns)
         return migrator
     }
 
@@ -378,5 +379,21 @@ extension SQLiteStore {
         try db.execute(sql: "ALTER TABLE announcements ADD COLUMN current_until INTEGER")
         try db.execute(
             sql: "CREATE INDEX announcements_current ON announcements (current_until) WHERE current_until IS NOT NULL")
+    }
+
+    /// The channel directory: a description, and the folded name and title its `query`
+    /// is matched against (`ChannelSearchKey`: folded in Swift, since SQLite folds ASCII
+    /// only), filled here for the channels that exist.
+    private static func addDirectoryColumns(_ db: Database) throws {
+        try db.execute(sql: "ALTER TABLE channels ADD COLUMN description TEXT")
+        try db.execute(sql: "ALTER TABLE channels ADD COLUMN search_key TEXT NOT NULL DEFAULT ''")
+        let channels = try Row.fetchAll(db, sql: "SELECT name, title FROM channels")
+        for row in channels {
+            let name: String = row["name"]
+            let title: String = row["title"]
+            try db.execute(
+                sql: "UPDATE channels SET search_key = ? WHERE name = ?",
+                arguments: [ChannelSearchKey.of(name: name, title: title), name])
+        }
     }
 }

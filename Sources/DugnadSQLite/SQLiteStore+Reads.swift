@@ -17,22 +17,6 @@ extension SQLiteStore {
         }
     }
 
-    /// One page of channels by name (a listing never returns them all at once).
-    public func channels(afterName: String?, limit: Int) throws -> (channels: [ChannelRecord], hasMore: Bool) {
-        let page = KeysetPage(limit: limit)
-        return try reading("read the channels") { db in
-            page.page(
-                fromFetched: try Row.fetchAll(
-                    db.cachedStatement(
-                        sql: """
-                            SELECT \(Self.channelColumns) FROM channels c
-                            WHERE (? IS NULL OR c.name > ?) ORDER BY c.name LIMIT ?
-                            """),
-                    arguments: [afterName, afterName, page.fetchLimit]
-                ).map(Self.channelRecord))
-        }
-    }
-
     public func memberships(userID: String) throws -> [MembershipRecord] {
         try reading("read the memberships of '\(userID)'") { db in
             try Row.fetchAll(
@@ -134,7 +118,8 @@ extension SQLiteStore {
     /// Qualified with the alias `c` so that the list also works in joins.
     static let channelColumns = """
         c.name AS name, c.kind AS kind, c.title AS title, c.epoch AS epoch, \
-        c.last_seq AS last_seq, c.created_at AS created_at
+        c.last_seq AS last_seq, c.created_at AS created_at, c.description AS description, \
+        c.created_by AS created_by
         """
     static let messageColumns = "id, channel, seq, from_id, from_name, body, meta, reply_to, client_id, ts"
 
@@ -162,7 +147,9 @@ extension SQLiteStore {
             title: try row.decode(String.self, forColumn: "title"),
             epoch: try row.decode(String.self, forColumn: "epoch"),
             lastSeq: try row.decode(Int64.self, forColumn: "last_seq"),
-            createdAt: try row.decode(Int64.self, forColumn: "created_at"))
+            createdAt: try row.decode(Int64.self, forColumn: "created_at"),
+            description: try row.decode(String?.self, forColumn: "description"),
+            createdBy: try row.decode(String?.self, forColumn: "created_by"))
     }
 
     static func storedMessage(_ row: Row) throws -> StoredMessage {

@@ -64,15 +64,25 @@ struct SQLiteWriteTransaction: WriteTransaction {
             return .channel(existing, created: false)
         }
         let record = ChannelRecord(
-            name: name, kind: kind, title: title, epoch: Identifiers.epoch(), lastSeq: 0, createdAt: createdAt)
+            name: name, kind: kind, title: title, epoch: Identifiers.epoch(), lastSeq: 0, createdAt: createdAt,
+            createdBy: createdBy)
         try db.executeCached(
             sql: """
-                INSERT INTO channels (name, kind, title, epoch, last_seq, created_at, created_by)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO channels (name, kind, title, epoch, last_seq, created_at, created_by, search_key)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
                 record.name, record.kind.rawValue, record.title, record.epoch, record.lastSeq, record.createdAt, createdBy,
+                ChannelSearchKey.of(name: name, title: title),
             ])
+        return .channel(record, created: true)
+    }
+
+    func describeChannel(name: String, description: String?) throws -> WriteOutcome {
+        try db.executeCached(sql: "UPDATE channels SET description = ? WHERE name = ?", arguments: [description, name])
+        guard db.changesCount > 0, let record = try SQLiteStore.fetchChannel(db, named: name) else {
+            throw StoreError(.notFound, "no channel '\(name)'")
+        }
         return .channel(record, created: true)
     }
 

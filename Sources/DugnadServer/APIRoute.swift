@@ -10,6 +10,8 @@ enum APIRoute: Equatable {
     case getPresence(channel: String)
     case getChannels
     case postChannel
+    /// Sets a channel's description (admins, the channel's creator).
+    case putChannel(channel: String)
     case postAnnouncement
     case getAnnouncement(id: String)
     case postUsers
@@ -39,6 +41,7 @@ enum APIRoute: Equatable {
             self = .deleteMember(channel: rest[1], user: rest[3])
         case (.GET, 1) where rest[0] == "channels": self = .getChannels
         case (.POST, 1) where rest[0] == "channels": self = .postChannel
+        case (.PUT, 2) where rest[0] == "channels": self = .putChannel(channel: rest[1])
         case (.POST, 1) where rest[0] == "announcements": self = .postAnnouncement
         case (.GET, 2) where rest[0] == "announcements": self = .getAnnouncement(id: rest[1])
         case (.GET, 1) where rest[0] == "announcements": self = .getAnnouncements
@@ -58,7 +61,7 @@ enum APIRoute: Equatable {
     /// Whether the route takes a request body (the others answer without reading one).
     var takesBody: Bool {
         switch self {
-        case .postMessage, .postChannel, .postAnnouncement, .postUsers, .postBan, .putGoals: true
+        case .postMessage, .postChannel, .putChannel, .postAnnouncement, .postUsers, .postBan, .putGoals: true
         default: false
         }
     }
@@ -78,7 +81,8 @@ enum APIRoute: Equatable {
         let channel: String?
         let user: String?
         switch self {
-        case .postMessage(let name), .getMessages(let name), .getPresence(let name), .getMembers(let name):
+        case .postMessage(let name), .getMessages(let name), .getPresence(let name), .getMembers(let name),
+            .putChannel(let name):
             (channel, user) = (name, nil)
         case .putMember(let name, let id), .deleteMember(let name, let id):
             (channel, user) = (name, id)

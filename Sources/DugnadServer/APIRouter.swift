@@ -110,7 +110,9 @@ struct APIRouter {
                 .json(.ok) { writer in EventEncoding.writePresence(hub.presence(channel: name), into: &writer) }
             }
         case .getChannels:
-            return visibleChannels(for: principal, query: query, on: loop)
+            return listedChannels(for: principal, query: query, on: loop)
+        case .putChannel(let name):
+            return describeChannel(name, body, by: principal, on: loop)
         case .postChannel:
             return createChannel(body, by: principal, on: loop)
         case .postAnnouncement:
@@ -231,44 +233,43 @@ struct APIRouter {
 
     /// Channels the caller may see, a page at a time (`after`, `limit` ≤ 500, default
     /// 500, so that a client of before paging, which reads only the first page, sees every
-    /// channel of all but the largest organisations): admins every one; others the public and announce ones, and the private ones
-    /// they are in (people: with access now; keys: those they were made for).
-    private func visibleChannels(for principal: Principal, query: [String: String], on loop: any EventLoop)
+    /// channel of all but the largest organisations), optionally those whose name or title
+    /// holds `query`: admins every one; others the public and announce ones, and the
+    /// private ones they are in or their token lists (keys: those they were made for).
+    private func listedChannels(for principal: Principal, query: [String: String], on loop: any EventLoop)
         -> EventLoopFuture<HTTPResponse>
     {
-        let limit = query["limit"].map { Int($0) ?? -1 } ?? 500
-        guard (1...500).contains(limit) else {
-            return loop.makeSucceededFuture(.error(.badRequest("'limit' must be 1 to 500")))
+        let directoryQuery: DirectoryQuery
+        do {
+            directoryQuery = try DirectoryQuery.checked(
+                query: query["query"], after: query["after"], limit: query["limit"].map { Int64($0) ?? -1 } ?? 500,
+                maxLimit: 500)
+        } catch {
+            return loop.makeSucceededFuture(.error(error))
         }
-        let after = query["after"]
-        return app.hub.read(on: loop) { store -> (channels: [ChannelRecord], hasMore: Bool) in
-            let kinds: [String: MembershipKind] =
-                principal.isBot || principal.isAdmin
-                ? [:]
-                : Dictionary(
-                    try store.memberships(userID: principal.userID).map { ($0.channel.name, $0.kind) },
-                    uniquingKeysWith: { first, _ in first })
-            func visible(_ channel: ChannelRecord) -> Bool {
-                if principal.isAdmin || channel.kind != .private { return true }
-                if principal.isBot { return ChannelAccess.botMay(.read, channel, principal: principal) }
-                guard let kind = kinds[channel.name] else { return principal.channels.contains(channel.name) }
-                return ChannelAccess.memberMayRead(channel, membership: kind, principal: principal)
+        return app.hub.channelDirectory(directoryQuery, by: principal, claimsCount: true, on: loop).map { page in
+            .json(.ok) { writer in EventEncoding.writeListedChannelPage(page.entries, hasMore: page.hasMore, into: &writer) }
+        }
+    }
+
+    /// `{"description": "..." | null}`: admins, and the person whose `join` made the channel.
+    private func describeChannel(_ name: String, _ body: ByteBuffer?, by principal: Principal, on loop: any EventLoop)
+        -> EventLoopFuture<HTTPResponse>
+    {
+        let description: String?
+        do {
+            let object = try Self.jsonObject(body)
+            guard object["description"] != nil else {
+                throw ProtocolError.badRequest("missing field 'description' (null removes it)")
             }
-            // Pages of the store until this page is full: private channels the caller may
-            // not see are skipped, not counted.
-            var found: [ChannelRecord] = []
-            var cursor = after
-            while true {
-                let page = try store.channels(afterName: cursor, limit: limit)
-                for channel in page.channels where visible(channel) {
-                    if found.count == limit { return (found, true) }
-                    found.append(channel)
-                }
-                guard page.hasMore, let last = page.channels.last else { return (found, false) }
-                cursor = last.name
-            }
-        }.map { page in
-            .json(.ok) { writer in EventEncoding.writeChannelPage(page.channels, hasMore: page.hasMore, into: &writer) }
+            description = try ChannelDescription.checked(object["description"])
+        } catch {
+            return loop.makeSucceededFuture(.error(Hub.protocolError(error)))
+        }
+        let hub = app.hub
+        return run(on: loop) { try await hub.describeChannel(name, description: description, by: principal) }.map {
+            channel in
+            .json(.ok) { writer in EventEncoding.writeDescribedChannel(channel, into: &writer) }
         }
     }
 
@@ -292,12 +293,20 @@ struct APIRouter {
         guard !title.isEmpty, title.count <= Limits.maxTitleCharacters else {
             return loop.makeSucceededFuture(.error(.badRequest("'title' must be 1 to 200 characters")))
         }
+        let description: String?
+        do {
+            description = try ChannelDescription.checked(object["description"])
+        } catch {
+            return loop.makeSucceededFuture(.error(error))
+        }
         let promise = loop.makePromise(of: ChannelRecord.self)
         let hub = app.hub
         let actor = principal.userID
-        promise.completeWithTask { try await hub.createChannel(name: name, kind: kind, title: title, by: actor) }
+        promise.completeWithTask {
+            try await hub.createChannel(name: name, kind: kind, title: title, description: description, by: actor)
+        }
         return promise.futureResult.map { channel in
-            .json(.created) { writer in EventEncoding.writeCreatedChannel(channel, into: &writer) }
+            .json(.created) { writer in EventEncoding.writeDescribedChannel(channel, into: &writer) }
         }
     }
 

@@ -68,6 +68,13 @@ public final class DugnadApplication: Sendable {
             try? await group.shutdownGracefully()
             throw error
         }
+        do {
+            try await hub.createDefaultChannels()
+        } catch {
+            await hub.shutdown()
+            try? await group.shutdownGracefully()
+            throw error
+        }
         let authenticator = hub.makeAuthenticator(verifier: verifier)
         let filePool = NIOThreadPool(numberOfThreads: 1)
         filePool.start()

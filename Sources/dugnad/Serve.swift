@@ -1,6 +1,7 @@
 import DugnadTokens
 import ArgumentParser
 import DugnadCore
+import DugnadProtocol
 import DugnadServer
 import Foundation
 import Logging
@@ -87,6 +88,16 @@ struct Serve: AsyncParsableCommand {
         help: "A channel name a join never creates, so that only an admin can (repeatable; '*' matches any run of characters, e.g. 'hr*').")
     var reservedChannels: [String] = []
 
+    @Option(
+        name: .customLong("default-channel"),
+        help: ArgumentHelp(
+            "A public channel every person is a member of from their first connection, created at start if missing "
+                + "(repeatable; default: general).", valueName: "name"))
+    var defaultChannels: [String] = []
+
+    @Flag(help: "No default channels (people start with none).")
+    var noDefaultChannel = false
+
     @Option(help: "Public channels one user's joins may create in 24 hours.")
     var channelCreationLimit = 20
 
@@ -160,6 +171,12 @@ struct Serve: AsyncParsableCommand {
         guard announceRate > 0 else { throw ValidationError("--announce-rate must be greater than 0.") }
         guard remindInterval >= 0 else { throw ValidationError("--remind-interval must be 0 or more.") }
         guard channelCreationLimit >= 0 else { throw ValidationError("--channel-creation-limit must be 0 or more.") }
+        for name in defaultChannels where !ChannelName.isValid(name) {
+            throw ValidationError("--default-channel '\(name)' must match ^[a-z0-9][a-z0-9._-]{0,63}$.")
+        }
+        if noDefaultChannel, !defaultChannels.isEmpty {
+            throw ValidationError("--no-default-channel and --default-channel exclude each other.")
+        }
         let patternCharacters = Set("abcdefghijklmnopqrstuvwxyz0123456789._-*")
         for pattern in reservedChannels where pattern.isEmpty || pattern.count > 64 || !pattern.allSatisfy(patternCharacters.contains) {
             throw ValidationError("--reserved-channel '\(pattern)' must be a channel name, with '*' for any run of characters.")
@@ -200,6 +217,7 @@ struct Serve: AsyncParsableCommand {
         configuration.hub.remindIntervalMillis = remindInterval * 1_000
         configuration.hub.reservedChannels = ReservedChannelNames(reservedChannels)
         configuration.hub.channelCreationsPerDay = channelCreationLimit
+        configuration.hub.defaultChannels = noDefaultChannel ? [] : defaultChannels.isEmpty ? ["general"] : defaultChannels
         configuration.echoPath = echoPath
         guard let algorithm = TokenVerifier.Algorithm(rawValue: jwtAlgorithm.uppercased()) else {
             throw ValidationError("--jwt-algorithm must be HS256, RS256 or ES256.")

@@ -63,9 +63,13 @@ import Testing
         await kari.close()
         #expect(await hub.stop(), "the hub must shut down cleanly on SIGTERM")
 
-        let actions = try command.auditLog().map(\.action)
+        // Newest first; the hub made its default channel, general, when it started.
+        let actions = try command.auditLog().map { "\($0.action) \($0.actor)" }
         #expect(
-            actions == ["user.unbanned", "user.banned", "member.removed", "member.added", "channel.created"])
+            actions == [
+                "user.unbanned cli", "user.banned cli", "member.removed cli", "member.added cli", "channel.created hub",
+                "channel.created cli",
+            ])
     }
 
     /// Joins `channel`, again while the hub answers `forbidden` (it applies a grant made by

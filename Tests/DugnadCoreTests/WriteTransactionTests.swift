@@ -122,6 +122,10 @@ private struct RecordingTransaction: WriteTransaction {
         try record("createChannel \(name) \(kind.rawValue) \(title) \(createdAt) \(createdBy ?? "-")")
     }
 
+    mutating func describeChannel(name: String, description: String?) throws -> WriteOutcome {
+        try record("describeChannel \(name) \(description ?? "-")")
+    }
+
     mutating func join(userID: String, channel: String, at: Int64) throws -> WriteOutcome {
         try record("join \(userID) \(channel) \(at)")
     }

@@ -17,7 +17,10 @@ extension PostgresTests {
             try harness.postgres.migrate()
             #expect(
                 try harness.texts("SELECT name FROM dugnad_migrations ORDER BY name")
-                    == ["v1-hub", "v2-announcements", "v3-bus-spool", "v4-governance"])
+                    == [
+                        "v1-hub", "v2-announcements", "v3-bus-spool", "v4-governance", "v5-goals", "v6-announcement-until",
+                        "v7-directory",
+                    ])
             // The tables live in the store's own schema.
             #expect(
                 try harness.count(
@@ -27,6 +30,20 @@ extension PostgresTests {
                     """) == 4)
             try harness.store.checkWritable()
             #expect(try harness.count("SELECT count(*) FROM store_probe") == 1)
+        }
+
+        @Test func theDirectoryMigrationFillsTheSearchKeysOfChannelsThatExist() throws {
+            let harness = try PostgresHarness()
+            // A channel as a node of before the migration wrote it: no search key.
+            try harness.postgres.readers.withConnection { db in
+                _ = try db.execute(
+                    """
+                    INSERT INTO channels (name, kind, title, epoch, last_seq, created_at)
+                    VALUES ('aarsmote', 'public', 'Årsmøtet 2027', 'e_x', 0, 1)
+                    """)
+                try PostgresStore.fillSearchKeys(db)
+            }
+            #expect(try harness.texts("SELECT search_key FROM channels") == ["aarsmote\nårsmøtet 2027"])
         }
 
         @Test func theSchemaRefusesWhatTheStoreWouldNeverWrite() throws {

@@ -111,13 +111,16 @@ extension StoreBehaviour {
     static func channelsAreListedInPagesByName(_ harness: any StoreHarness) throws {
         let store = harness.store
         try createChannels(store, "delta", "alpha", "echo", "charlie", "bravo")
-        let first = try store.channels(afterName: nil, limit: 2)
-        #expect(first.channels.map(\.name) == ["alpha", "bravo"])
+        func page(after: String?) throws -> (names: [String], hasMore: Bool) {
+            let read = try store.channelDirectory(DirectoryPageRequest(userID: "ola", folded: nil, afterName: after, limit: 2))
+            return (read.entries.map(\.channel.name), read.hasMore)
+        }
+        let first = try page(after: nil)
+        #expect(first.names == ["alpha", "bravo"])
         #expect(first.hasMore)
-        let second = try store.channels(afterName: "bravo", limit: 2)
-        #expect(second.channels.map(\.name) == ["charlie", "delta"])
-        let last = try store.channels(afterName: "delta", limit: 2)
-        #expect(last.channels.map(\.name) == ["echo"])
+        #expect(try page(after: "bravo").names == ["charlie", "delta"])
+        let last = try page(after: "delta")
+        #expect(last.names == ["echo"])
         #expect(!last.hasMore)
     }
 

@@ -6,7 +6,8 @@ import Testing
 /// expectations runs against each store. Announcements and engagement are in the
 /// extensions.
 enum StoreBehaviour {
-    static let all: [Behaviour] = hub + announcements + engagement + governance + goals + receipts + lateRecipients
+    static let all: [Behaviour] =
+        hub + announcements + engagement + governance + goals + receipts + lateRecipients + directory
 
     static let hub: [Behaviour] = [
         Behaviour(name: "seqs are gapless per channel across batches", check: seqsAreGaplessPerChannelAcrossBatches),

@@ -58,7 +58,7 @@ private func message(_ id: String, _ channel: String, from: String, ts: Int64) -
         clientID: nil, ts: ts)
 }
 
-private func withTemporaryFile(_ body: (String) throws -> Void) throws {
+func withTemporaryFile(_ body: (String) throws -> Void) throws {
     let directory = FileManager.default.temporaryDirectory
         .appendingPathComponent("dugnad-store-\(UUID().uuidString)", isDirectory: true)
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

@@ -141,11 +141,11 @@ class HubStartError(RuntimeError):
 
 def start_hub(
     binary: pathlib.Path, data_dir: pathlib.Path, log_path: pathlib.Path,
-    tls: tuple[pathlib.Path, pathlib.Path] | None = None,
+    tls: tuple[pathlib.Path, pathlib.Path] | None = None, extra_args: list[str] | None = None,
 ) -> Hub:
     """Start `dugnad serve` on a free port with a fresh secret and wait for /healthz.
     The browser tests (the `hub` fixture) and screenshots.py start it this way; `tls`
-    (certificate, key) serves HTTPS and wss:// instead."""
+    (certificate, key) serves HTTPS and wss:// instead; `extra_args` go to `serve` as they are."""
     if not binary.exists():
         raise HubStartError(f"hub binary not found at {binary}: build it first (swift build) or set DUGNAD_BIN")
     port = _free_port()
@@ -159,7 +159,7 @@ def start_hub(
             "--data-dir", str(data_dir),
             f"--jwt-secret={secret}",
             "--web-root", str(WEB_ROOT / "public"),
-        ] + (["--tls-cert", str(tls[0]), "--tls-key", str(tls[1])] if tls else []),
+        ] + (["--tls-cert", str(tls[0]), "--tls-key", str(tls[1])] if tls else []) + (extra_args or []),
         stdout=log,
         stderr=subprocess.STDOUT,
     )
@@ -196,7 +196,10 @@ def stop_hub(the_hub: Hub):
 @pytest.fixture(scope="session")
 def hub(tmp_path_factory, output_dir):
     try:
-        the_hub = start_hub(hub_binary(), tmp_path_factory.mktemp("hub-data"), output_dir / "hub.log")
+        # No default channels: these flows start from a new user's empty sidebar and join
+        # by name (test_default_channels.py has a hub with `general`, as `serve` defaults to).
+        the_hub = start_hub(
+            hub_binary(), tmp_path_factory.mktemp("hub-data"), output_dir / "hub.log", extra_args=["--no-default-channel"])
     except HubStartError as err:
         pytest.fail(str(err))
     yield the_hub

@@ -28,6 +28,21 @@ public enum ChannelAccess {
         return membership == .granted || principal.isAdmin || principal.channels.contains(channel.name)
     }
 
+    /// Whether a listing of channels shows the channel to the principal: public and
+    /// announce channels to everyone; a private one to admins, to keys made for it, and to
+    /// people whose membership gives access now (`memberMayRead`). With `claimsCount`
+    /// (`GET /api/v1/channels`, as it always was), also to people whose token lists it
+    /// without their having joined; the `channels` command lists only memberships, so a
+    /// non-member never finds a private channel there.
+    public static func isListed(
+        _ channel: ChannelRecord, membership: MembershipKind?, principal: Principal, claimsCount: Bool = false
+    ) -> Bool {
+        if principal.isAdmin || channel.kind != .private { return true }
+        if principal.isBot { return botMay(.read, channel, principal: principal) }
+        guard let membership else { return claimsCount && principal.channels.contains(channel.name) }
+        return memberMayRead(channel, membership: membership, principal: principal)
+    }
+
     /// What a bot may do with a channel it reaches: read needs the `read` scope, posting
     /// `publish` (an `admin` key may do both).
     public enum Intent: Sendable {

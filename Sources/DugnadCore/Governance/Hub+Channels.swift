@@ -6,16 +6,23 @@ import NIOCore
 extension Hub {
     /// Creates a channel (admin path: HTTP and in-process callers; the CLI writes the same
     /// audited op). Conflict when the name is taken.
-    public func createChannel(name: String, kind: ChannelKind, title: String, by actor: String = AuditEntry.cliActor) async throws
-        -> ChannelRecord
-    {
+    /// With a `description`, it is written right after (the audit entry of the creation
+    /// holds it).
+    public func createChannel(
+        name: String, kind: ChannelKind, title: String, description: String? = nil,
+        by actor: String = AuditEntry.cliActor
+    ) async throws -> ChannelRecord {
         let now = WallClock.nowMillis()
-        let entry = AuditEntry.make(
-            actor: actor, .channelCreated, target: name,
-            detail: [("kind", .string(kind.rawValue)), ("title", .string(title))], at: now)
+        var detail: [(String, JSONValue)] = [("kind", .string(kind.rawValue)), ("title", .string(title))]
+        if let description { detail.append(("description", .string(description))) }
+        let entry = AuditEntry.make(actor: actor, .channelCreated, target: name, detail: detail, at: now)
         let outcome = try await runAudited(.createChannel(name: name, kind: kind, title: title, createdAt: now), entry)
-        guard case .channel(let record, let created) = outcome else { throw StoreError(.unavailable, "unexpected outcome") }
+        guard case .channel(var record, let created) = outcome else { throw StoreError(.unavailable, "unexpected outcome") }
         guard created else { throw ProtocolError(.conflict, "channel '\(name)' exists") }
+        if let description {
+            let described = try await write(.describeChannel(name: name, description: description), on: group.next()).get()
+            if case .channel(let withDescription, _) = described { record = withDescription }
+        }
         cacheChannel(record)
         return record
     }

@@ -12,6 +12,10 @@ public struct HubConfiguration: Sendable {
     /// Names (`*` for any run of characters) a `join` never creates: an admin creates them.
     /// Default none (`--reserved-channel`, repeatable).
     public var reservedChannels = ReservedChannelNames()
+    /// Public channels every person is a member of from their first connection; the hub
+    /// creates those missing when it starts. Default none here; `dugnad serve` defaults to
+    /// `general` (`--default-channel`, repeatable; `--no-default-channel` for none).
+    public var defaultChannels: [String] = []
     /// Public channels one user's joins may create in 24 hours. Default 20 (`--channel-creation-limit`).
     public var channelCreationsPerDay = 20
     /// Above this many users online in a channel, presence is sent as counts only. Default 1,000.

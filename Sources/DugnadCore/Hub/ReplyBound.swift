@@ -55,6 +55,15 @@ public enum ReplyBound {
         return (Array(posted.prefix(count)), count < posted.count)
     }
 
+    /// A page of the channel directory that fits `maxBytes` (200 entries with descriptions
+    /// of 1,000 characters, escaped, could reach a megabyte).
+    public static func fit(_ entries: [DirectoryEntry], maxBytes: Int) -> (entries: [DirectoryEntry], trimmed: Bool) {
+        let count = fittingPrefix(entries, maxBytes: maxBytes) { entry, writer in
+            EventEncoding.writeDirectoryEntry(entry, into: &writer)
+        }
+        return (Array(entries.prefix(count)), count < entries.count)
+    }
+
     /// How many of `items`, from the first, fit `maxBytes` once written (at least one).
     private static func fittingPrefix<Item>(
         _ items: [Item], maxBytes: Int, write: (Item, inout JSONWriter) -> Void

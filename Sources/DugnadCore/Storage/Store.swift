@@ -38,8 +38,10 @@ public protocol Store: Sendable {
 
     func channel(named name: String) throws -> ChannelRecord?
     func allChannels() throws -> [ChannelRecord]
-    /// One page of channels ordered by name, after `afterName`; `hasMore` when more follow.
-    func channels(afterName: String?, limit: Int) throws -> (channels: [ChannelRecord], hasMore: Bool)
+    /// One page of the channel directory ordered by name, every kind, each with its member
+    /// count, newest message's time and the caller's membership; `hasMore` when more follow.
+    /// The hub decides which of them the caller may see.
+    func channelDirectory(_ request: DirectoryPageRequest) throws -> (entries: [DirectoryEntry], hasMore: Bool)
     func memberships(userID: String) throws -> [MembershipRecord]
     /// How the user is a member of the channel; nil when not at all.
     func membershipKind(userID: String, channel: String) throws -> MembershipKind?

@@ -10,14 +10,24 @@ public struct ChannelRecord: Sendable, Equatable {
     public var lastSeq: Int64
     /// Milliseconds since the Unix epoch.
     public var createdAt: Int64
+    /// What the channel is for, in the directory; nil when nobody wrote one.
+    public var description: String?
+    /// The user whose `join` made the channel (who may describe it); nil when an admin, the
+    /// CLI or the hub (a default channel) made it.
+    public var createdBy: String?
 
-    public init(name: String, kind: ChannelKind, title: String, epoch: String, lastSeq: Int64, createdAt: Int64) {
+    public init(
+        name: String, kind: ChannelKind, title: String, epoch: String, lastSeq: Int64, createdAt: Int64,
+        description: String? = nil, createdBy: String? = nil
+    ) {
         self.name = name
         self.kind = kind
         self.title = title
         self.epoch = epoch
         self.lastSeq = lastSeq
         self.createdAt = createdAt
+        self.description = description
+        self.createdBy = createdBy
     }
 }
 

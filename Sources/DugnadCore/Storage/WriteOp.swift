@@ -16,6 +16,10 @@ public enum WriteOp: Sendable {
     /// the name is taken. `createdBy`: the user whose `join` created it (counted against
     /// that user's daily quota of new channels); nil for an admin's explicit creation.
     case createChannel(name: String, kind: ChannelKind, title: String, createdAt: Int64, createdBy: String? = nil)
+    /// Sets (nil: removes) the channel's description; `.channel(record, created: true)`
+    /// with the record as it is now, `.notFound` for an unknown channel. Who may is the
+    /// hub's to check.
+    case describeChannel(name: String, description: String?)
     /// Makes the user a member; a new member's read position starts at the channel's lastSeq.
     case join(userID: String, channel: String, at: Int64)
     /// Ends the membership (leave with forget).
@@ -125,6 +129,7 @@ extension WriteOp {
         switch self {
         case .publish(let message): "publish to '\(message.channel)'"
         case .createChannel(let name, _, _, _, _): "create channel '\(name)'"
+        case .describeChannel(let name, _): "describe channel '\(name)'"
         case .join(let userID, let channel, _): "add '\(userID)' to '\(channel)'"
         case .forget(let userID, let channel): "remove '\(userID)' from '\(channel)'"
         case .markRead(let userID, let channel, _): "move the read position of '\(userID)' in '\(channel)'"

@@ -24,6 +24,7 @@ public protocol WriteTransaction {
 
     mutating func createChannel(name: String, kind: ChannelKind, title: String, createdAt: Int64, createdBy: String?)
         throws -> WriteOutcome
+    mutating func describeChannel(name: String, description: String?) throws -> WriteOutcome
     mutating func join(userID: String, channel: String, at: Int64) throws -> WriteOutcome
     mutating func forget(userID: String, channel: String) throws -> WriteOutcome
     mutating func markRead(userID: String, channel: String, seq: Int64) throws -> WriteOutcome
@@ -77,6 +78,8 @@ extension WriteOp {
             try transaction.publish(message)
         case .createChannel(let name, let kind, let title, let createdAt, let createdBy):
             try transaction.createChannel(name: name, kind: kind, title: title, createdAt: createdAt, createdBy: createdBy)
+        case .describeChannel(let name, let description):
+            try transaction.describeChannel(name: name, description: description)
         case .join(let userID, let channel, let at):
             try transaction.join(userID: userID, channel: channel, at: at)
         case .forget(let userID, let channel):

@@ -1,6 +1,7 @@
 import DugnadProtocol
 
-/// Channels: the channel object, the `join` reply, and the HTTP API's channel bodies.
+/// Channels: the channel object and the `join` reply (the directory's shapes are in
+/// `EventEncoding+Directory.swift`).
 extension EventEncoding {
     /// `{name, kind, title, epoch}` as in a `join` reply; with `last_seq` (welcome, HTTP
     /// listings) and the user's `read_seq` (welcome) when asked.
@@ -35,18 +36,5 @@ extension EventEncoding {
         if let truncated { writer.field("truncated", truncated) }
         if let hasMore { writer.field("has_more", hasMore) }
         writePresence(presence, into: &writer)
-    }
-
-    /// `channels`, each with its `last_seq`: the body of `GET /api/v1/channels`.
-    public static func writeChannelList(_ channels: [ChannelRecord], into writer: inout JSONWriter) {
-        writeArray("channels", channels, into: &writer) { writer, channel in
-            writeChannel(channel, withLastSeq: true, into: &writer)
-        }
-    }
-
-    /// `channel`, with its `last_seq`: the body of `POST /api/v1/channels`.
-    public static func writeCreatedChannel(_ channel: ChannelRecord, into writer: inout JSONWriter) {
-        writer.key("channel")
-        writeChannel(channel, withLastSeq: true, into: &writer)
     }
 }

@@ -1,8 +1,7 @@
 import DugnadProtocol
 import NIOCore
 
-/// Governance: the `removed` event, bans, the audit log and pages of channels
-/// (contract §9).
+/// Governance: the `removed` event, bans and the audit log (contract §9).
 extension EventEncoding {
     /// `{"type":"removed","channel":..,"reason":..}`: a connection's subscription ended
     /// because its access did (`removed_by_admin`, `access_ended`).
@@ -40,12 +39,6 @@ extension EventEncoding {
             writer.raw(entry.detailJSON)
             writer.endObject()
         }
-        writer.field("has_more", hasMore)
-    }
-
-    /// `channels` (each with `last_seq`) and `has_more`: a page of `GET /api/v1/channels`.
-    public static func writeChannelPage(_ channels: [ChannelRecord], hasMore: Bool, into writer: inout JSONWriter) {
-        writeChannelList(channels, into: &writer)
         writer.field("has_more", hasMore)
     }
 }

@@ -91,6 +91,15 @@ extension Session {
     }
 
     func leave(channel: String, forget: Bool, ref: JSONValue?, ticket: WriteTicket) {
+        // Everyone stays in the default channels (the next connection would add them back):
+        // leaving one is refused whole, so the client's view stays true.
+        if forget, hub.configuration.defaultChannels.contains(channel), !principal.isBot {
+            ticket.release()
+            return fail(
+                ref,
+                .forbidden(
+                    "'\(channel)' is a default channel: everyone stays a member (leave without 'forget' to unsubscribe)"))
+        }
         if joined.remove(channel) != nil, let output {
             hub.local.router(for: loop).unsubscribe(output, from: channel)
             let userID = principal.userID

@@ -38,9 +38,10 @@ public final class Session {
         self.order = WriteOrder(loop: loop)
     }
 
-    /// Opens a session: records the user and the session, loads memberships and sends the
-    /// welcome. Must be called on `loop`, after `Hub.reserveConnection` succeeded for the
-    /// user (the session's `end()` gives that slot back).
+    /// Opens a session: records the user and the session, loads memberships (joining the
+    /// default channels the user lacks) and sends the welcome. Must be called on `loop`,
+    /// after `Hub.reserveConnection` succeeded for the user (the session's `end()` gives
+    /// that slot back).
     public static func open(
         hub: Hub, authenticator: Authenticator, principal: Principal, output: any ConnectionOutput,
         loop: any EventLoop, server: ServerInfo
@@ -58,16 +59,19 @@ public final class Session {
         let opened = hub.read(on: loop) { store in
             (try store.memberships(userID: userID), try store.pendingAnnouncements(userID: userID, now: now))
         }
-        .assumeIsolated()
-        .map { memberships, announcements in
+        .flatMap { memberships, announcements in
             // Only what the credentials held now reach: a private channel joined through a
             // claim that the token no longer lists is not in the welcome, and it ends.
             let (current, lapsed) = memberships.partitioned {
                 ChannelAccess.memberMayRead($0.channel, membership: $0.kind, principal: principal)
             }
+            for membership in lapsed { hub.endLapsedMembership(userID: userID, channel: membership.channel.name) }
+            return hub.ensureDefaultMemberships(current, of: principal, on: loop).map { ($0, announcements) }
+        }
+        .assumeIsolated()
+        .map { current, announcements in
             hub.retainMemberships(userID: userID, memberships: current)
             session.retainedMemberships = true
-            for membership in lapsed { hub.endLapsedMembership(userID: userID, channel: membership.channel.name) }
             for membership in current { hub.cacheChannel(membership.channel) }
             session.sendWelcome(memberships: current, announcements: announcements, server: server)
             for pending in announcements {
@@ -171,6 +175,10 @@ public final class Session {
             remind(announcementID, ref: ref, ticket: order.ticket())
         case .announcements(let query):
             announcements(query, ref: ref)
+        case .channels(let query):
+            channels(query, ref: ref)
+        case .describe(let channel, let description):
+            describe(channel, description: description, ref: ref)
         }
     }
 
