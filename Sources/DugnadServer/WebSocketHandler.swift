@@ -33,6 +33,7 @@ final class WebSocketHandler: ChannelInboundHandler, ConnectionOutput, Connectio
     /// right after the upgrade); bounded, beyond it the connection is closed.
     private var pendingWhileAuthenticating: [ByteBuffer] = []
     private var unansweredPings = 0
+    private var outboundProgress = OutboundProgress()
     /// The deadlines the loop's `ConnectionTicker` checks (no scheduled task per
     /// connection): uptime milliseconds for the next ping and the end of the time allowed
     /// to authenticate, wall-clock milliseconds for the token's warning and end (`exp` is
@@ -299,6 +300,7 @@ final class WebSocketHandler: ChannelInboundHandler, ConnectionOutput, Connectio
     func enqueue(_ frame: ByteBuffer) {
         guard let rawContext else { return }
         if case .closed = state { return }
+        outboundProgress.noteEnqueued(frame.readableBytes)
         rawContext.write(NIOAny(frame), promise: nil)
     }
 
@@ -339,6 +341,8 @@ final class WebSocketHandler: ChannelInboundHandler, ConnectionOutput, Connectio
 
     private func pingTick() {
         if case .closed = state { return }
+        let buffered = (try? context?.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
+        if outboundProgress.tick(bufferedNow: buffered) { unansweredPings = 0 }
         if unansweredPings >= 2 {
             return close(code: .goingAway, reason: "no answer to two pings")
         }

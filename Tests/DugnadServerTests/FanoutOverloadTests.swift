@@ -18,6 +18,10 @@ import Testing
             $0.hub.commandBurst = 1_000_000
             // Low, so that a debug build on a busy machine meets it.
             $0.hub.fanoutMaxLagMillis = 20
+            // Room for the whole flood per subscriber (3 MB): this test is about liveness and
+            // back-pressure; a reader this process starves past 1 MiB is a slow consumer,
+            // closed with 4008 by design (BadInputTests.aSlowConsumerIsClosedWith4008…), not what is asked here.
+            $0.outboundLimitBytes = 16 << 20
         }
         let subscriberCount = 20
         var subscribers: [TestClient] = []
