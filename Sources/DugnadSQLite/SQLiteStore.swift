@@ -97,6 +97,7 @@ public final class SQLiteStore: Store {
             let background = try WALCheckpointer(
                 path: path, interval: .milliseconds(100), restartAfterFrames: walLimitFrames)
             try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = 0") }
+            try background.watch(pool)
             checkpointer.withLockedValue { $0 = background }
             background.start()
         } catch {
@@ -114,7 +115,10 @@ public final class SQLiteStore: Store {
             defer { current = nil }
             return current
         }
-        background?.stop()
+        if let background {
+            background.unwatch(pool)
+            background.stop()
+        }
     }
 
     /// Bytes the readiness probe writes: the largest frame a message can take, more than

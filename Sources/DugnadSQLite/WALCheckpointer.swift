@@ -1,6 +1,7 @@
 import DugnadCore
 import Dispatch
 import GRDB
+import GRDBSQLite
 import NIOConcurrencyHelpers
 
 /// Copies committed pages from the WAL into the database file, on a connection and a
@@ -22,7 +23,8 @@ final class WALCheckpointer: Sendable {
     private let restartAfterFrames: Int
     private let queue = DispatchQueue(label: "dugnad.checkpoint", qos: .utility)
     private let stopped = NIOLockedValueBox(false)
-    /// Set by a checkpoint that found more than `restartAfterFrames` in the WAL.
+    /// Set by a commit (`watch`) or a checkpoint that found more than
+    /// `restartAfterFrames` in the WAL.
     private let oversized = NIOLockedValueBox(false)
 
     init(path: String, interval: DispatchTimeInterval, restartAfterFrames: Int) throws {
@@ -63,7 +65,34 @@ final class WALCheckpointer: Sendable {
         if passive.walFrameCount > restartAfterFrames { oversized.withLockedValue { $0 = true } }
     }
 
-    /// Starts the WAL over when the last checkpoint found it over its bound; called by
+    /// Has the writer connection report the WAL's size at every commit (SQLite's WAL hook,
+    /// free: SQLite knows the count). Without it only the background checkpoint noticed an
+    /// oversized WAL, and when that thread got no CPU — a busy machine, measured in the
+    /// WAL test beside three other test processes — the WAL grew to 80 MB against a bound
+    /// of 800 KB. Call `unwatch` before this object goes.
+    func watch(_ writer: DatabasePool) throws {
+        let context = Unmanaged.passUnretained(self).toOpaque()
+        try writer.writeWithoutTransaction { db in
+            _ = sqlite3_wal_hook(
+                db.sqliteConnection,
+                { context, _, _, frames in
+                    guard let context else { return SQLITE_OK }
+                    Unmanaged<WALCheckpointer>.fromOpaque(context).takeUnretainedValue().noteWALFrames(Int(frames))
+                    return SQLITE_OK
+                }, context)
+        }
+    }
+
+    /// Takes the hook back (the writer may outlive this object).
+    func unwatch(_ writer: DatabasePool) {
+        try? writer.writeWithoutTransaction { db in _ = sqlite3_wal_hook(db.sqliteConnection, nil, nil) }
+    }
+
+    private func noteWALFrames(_ frames: Int) {
+        if frames > restartAfterFrames { oversized.withLockedValue { $0 = true } }
+    }
+
+    /// Starts the WAL over when the last commit or checkpoint found it over its bound; called by
     /// the writer between transactions, on the writer connection.
     ///
     /// Under sustained writes a passive checkpoint never finds the WAL fully copied at the
