@@ -1,5 +1,5 @@
-import DugnadCore
 import Dispatch
+import DugnadCore
 import GRDB
 import GRDBSQLite
 import NIOConcurrencyHelpers
