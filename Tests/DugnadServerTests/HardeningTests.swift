@@ -54,13 +54,15 @@ import Testing
         // Four pieces 100 ms apart, far inside the timeout even on a loaded machine (the full
         // test suite runs in parallel beside builds). Where the head's end may fall across
         // reads is `ConnectionAdmissionHandlerTests`'; here it is the real socket.
-        let hub = try await TestHub.start { $0.headerTimeoutSeconds = 30 }
+        // 120 s, as every test hub's: on a machine at load 10 these four pieces once took
+        // longer than 30 s to go out, and the hub rightly closed the connection.
+        let hub = try await TestHub.start { $0.headerTimeoutSeconds = 120 }
         let socket = try await RawSocket.connect(port: hub.port)
         for chunk in ["GET /healthz HTTP/1.1\r\n", "Host: 127.0.0.1\r\n", "Connection: close\r\n", "\r\n"] {
             try await socket.write(Array(chunk.utf8))
             try await Task.sleep(for: .milliseconds(100))
         }
-        try await socket.waitClosed(timeout: .seconds(30))
+        try await socket.waitClosed(timeout: .seconds(120))
         #expect(String(decoding: socket.received, as: UTF8.self).hasPrefix("HTTP/1.1 200"))
         await hub.stop()
     }
