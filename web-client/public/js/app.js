@@ -1,19 +1,24 @@
 // The Dugnad web client: wires the protocol connection to the client state
 // and the views. Rendering lives in views/, the protocol in connection.js.
 
+import { apiErrorText, listReceipts } from './api.js';
 import { Connection, hubURL, State } from './connection.js';
-import { $, h, icon, Icons } from './dom.js';
+import { $, h, icon, Icons, setChildren } from './dom.js';
 import { avatarHue, displayName, initials, plural, typingText } from './format.js';
+import { applyStatic, language, LANGUAGES, onLanguageChange, setLanguage, t } from './i18n.js';
 import { clearToken, storeToken, takeToken, tokenFromInput } from './session.js';
-import { AnnouncementInbox, ChannelState, newClientId, Outbox, SentAnnouncements } from './store.js';
+import { AnnouncementInbox, ChannelState, newClientId, Outbox, ReachList } from './store.js';
 import { announceComposer, renderBanner, renderFeed, renderSent } from './views/announcements.js';
 import { ComposerView } from './views/composer.js';
+import { DashboardView, downloadText } from './views/dashboard.js';
 import { MembersPanel } from './views/members.js';
 import { MessageListView, refreshTimes } from './views/messages.js';
 import { ChannelListView, renderPresence } from './views/sidebar.js';
 
 const CHANNEL_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 const HISTORY_PAGE = 50;
+const REACH_PAGE = 20;
+const RECEIPTS_PAGE = 50;
 const TYPING_SHOW_MS = 6000;
 const ACTIVE_KEY = 'dugnad.active';
 const NARROW = window.matchMedia('(max-width: 759px)');
@@ -81,13 +86,13 @@ class App {
     this.view = null; // {kind: 'channel', name} | {kind: 'announcements'} | {kind: 'empty'}
     this.outbox = new Outbox();
     this.inbox = new AnnouncementInbox();
-    this.sent = null;
+    this.reach = new ReachList();
+    this.lastDownload = null; // {name, text} of the last CSV made (tests read it)
     this.sendChains = new Map(); // channel -> promise chaining its publishes in order
     this.markReadTimers = new Map();
     this.renderQueued = new Set();
     this.composerSlotOpen = false;
     this.everConnected = false;
-    this.statsRequested = new Set();
     this.isAdmin = false;
     this.connects = 0; // sockets this page has opened (tests check that a stopped page opens no more)
     this.stopped = null; // {code, reason} once the hub said not to reconnect
@@ -121,6 +126,7 @@ class App {
       debugDropConnection: (options) => this.conn?.debugDrop(options),
       debugReconnect: () => this.conn?.reconnectNow(),
       state: () => this.debugState(),
+      lastDownload: () => this.lastDownload,
     };
   }
 
@@ -202,8 +208,10 @@ class App {
     this.me = null;
     this.view = null;
     this.inbox = new AnnouncementInbox();
-    this.sent = null;
+    this.reach = new ReachList();
     this.isAdmin = false;
+    this.canAnnounce = false;
+    $('#nav-dashboard').hidden = true;
     this.membersPanel?.close();
   }
 
@@ -255,6 +263,40 @@ class App {
       }
     });
     NARROW.addEventListener('change', () => this.setNavOpen(false));
+
+    // Two languages: the switch offers the other one, named in itself.
+    $('#lang-switch').addEventListener('click', () => {
+      const next = LANGUAGES.find((l) => l.code !== language());
+      if (next) setLanguage(next.code);
+      $('#lang-switch').focus();
+    });
+    onLanguageChange(() => this.onLanguageChange());
+    this.applyLanguage();
+
+    $('#nav-dashboard').prepend(icon(Icons.chart, { size: 16 }));
+    $('#nav-dashboard').addEventListener('click', () => this.showDashboard());
+    this.dashboard = new DashboardView(
+      {
+        root: $('#dashboard-view'),
+        title: $('#dashboard-title'),
+        period: $('#dashboard-period'),
+        status: $('#dashboard-status'),
+        error: $('#dashboard-error'),
+        content: $('#dashboard-content'),
+      },
+      {
+        getToken: () => this.conn?.token,
+        isAdmin: () => this.isAdmin,
+        requiresAck: (id) => {
+          const a = this.reach.items.get(id)?.announcement || this.inbox.items.get(id)?.announcement;
+          return a ? Boolean(a.require_ack) : undefined;
+        },
+        onDownload: ({ name, text }) => {
+          this.lastDownload = { name, text };
+          downloadText(name, text);
+        },
+      },
+    );
 
     $('#nav-announcements').prepend(icon(Icons.megaphone, { size: 16 }));
     $('#nav-announcements').addEventListener('click', () => this.showAnnouncements());
@@ -377,6 +419,30 @@ class App {
     );
   }
 
+  /** Words in the HTML itself, in the chosen language. */
+  applyLanguage() {
+    applyStatic();
+    const next = LANGUAGES.find((l) => l.code !== language());
+    const button = $('#lang-switch');
+    button.lang = next.code;
+    button.dataset.lang = next.code;
+    setChildren(button, icon(Icons.globe, { size: 16 }), h('span', { class: 'lang-long' }, next.name), h('span', { class: 'lang-short', 'aria-hidden': 'true' }, next.short));
+    for (const label of document.querySelectorAll('#dashboard-period label[data-days]')) {
+      const n = Number(label.dataset.days);
+      label.textContent = t('dash.days', { n });
+    }
+  }
+
+  onLanguageChange() {
+    this.applyLanguage();
+    if (this.me) {
+      this.renderMe();
+      this.invalidate('all');
+      this.flushRender();
+    }
+    if (this.view && this.view.kind === 'dashboard') this.dashboard.render();
+  }
+
   setNavOpen(open) {
     const wasOpen = document.body.classList.contains('nav-open');
     document.body.classList.toggle('nav-open', open && NARROW.matches);
@@ -453,7 +519,11 @@ class App {
     this.roles = Array.isArray(this.me.roles) ? this.me.roles : ['member'];
     this.canAnnounce = this.roles.includes('leader') || this.roles.includes('admin');
     this.isAdmin = this.roles.includes('admin');
-    if (!this.sent || this.sent.key !== `dugnad.sent.${this.me.id}`) this.sent = new SentAnnouncements(this.me.id);
+    if (this.reach.userId !== this.me.id) {
+      this.reach = new ReachList();
+      this.reach.userId = this.me.id;
+    }
+    $('#nav-dashboard').hidden = !this.canAnnounce;
     this.messages.setMe(this.me);
     this.renderMe();
 
@@ -499,13 +569,14 @@ class App {
 
     const viewGone = this.view && (this.view.kind === 'channel' || this.view.kind === 'members') && !this.channels.has(this.view.name);
     if (this.view && this.view.kind === 'members' && !this.isAdmin) this.closeMembers({ focus: false });
-    if (firstTime || !this.view || viewGone) {
+    const dashboardGone = this.view && this.view.kind === 'dashboard' && !this.canAnnounce;
+    if (firstTime || !this.view || viewGone || dashboardGone) {
       this.chooseInitialView();
     }
     this.invalidate('all');
 
     for (const ch of this.channels.values()) this.rejoin(ch);
-    if (this.canAnnounce) this.refreshSentStats();
+    if (this.canAnnounce) this.loadReach();
     $('#announce-new').hidden = !this.canAnnounce;
   }
 
@@ -517,6 +588,7 @@ class App {
       saved = null;
     }
     if (saved === '@announcements') return this.showAnnouncements({ focus: false });
+    if (saved === '@dashboard' && this.canAnnounce) return this.showDashboard({ focus: false });
     const name = saved && this.channels.has(saved) ? saved : this.channels.has('general') ? 'general' : this.channelOrder[0];
     if (name) this.showChannel(name, { focus: false });
     else this.showEmpty();
@@ -759,8 +831,20 @@ class App {
     this.setNavOpen(false);
     this.invalidate('all');
     this.flushRender();
-    if (this.canAnnounce) this.refreshSentStats();
+    if (this.canAnnounce) this.loadReach();
     if (focus) $('#announcements-title').focus();
+  }
+
+  /** The engagement dashboard (leaders and admins): fresh figures each time it opens. */
+  showDashboard({ focus = true } = {}) {
+    if (!this.canAnnounce) return;
+    this.view = { kind: 'dashboard' };
+    rememberView('@dashboard');
+    this.setNavOpen(false);
+    this.invalidate('all');
+    this.flushRender();
+    this.dashboard.load();
+    if (focus) $('#dashboard-title').focus();
   }
 
   showEmpty() {
@@ -1080,10 +1164,7 @@ class App {
           throw new Error(errorText(err));
         }
         const a = reply.announcement || { id: reply.id, ...fields, ts: Date.now() };
-        if (a && a.id) {
-          this.sent.add(a);
-          this.requestStats(a.id);
-        }
+        if (a && a.id) this.reach.addSent(a);
         slot.replaceChildren();
         $('#announce-new').hidden = false;
         this.toast('Announcement sent.');
@@ -1097,30 +1178,77 @@ class App {
     composer.focus();
   }
 
-  refreshSentStats() {
-    if (!this.sent) return;
-    for (const entry of this.sent.list()) this.requestStats(entry.announcement.id);
+  /** The announcements whose reach this user follows, from the hub: a leader's
+   *  own, an admin's everyone's (newest first, a page at a time). */
+  async loadReach({ more = false } = {}) {
+    const reach = this.reach;
+    if (!this.conn || !this.conn.isReady || reach.loading) return;
+    const fields = { limit: REACH_PAGE };
+    if (!this.isAdmin) fields.author = 'me';
+    if (more && reach.lastId) fields.before = reach.lastId;
+    reach.loading = true;
+    reach.error = null;
+    this.invalidate('announcements');
+    const focusMore = more && document.activeElement === $('#sent-more');
+    const before = reach.order.length;
+    try {
+      const reply = await this.conn.request('announcements', fields);
+      if (this.reach !== reach) return;
+      const page = Array.isArray(reply.announcements) ? reply.announcements : [];
+      reach.addPage(page, reply.has_more, { replace: !more });
+    } catch (err) {
+      if (this.reach === reach) reach.error = `${t('reach.loadFailed')}: ${errorText(err)}`;
+    } finally {
+      reach.loading = false;
+      this.invalidate('announcements');
+    }
+    if (focusMore) {
+      this.flushRender();
+      const first = document.querySelectorAll('#sent-list > li')[before];
+      const button = first?.querySelector('button');
+      (button || ($('#sent-more').hidden ? $('#sent-title') : $('#sent-more'))).focus();
+    }
   }
 
-  async requestStats(id) {
-    if (!this.conn || !this.conn.isReady) return;
+  /** Show (or hide) who has not read / acknowledged an announcement. */
+  async toggleReceipts(entry, state) {
+    const r = entry.receipts[state] || (entry.receipts[state] = { open: false, users: [], hasMore: false, loading: false, error: null, loaded: false });
+    r.open = !r.open;
+    this.invalidate('announcements');
+    if (r.open && !r.loaded) await this.loadReceipts(entry, state);
+  }
+
+  async loadReceipts(entry, state, { more = false } = {}) {
+    const r = entry.receipts[state];
+    if (!r || r.loading) return;
+    const id = entry.announcement.id;
+    r.loading = true;
+    r.error = null;
+    this.invalidate('announcements');
+    const after = more && r.users.length ? r.users[r.users.length - 1].id : null;
     try {
-      const reply = await this.conn.request('announcement_stats', { announcement_id: id });
-      const stats = reply.stats || reply;
-      if (this.sent.updateStats(id, stats)) this.invalidate('announcements');
+      const page = await listReceipts(this.conn?.token, id, state, { after, limit: RECEIPTS_PAGE });
+      r.users = more ? [...r.users, ...page.users.filter((u) => !r.users.some((x) => x.id === u.id))] : page.users;
+      r.hasMore = page.hasMore;
+      r.loaded = true;
     } catch (err) {
-      if (err.code === 'not_found') {
-        this.sent.items.delete(id);
-        this.sent.save();
-        this.invalidate('announcements');
-      }
+      r.error = apiErrorText(err, { what: t('reach.namesFailed'), forbidden: t('reach.namesForbidden') });
+    } finally {
+      r.loading = false;
+      this.invalidate('announcements');
+    }
+    if (more) {
+      // The button moved on (or went): keep the keyboard in the list.
+      this.flushRender();
+      const panel = document.getElementById(`receipts-${id}-${state}`);
+      const next = panel?.querySelector(`[data-action="receipts-more-${state}"]`) || panel?.querySelector('.receipts-title');
+      next?.focus();
     }
   }
 
   onAnnouncementStats(s) {
-    if (!this.sent) return;
     const { type, ...stats } = s;
-    if (this.sent.updateStats(s.id || s.announcement_id, stats)) this.invalidate('announcements');
+    if (this.reach.updateStats(s.id || s.announcement_id, stats)) this.invalidate('announcements');
   }
 
   async remind(entry, button) {
@@ -1165,7 +1293,7 @@ class App {
     const av = $('#me-avatar');
     av.textContent = initials(displayName(this.me));
     av.style.setProperty('--avatar-hue', String(avatarHue(this.me.id)));
-    const role = this.roles.includes('admin') ? 'Admin' : this.roles.includes('leader') ? 'Leader' : null;
+    const role = this.roles.includes('admin') ? t('role.admin') : this.roles.includes('leader') ? t('role.leader') : null;
     $('#me-role').hidden = !role;
     $('#me-role').textContent = role || '';
   }
@@ -1177,6 +1305,10 @@ class App {
     $('#empty-view').hidden = kind !== 'empty';
     $('#members-view').hidden = kind !== 'members';
     $('#notice-view').hidden = kind !== 'removed';
+    $('#dashboard-view').hidden = kind !== 'dashboard';
+    $('#nav-dashboard').classList.toggle('is-active', kind === 'dashboard');
+    if (kind === 'dashboard') $('#nav-dashboard').setAttribute('aria-current', 'page');
+    else $('#nav-dashboard').removeAttribute('aria-current');
     $('#nav-announcements').classList.toggle('is-active', kind === 'announcements');
     if (kind === 'announcements') $('#nav-announcements').setAttribute('aria-current', 'page');
     else $('#nav-announcements').removeAttribute('aria-current');
@@ -1239,7 +1371,7 @@ class App {
     const card = active && active.closest ? active.closest('[data-announcement-id]') : null;
     const keep = card && active.dataset.action ? { id: card.dataset.announcementId, action: active.dataset.action, list: card.closest('ul, section')?.id } : null;
     this.renderAnnouncementParts();
-    if (keep && !document.activeElement?.isConnected) {
+    if (keep && !active.isConnected) {
       const sel = `[data-announcement-id="${CSS.escape(keep.id)}"] [data-action="${CSS.escape(keep.action)}"]`;
       const again = (keep.list && document.getElementById(keep.list)?.querySelector(sel)) || document.querySelector(sel);
       if (again) again.focus();
@@ -1253,11 +1385,20 @@ class App {
       onViewAll: () => this.showAnnouncements(),
     };
     const inAnnouncements = this.view && this.view.kind === 'announcements';
-    renderBanner($('#announcement-banner'), inAnnouncements ? [] : this.inbox.needingAttention(), handlers);
+    // Not above the dashboard either: its figures are what that page is for (the badge still counts).
+    const noBanner = inAnnouncements || (this.view && this.view.kind === 'dashboard');
+    renderBanner($('#announcement-banner'), noBanner ? [] : this.inbox.needingAttention(), handlers);
     if (inAnnouncements) {
       renderFeed($('#announcement-feed'), $('#announcement-feed-empty'), this.inbox.all(), handlers);
-      if (this.canAnnounce && this.sent) {
-        renderSent($('#sent-section'), $('#sent-list'), this.sent.list(), { onRemind: (entry, button) => this.remind(entry, button) });
+      if (this.canAnnounce) {
+        renderSent($('#sent-section'), $('#sent-list'), this.reach, {
+          me: this.me,
+          allAuthors: this.isAdmin,
+          onRemind: (entry, button) => this.remind(entry, button),
+          onReceipts: (entry, state) => this.toggleReceipts(entry, state),
+          onMoreReceipts: (entry, state) => this.loadReceipts(entry, state, { more: true }),
+          onMore: () => this.loadReach({ more: true }),
+        });
       } else {
         $('#sent-section').hidden = true;
       }
@@ -1275,7 +1416,9 @@ class App {
         ? 'Announcements'
         : v?.kind === 'members'
           ? `Members of #${v.name}`
-          : '';
+          : v?.kind === 'dashboard'
+            ? t('dash.title')
+            : '';
     const count = unread + attention;
     document.title = `${count ? `(${count}) ` : ''}${where ? `${where} · ` : ''}Dugnad`;
   }

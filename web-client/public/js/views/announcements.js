@@ -1,8 +1,9 @@
 // Announcements: the banner of those needing attention, the received feed,
 // the composer for leaders and admins, and the reach view of what they sent.
 
-import { h, icon, Icons, setChildren } from '../dom.js';
+import { $, h, icon, Icons, setChildren } from '../dom.js';
 import { displayName, plural } from '../format.js';
+import { fmt, t } from '../i18n.js';
 import { timeEl } from './messages.js';
 
 const PRIORITY_LABEL = { normal: 'Normal', important: 'Important', urgent: 'Urgent' };
@@ -88,58 +89,126 @@ export function renderFeed(list, emptyEl, entries, handlers) {
   );
 }
 
-/** Reach of the announcements this user sent: audience, delivered, read, acked. */
-export function renderSent(section, list, entries, { onRemind }) {
-  section.hidden = entries.length === 0;
+/**
+ * Reach of announcements as the hub lists them (a leader's own; an admin's,
+ * everyone's): audience, delivered, read, acknowledged; who has not read or
+ * acknowledged (a page of names at a time); and Remind.
+ */
+export function renderSent(section, list, reach, { me, allAuthors, onRemind, onReceipts, onMoreReceipts, onMore }) {
+  const entries = reach.list();
+  section.hidden = !reach.loaded && !reach.error && entries.length === 0;
+  $('#sent-title').textContent = allAuthors ? t('reach.titleAll') : t('reach.titleMine');
+  const empty = $('#sent-empty');
+  empty.hidden = !(reach.loaded && entries.length === 0);
+  empty.textContent = allAuthors ? t('reach.noneAll') : t('reach.noneMine');
+  $('#sent-error').textContent = reach.error || '';
+  const more = $('#sent-more');
+  more.hidden = !reach.hasMore;
+  more.disabled = reach.loading;
+  more.textContent = reach.loading ? t('reach.loading') : t('reach.more');
+  more.onclick = onMore;
+  list.setAttribute('aria-busy', String(reach.loading));
   setChildren(
     list,
     entries.map((entry) => {
       const a = entry.announcement;
       const s = entry.stats || {};
-      const audience = typeof s.audience === 'number' ? s.audience : null;
+      const audience = typeof s.audience === 'number' ? s.audience : typeof a.audience_count === 'number' ? a.audience_count : null;
       const priority = priorityOf(a);
       const rows = [
         ['Delivered', s.delivered],
         ['Read', s.read],
       ];
       if (a.require_ack) rows.push(['Acknowledged', s.acked]);
+      const mine = !a.from || (me && a.from.id === me.id);
+      const states = [['unread', typeof s.read === 'number' && audience !== null ? audience - s.read : null]];
+      if (a.require_ack) states.push(['unacked', typeof s.acked === 'number' && audience !== null ? audience - s.acked : null]);
+      const titleId = `reach-${a.id}-title`;
       return h(
         'li',
         { class: 'reach', dataset: { announcementId: a.id } },
         h(
-          'div',
-          { class: 'reach-head' },
-          h('span', { class: `priority-badge priority-badge--${priority}` }, PRIORITY_LABEL[priority]),
-          h('h3', { class: 'reach-title' }, a.title || '(untitled)'),
-        ),
-        h(
-          'p',
-          { class: 'reach-meta' },
-          `To ${audienceText(a.audience) || 'its audience'}`,
-          a.ts ? [' · ', timeEl(a.ts, 'announcement-time')] : null,
-          a.require_ack ? ' · Acknowledgement required' : null,
-        ),
-        h(
-          'dl',
-          { class: 'reach-bars' },
-          h('div', { class: 'reach-row reach-row--audience' }, h('dt', null, 'Audience'), h('dd', { 'data-stat': 'audience' }, audience === null ? '…' : plural(audience, 'person', 'people'))),
-          rows.map(([label, value]) => reachRow(label, value, audience)),
-        ),
-        h(
-          'div',
-          { class: 'reach-actions' },
+          'article',
+          { 'aria-labelledby': titleId },
           h(
-            'button',
-            { type: 'button', class: 'btn btn--secondary btn--sm', 'data-action': 'remind', onclick: (ev) => onRemind(entry, ev.currentTarget) },
-            icon(Icons.bell, { size: 14 }),
-            'Remind',
+            'div',
+            { class: 'reach-head' },
+            h('span', { class: `priority-badge priority-badge--${priority}` }, PRIORITY_LABEL[priority]),
+            h('h3', { class: 'reach-title', id: titleId }, a.title || '(untitled)'),
           ),
-          entry.reminded !== null && entry.reminded !== undefined
-            ? h('span', { class: 'reach-note', role: 'status' }, entry.reminded === 0 ? 'Everyone is up to date — nobody to remind.' : `Reminded ${plural(entry.reminded, 'person', 'people')}.`)
-            : null,
+          h(
+            'p',
+            { class: 'reach-meta' },
+            mine ? null : `${t('reach.from', { name: displayName(a.from) })} · `,
+            `To ${audienceText(a.audience) || 'its audience'}`,
+            a.ts ? [' · ', timeEl(a.ts, 'announcement-time')] : null,
+            a.require_ack ? ' · Acknowledgement required' : null,
+            a.until && a.until > Date.now() ? ` · ${t('reach.until', { date: fmt.dateTime(a.until) })}` : null,
+          ),
+          h(
+            'dl',
+            { class: 'reach-bars' },
+            h('dt', null, 'Audience'),
+            h('dd', { 'data-stat': 'audience' }, audience === null ? '…' : plural(audience, 'person', 'people')),
+            rows.map(([label, value]) => reachRow(label, value, audience)),
+          ),
+          h(
+            'div',
+            { class: 'reach-actions' },
+            h(
+              'button',
+              { type: 'button', class: 'btn btn--secondary btn--sm', 'data-action': 'remind', onclick: (ev) => onRemind(entry, ev.currentTarget) },
+              icon(Icons.bell, { size: 14 }),
+              'Remind',
+            ),
+            states.map(([state, missing]) => {
+              const r = entry.receipts[state];
+              return h(
+                'button',
+                {
+                  type: 'button',
+                  class: 'btn btn--ghost btn--sm',
+                  'data-action': `receipts-${state}`,
+                  'aria-expanded': String(Boolean(r && r.open)),
+                  'aria-controls': `receipts-${a.id}-${state}`,
+                  onclick: () => onReceipts(entry, state),
+                },
+                icon(Icons.users, { size: 14 }),
+                t(`reach.show.${state}`, { n: missing ?? 0, count: missing === null ? '…' : fmt.integer(missing) }),
+              );
+            }),
+            entry.reminded !== null && entry.reminded !== undefined
+              ? h('span', { class: 'reach-note', role: 'status' }, entry.reminded === 0 ? 'Everyone is up to date — nobody to remind.' : `Reminded ${plural(entry.reminded, 'person', 'people')}.`)
+              : null,
+          ),
+          states.map(([state]) => receiptsPanel(entry, state, onMoreReceipts)),
         ),
       );
     }),
+  );
+}
+
+/** Who has not read (or acknowledged) an announcement: names, a page at a time. */
+function receiptsPanel(entry, state, onMore) {
+  const r = entry.receipts[state];
+  const a = entry.announcement;
+  const id = `receipts-${a.id}-${state}`;
+  if (!r || !r.open) return h('div', { id, class: 'receipts', hidden: true });
+  const headingId = `${id}-title`;
+  return h(
+    'div',
+    { id, class: 'receipts', role: 'region', 'aria-labelledby': headingId, dataset: { state } },
+    h('h4', { id: headingId, class: 'receipts-title', tabindex: '-1' }, t(`reach.list.${state}`)),
+    r.error ? h('p', { class: 'field-error', role: 'alert' }, r.error) : null,
+    r.users.length
+      ? h('ul', { class: 'receipts-list', 'aria-labelledby': headingId }, r.users.map((u) => h('li', { class: 'receipts-name', dataset: { userId: u.id } }, displayName(u))))
+      : !r.loading && !r.error
+        ? h('p', { class: 'empty-note' }, t(`reach.list.${state}.none`))
+        : null,
+    r.loading ? h('p', { class: 'hint', role: 'status' }, t('reach.loading')) : null,
+    r.hasMore && !r.loading
+      ? h('button', { type: 'button', class: 'btn btn--secondary btn--sm', 'data-action': `receipts-more-${state}`, onclick: () => onMore(entry, state) }, t('reach.moreNames'))
+      : null,
   );
 }
 
@@ -149,9 +218,7 @@ function reachRow(label, value, audience) {
   const fill = h('span', { class: 'bar-fill' });
   fill.style.setProperty('width', `${Math.min(100, pct)}%`);
   const key = label.toLowerCase() === 'acknowledged' ? 'acked' : label.toLowerCase();
-  return h(
-    'div',
-    { class: 'reach-row' },
+  return [
     h('dt', null, label),
     h(
       'dd',
@@ -160,7 +227,7 @@ function reachRow(label, value, audience) {
       h('span', { class: 'reach-value', 'data-stat': key }, known ? `${value}${audience !== null ? ` / ${audience}` : ''}` : '…'),
       h('span', { class: 'reach-pct', 'aria-hidden': 'true' }, known && audience ? `${pct}%` : ''),
     ),
-  );
+  ];
 }
 
 /**

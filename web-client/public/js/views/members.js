@@ -5,10 +5,13 @@
 // region, failures in an alert, and keyboard focus always lands somewhere
 // sensible (the new rows, the next Remove button, the id field).
 
-import { addMember, apiErrorText, listMembers, removeMember } from '../api.js';
+import { addMember, apiErrorText as apiErrorTextFor, listMembers, removeMember } from '../api.js';
 import { h, icon, Icons, setChildren } from '../dom.js';
 import { displayName, plural } from '../format.js';
+import { t } from '../i18n.js';
 import { avatar, timeEl } from './messages.js';
+
+const apiErrorText = (err, options) => apiErrorTextFor(err, { forbidden: t('api.membersForbidden'), ...options });
 
 /** Members fetched per page (the hub allows 1–500). */
 export const MEMBERS_PAGE = 50;
