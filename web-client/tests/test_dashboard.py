@@ -8,6 +8,7 @@ answers the same person; the goals with the targets the demo sets.
 
 from __future__ import annotations
 
+import secrets
 import subprocess
 import unicodedata
 
@@ -49,8 +50,8 @@ def demo_browser(demo_hub, output_dir):
     """Factory: `demo_browser("kari")` is a headless Chromium against the demo hub."""
     pages: list[Page] = []
 
-    def make(label: str, width: int = 1280, height: int = 900) -> Page:
-        page = Page(new_driver(width, height), demo_hub, output_dir, label)
+    def make(label: str, width: int = 1280, height: int = 900, lang: str = "en-GB") -> Page:
+        page = Page(new_driver(width, height, lang=lang), demo_hub, output_dir, label)
         pages.append(page)
         return page
 
@@ -299,3 +300,28 @@ def test_the_dashboard_fits_a_phone(demo_browser):
     width = admin.js("return document.documentElement.scrollWidth")
     assert width <= 390, f"the dashboard scrolls sideways at phone width ({width}px)"
     admin.screenshot("dashboard-phone")
+
+
+def test_a_norwegian_browser_gets_bokmal_everywhere_and_can_switch_to_english(demo_browser):
+    # A new hire at her first sign-in: "Strømstans fredag 07–09" is still current, so she gets it too.
+    nina = sign_in_as(demo_browser("nina-nb", lang="nb-NO"), (f"nina.ny-{secrets.token_hex(3)}", "Nina Ny", []))
+    text = lambda element_id: nina.d.find_element(By.ID, element_id).text  # noqa: E731
+    assert nina.js("return document.documentElement.lang") == "nb"
+    assert text("channels-heading") == "KANALER"  # shown in capitals by the style sheet
+    assert text("nav-announcements").startswith("Kunngjøringer")
+    assert text("signout") == "Logg ut"
+    assert text("lang-switch") == "English"
+    nina.join("general")
+    nina.wait(lambda: nina.composer().get_attribute("placeholder") == "Melding til #general", "the message box is not in bokmål")
+    nina.wait(lambda: text("channel-meta").startswith("Åpen kanal"), "the channel's kind is not in bokmål")
+    nina.wait(lambda: "Strømstans fredag 07–09" in text("announcement-banner"), "the new hire did not get the current announcement")
+    assert "Trenger bekreftelsen din" in text("announcement-banner")
+    assert "Bekreft" in [b.text for b in nina.d.find_elements(By.CSS_SELECTOR, "#announcement-banner [data-action='ack']")]
+    violations = nina.axe_violations()
+    assert violations == [], "\n".join(violations)
+
+    nina.d.find_element(By.ID, "lang-switch").click()
+    nina.wait(lambda: text("signout") == "Sign out", "the header did not switch to English")
+    nina.wait(lambda: nina.composer().get_attribute("placeholder") == "Message #general", "the message box did not switch to English")
+    assert "Needs your acknowledgement" in text("announcement-banner")
+    assert nina.js_errors() == []
