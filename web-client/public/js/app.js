@@ -4,7 +4,7 @@
 import { apiErrorText, listReceipts } from './api.js';
 import { Connection, hubURL, State } from './connection.js';
 import { $, h, icon, Icons, setChildren } from './dom.js';
-import { avatarHue, displayName, initials, plural, typingText } from './format.js';
+import { avatarHue, displayName, initials, typingText } from './format.js';
 import { applyStatic, language, LANGUAGES, onLanguageChange, setLanguage, t } from './i18n.js';
 import { clearToken, storeToken, takeToken, tokenFromInput } from './session.js';
 import { AnnouncementInbox, ChannelState, newClientId, Outbox, ReachList } from './store.js';

@@ -85,10 +85,6 @@ export function avatarHue(id) {
   return hash % 360;
 }
 
-export function plural(n, one, many) {
-  return `${n} ${n === 1 ? one : many}`;
-}
-
 /** `n` and the word for it from the dictionary: count('people', 3) → "3 people" / "3 personer". */
 export function count(word, n) {
   return t(`count.${word}`, { n, count: new Intl.NumberFormat(f().locale).format(n) });
