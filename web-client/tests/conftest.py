@@ -206,7 +206,7 @@ def hub(tmp_path_factory, output_dir):
     stop_hub(the_hub)
 
 
-def _chromium_options(width: int, height: int, accept_any_certificate: bool = False) -> webdriver.ChromeOptions:
+def _chromium_options(width: int, height: int, accept_any_certificate: bool = False, lang: str = "en-GB") -> webdriver.ChromeOptions:
     opts = webdriver.ChromeOptions()
     if accept_any_certificate:
         # For a hub serving a self-signed test certificate (the TLS tests only).
@@ -219,13 +219,15 @@ def _chromium_options(width: int, height: int, accept_any_certificate: bool = Fa
         "--no-first-run",
         "--disable-extensions",
         f"--window-size={width},{height}",
-        "--lang=en-GB",
+        f"--lang={lang}",
     ):
         opts.add_argument(arg)
     binary = os.environ.get("CHROME_BIN") or shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
     if binary:
         opts.binary_location = binary
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    # Headless Chromium takes navigator.languages from this preference, not from --lang.
+    opts.add_experimental_option("prefs", {"intl.accept_languages": lang})
     if width < 500:
         # Desktop Chromium will not make a window narrower than 500 px: emulate a phone.
         opts.add_experimental_option(
@@ -392,11 +394,12 @@ class Page:
         return errors
 
 
-def new_driver(width: int = 1280, height: int = 860, accept_any_certificate: bool = False) -> webdriver.Chrome:
-    """A fresh headless Chromium (CHROME_BIN, CHROMEDRIVER override where they are)."""
+def new_driver(width: int = 1280, height: int = 860, accept_any_certificate: bool = False, lang: str = "en-GB") -> webdriver.Chrome:
+    """A fresh headless Chromium (CHROME_BIN, CHROMEDRIVER override where they are) whose
+    browser language is `lang`."""
     driver_path = os.environ.get("CHROMEDRIVER") or shutil.which("chromedriver")
     service = Service(driver_path) if driver_path else Service()
-    driver = webdriver.Chrome(options=_chromium_options(width, height, accept_any_certificate), service=service)
+    driver = webdriver.Chrome(options=_chromium_options(width, height, accept_any_certificate, lang), service=service)
     driver.set_script_timeout(10)
     return driver
 

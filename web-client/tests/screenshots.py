@@ -11,6 +11,8 @@ and saves:
                      the staff meeting, an urgent announcement to acknowledge, who is online
   members-panel.png  the admin's Members panel of the private channel #ledergruppe, just
                      after adding a new member
+  dashboard-nb.png   the engagement dashboard in bokmål, as the leader Kari Nordmann sees
+                     it in the company `dugnad demo` makes (a second hub, seeded with it)
 
 `--out DIR` writes elsewhere (default: docs/images). Not a test: pytest does not collect it.
 """
@@ -22,6 +24,7 @@ import contextlib
 import itertools
 import json
 import pathlib
+import subprocess
 import sys
 import tempfile
 import threading
@@ -231,6 +234,51 @@ def shoot(hub, stack: contextlib.ExitStack, out: pathlib.Path):
         driver.quit()
 
 
+def shoot_dashboard(hub, out: pathlib.Path):
+    """dashboard-nb.png: Kari Nordmann (a leader of the demo company) in bokmål."""
+    token = hub.token("kari.nordmann", "Kari Nordmann", roles=["leader"])
+    driver = new_driver(WIDTH, 1500)
+    inner = driver.execute_script("return [window.innerWidth, window.innerHeight]")
+    driver.set_window_size(WIDTH + (WIDTH - inner[0]), 1500 + (1500 - inner[1]))
+    try:
+        driver.get(hub.sign_in_url(token))
+        state = lambda: driver.execute_script("return window.__dugnad && window.__dugnad.state()") or {}  # noqa: E731
+        wait(driver, lambda: state().get("connection") == "ready", "Kari did not connect")
+        if driver.find_element(By.ID, "lang-switch").get_attribute("data-lang") == "nb":
+            driver.find_element(By.ID, "lang-switch").click()
+        wait(driver, lambda: driver.execute_script("return document.documentElement.lang") == "nb", "not in bokmål")
+        driver.find_element(By.ID, "nav-dashboard").click()
+        wait(driver, lambda: len(driver.find_elements(By.CSS_SELECTOR, "#dash-goals .goal")) == 5, "goals not shown")
+        wait(driver, lambda: driver.find_elements(By.CSS_SELECTOR, "#dash-active .bar-rect"), "no chart of active people")
+        wait(driver, lambda: driver.find_element(By.ID, "dashboard-content").get_attribute("aria-busy") == "false", "still loading")
+        quiet_page(driver)
+        driver.save_screenshot(str(out / "dashboard-nb.png"))
+    finally:
+        driver.quit()
+
+
+def demo_and_shoot(tmp_path: pathlib.Path, out: pathlib.Path) -> int:
+    """A hub of its own with the company `dugnad demo` makes, for the dashboard."""
+    data_dir = tmp_path / "demo"
+    seeded = subprocess.run([str(hub_binary()), "demo", "--data-dir", str(data_dir)], capture_output=True, text=True, timeout=600)
+    if seeded.returncode != 0:
+        print(f"dugnad demo failed: {seeded.stderr.strip()}", file=sys.stderr)
+        return 1
+    try:
+        hub = start_hub(hub_binary(), data_dir, tmp_path / "hub-demo.log")
+    except HubStartError as err:
+        print(err, file=sys.stderr)
+        return 1
+    try:
+        shoot_dashboard(hub, out)
+    except Exception:
+        print(hub.log_tail(), file=sys.stderr)
+        raise
+    finally:
+        stop_hub(hub)
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=pathlib.Path, default=REPO / "docs" / "images", help="folder for the PNGs (default: docs/images)")
@@ -252,7 +300,9 @@ def main() -> int:
             raise
         finally:
             stop_hub(hub)
-    for name in ("main-view.png", "members-panel.png"):
+        if demo_and_shoot(tmp_path, args.out) != 0:
+            return 1
+    for name in ("main-view.png", "members-panel.png", "dashboard-nb.png"):
         print(args.out / name)
     return 0
 

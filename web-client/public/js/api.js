@@ -3,6 +3,8 @@
 // This module knows nothing about the DOM; `apiErrorText` turns a failure
 // into a sentence for people.
 
+import { t } from './i18n.js';
+
 const TIMEOUT_MS = 15000;
 
 /** A failed call: `status` is the HTTP status (0 when the hub was not reached),
@@ -86,33 +88,64 @@ export async function removeMember(token, channel, userId) {
   await apiRequest('DELETE', `/api/v1/channels/${seg(channel)}/members/${seg(userId)}`, { token });
 }
 
+/** `GET /api/v1/announcements/{id}/receipts?state=&after=&limit=` → {users, hasMore}:
+ *  the audience users who have not read (`unread`) or not acknowledged (`unacked`) it. */
+export async function listReceipts(token, announcementId, state, { after = null, limit = 50 } = {}) {
+  const query = new URLSearchParams({ state, limit: String(limit) });
+  if (after) query.set('after', after);
+  const { data } = await apiRequest('GET', `/api/v1/announcements/${seg(announcementId)}/receipts?${query}`, { token });
+  return {
+    users: Array.isArray(data && data.users) ? data.users : [],
+    hasMore: Boolean(data && data.has_more),
+  };
+}
+
+/** `GET /api/v1/stats?days=N` → the engagement figures (http-api.md). */
+export async function getStats(token, days) {
+  const { data } = await apiRequest('GET', `/api/v1/stats?days=${encodeURIComponent(String(days))}`, { token });
+  return data || {};
+}
+
+/** `GET /api/v1/goals` → [{metric, target, set_by, set_at, current, trend}]. */
+export async function getGoals(token) {
+  const { data } = await apiRequest('GET', '/api/v1/goals', { token });
+  return Array.isArray(data && data.goals) ? data.goals : [];
+}
+
+/** `PUT /api/v1/goals` with the whole set ([{metric, target}]); admins only. */
+export async function putGoals(token, goals) {
+  const { data } = await apiRequest('PUT', '/api/v1/goals', { token, body: { goals } });
+  return Array.isArray(data && data.goals) ? data.goals : [];
+}
+
 /**
- * A sentence for a failed call. `what` names the attempt ("Could not add
- * ola"), `channel` the channel it was about.
+ * A sentence for a failed call, in the page's language. `what` names the
+ * attempt ("Could not add ola"); `channel` the channel it was about (a 404
+ * then says there is no such channel); `forbidden` what a 403 means here.
  */
-export function apiErrorText(err, { what, channel }) {
-  const prefix = what ? `${what}: ` : '';
-  if (!(err instanceof ApiError)) return `${prefix}something went wrong (${String(err && err.message ? err.message : err)}).`;
-  const hubSaid = err.message && err.message !== err.code ? ` The hub said: “${err.message}”.` : '';
+export function apiErrorText(err, { what, channel = null, forbidden = null }) {
+  const prefix = what ? t('api.prefix', { what }) : '';
+  if (!(err instanceof ApiError)) return prefix + t('api.other', { detail: String(err && err.message ? err.message : err) });
+  const hubSaid = err.message && err.message !== err.code ? t('api.hubSaid', { message: err.message }) : '';
   switch (err.status) {
     case 0:
-      return `${prefix}${err.code === 'timeout' ? 'the hub did not answer in time' : 'the hub could not be reached'}. Check the connection and try again.`;
+      return prefix + t(err.code === 'timeout' ? 'api.timeout' : 'api.network');
     case 400:
-      return `${prefix}the hub did not accept the request.${hubSaid}`;
+      return prefix + t('api.400') + hubSaid;
     case 401:
-      return `${prefix}the hub did not accept your sign-in. Open a new sign-in link and try again.`;
+      return prefix + t('api.401');
     case 403:
-      return `${prefix}you are not allowed to do this. Only admins can manage the members of a channel.${hubSaid}`;
+      return `${prefix}${t('api.403')}${forbidden ? ` ${forbidden}` : ''}${hubSaid}`;
     case 404:
-      return `${prefix}there is no channel called #${channel} on this hub.`;
+      return prefix + (channel ? t('api.404channel', { channel }) : t('api.404'));
     case 409:
-      return `${prefix}it clashed with another change. Try again.${hubSaid}`;
+      return prefix + t('api.409') + hubSaid;
     case 413:
-      return `${prefix}the request was too large.`;
+      return prefix + t('api.413');
     case 429:
-      return `${prefix}too many requests just now. Try again${err.retryAfterS ? ` in ${err.retryAfterS} s` : ' in a moment'}.`;
+      return prefix + t('api.429', { after: err.retryAfterS });
     default:
-      if (err.status >= 500) return `${prefix}the hub had a problem (HTTP ${err.status}). Try again shortly.`;
-      return `${prefix}the hub answered HTTP ${err.status}.${hubSaid}`;
+      if (err.status >= 500) return prefix + t('api.5xx', { status: err.status });
+      return prefix + t('api.status', { status: err.status }) + hubSaid;
   }
 }

@@ -1,75 +1,48 @@
 // The Dugnad web client: wires the protocol connection to the client state
 // and the views. Rendering lives in views/, the protocol in connection.js.
 
+import { apiErrorText, listReceipts } from './api.js';
 import { Connection, hubURL, State } from './connection.js';
-import { $, h, icon, Icons } from './dom.js';
-import { avatarHue, displayName, initials, plural, typingText } from './format.js';
+import { $, h, icon, Icons, setChildren } from './dom.js';
+import { avatarHue, displayName, initials, typingText } from './format.js';
+import { applyStatic, language, LANGUAGES, onLanguageChange, setLanguage, t } from './i18n.js';
 import { clearToken, storeToken, takeToken, tokenFromInput } from './session.js';
-import { AnnouncementInbox, ChannelState, newClientId, Outbox, SentAnnouncements } from './store.js';
+import { AnnouncementInbox, ChannelState, newClientId, Outbox, ReachList } from './store.js';
 import { announceComposer, renderBanner, renderFeed, renderSent } from './views/announcements.js';
 import { ComposerView } from './views/composer.js';
+import { DashboardView, downloadText } from './views/dashboard.js';
 import { MembersPanel } from './views/members.js';
 import { MessageListView, refreshTimes } from './views/messages.js';
 import { ChannelListView, renderPresence } from './views/sidebar.js';
 
 const CHANNEL_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 const HISTORY_PAGE = 50;
+const REACH_PAGE = 20;
+const RECEIPTS_PAGE = 50;
 const TYPING_SHOW_MS = 6000;
 const ACTIVE_KEY = 'dugnad.active';
 const NARROW = window.matchMedia('(max-width: 759px)');
 const WIDE = window.matchMedia('(min-width: 1100px)');
 
-const SIGNIN_REASONS = {
-  missing_token: 'The hub did not receive a sign-in token.',
-  auth_timeout: 'Signing in took too long. Try the link again.',
-  invalid_token: 'That sign-in link is not valid. Ask for a new one.',
-  bad_signature: 'That sign-in link was not issued by this hub. Ask for a new one.',
-  token_expired: 'Your sign-in link has expired. Ask for a new one.',
-  token_not_yet_valid: 'That sign-in link is not valid yet. Check your computer’s clock, or try again shortly.',
-};
+/** Sign-in refusals the page explains (the `reason` of an `unauthorized` close). */
+const SIGNIN_REASONS = ['missing_token', 'auth_timeout', 'invalid_token', 'bad_signature', 'token_expired', 'token_not_yet_valid'];
 
 /** What the `removed` event's reason means, for the person removed (protocol.md §9). */
-const REMOVED_TEXT = {
-  removed_by_admin: (name) => `An admin removed you from #${name}.`,
-  access_ended: (name) => `Your access to #${name} has ended.`,
-};
-const REMOVED_HELP = {
-  removed_by_admin: 'Its messages are no longer shown here. If you think this is a mistake, ask an admin to add you again.',
-  access_ended: 'Your sign-in no longer includes this private channel. Open an up-to-date sign-in link, or ask an admin for access.',
-};
+const REMOVED_REASONS = ['removed_by_admin', 'access_ended'];
 
 /** Screens for the close codes that forbid reconnecting (4500–4999, protocol.md §1). */
-const STOPPED_TEXT = {
-  banned: {
-    title: 'Your account has been suspended',
-    text: 'An administrator has suspended your account on this hub, so Dugnad has disconnected you and will not reconnect.',
-    help: 'If you think this is a mistake, contact an administrator of your hub.',
-    page: 'Account suspended',
-  },
-  key_revoked: {
-    title: 'This key has been revoked',
-    text: 'The key this page signed in with has been revoked, so Dugnad has disconnected and will not reconnect.',
-    help: 'Ask an administrator for a new sign-in link.',
-    page: 'Key revoked',
-  },
-};
+const STOPPED_REASONS = ['banned', 'key_revoked'];
 
-const ERROR_TEXT = {
-  forbidden: 'You are not allowed to do that here.',
-  not_found: 'That no longer exists.',
-  too_large: 'That is too long.',
-  rate_limited: 'You are sending too fast. Wait a moment.',
-  bad_request: 'The hub did not accept that.',
-  internal: 'The hub had a problem. Try again.',
-  offline: 'You are offline. Try again when the connection is back.',
-  disconnected: 'The connection dropped. Try again.',
-  timeout: 'The hub did not answer in time.',
-};
+/** Error codes the page says in its own words (in bokmål always; in English where the
+ *  hub gave no message of its own, or the failure was the connection's). */
+const ERROR_CODES = ['forbidden', 'not_found', 'too_large', 'rate_limited', 'bad_request', 'internal', 'offline', 'disconnected', 'timeout'];
 
 function errorText(err) {
-  if (!err) return 'Something went wrong.';
-  if (err.message && err.code && !['offline', 'disconnected', 'timeout'].includes(err.code)) return err.message;
-  return ERROR_TEXT[err.code] || err.message || 'Something went wrong.';
+  if (!err) return t('error.unknown');
+  const known = ERROR_CODES.includes(err.code);
+  const connection = ['offline', 'disconnected', 'timeout'].includes(err.code);
+  if (err.message && err.code && !connection && !(known && language() !== 'en')) return err.message;
+  return known ? t(`error.${err.code}`) : err.message || t('error.unknown');
 }
 
 class App {
@@ -81,13 +54,13 @@ class App {
     this.view = null; // {kind: 'channel', name} | {kind: 'announcements'} | {kind: 'empty'}
     this.outbox = new Outbox();
     this.inbox = new AnnouncementInbox();
-    this.sent = null;
+    this.reach = new ReachList();
+    this.lastDownload = null; // {name, text} of the last CSV made (tests read it)
     this.sendChains = new Map(); // channel -> promise chaining its publishes in order
     this.markReadTimers = new Map();
     this.renderQueued = new Set();
     this.composerSlotOpen = false;
     this.everConnected = false;
-    this.statsRequested = new Set();
     this.isAdmin = false;
     this.connects = 0; // sockets this page has opened (tests check that a stopped page opens no more)
     this.stopped = null; // {code, reason} once the hub said not to reconnect
@@ -121,6 +94,7 @@ class App {
       debugDropConnection: (options) => this.conn?.debugDrop(options),
       debugReconnect: () => this.conn?.reconnectNow(),
       state: () => this.debugState(),
+      lastDownload: () => this.lastDownload,
     };
   }
 
@@ -131,7 +105,7 @@ class App {
     const reasonEl = $('#signin-reason');
     reasonEl.hidden = !reason;
     reasonEl.textContent = reason || '';
-    document.title = 'Sign in · Dugnad';
+    document.title = `${t('signin.submit')} · Dugnad`;
     $('#signin-input').focus();
   }
 
@@ -159,7 +133,7 @@ class App {
 
   onUnauthorized(reason) {
     this.endSession();
-    this.showSignin(SIGNIN_REASONS[reason] || 'Your sign-in was not accepted. Open a new sign-in link.');
+    this.showSignin(SIGNIN_REASONS.includes(reason) ? t(`signin.reason.${reason}`) : t('signin.reason.other'));
   }
 
   /** 4500–4999: the hub said not to come back. The connection is stopped for
@@ -168,13 +142,14 @@ class App {
   onFatal(code, reason) {
     this.endSession();
     this.stopped = { code, reason };
-    const known = STOPPED_TEXT[reason];
-    const texts = known || {
-      title: 'Disconnected by the hub',
-      text: `The hub closed the connection and asked this page not to reconnect (code ${code}${reason ? `: ${reason}` : ''}).`,
-      help: 'Contact an administrator of your hub.',
-      page: 'Disconnected',
-    };
+    const texts = STOPPED_REASONS.includes(reason)
+      ? Object.fromEntries(['title', 'text', 'help', 'page'].map((f) => [f, t(`stopped.${reason}.${f}`)]))
+      : {
+          title: t('stopped.other.title'),
+          text: t('stopped.other.text', { code: `${code}${reason ? `: ${reason}` : ''}` }),
+          help: t('stopped.other.help'),
+          page: t('stopped.other.page'),
+        };
     $('#app').hidden = true;
     $('#signin').hidden = true;
     $('#stopped').hidden = false;
@@ -202,8 +177,10 @@ class App {
     this.me = null;
     this.view = null;
     this.inbox = new AnnouncementInbox();
-    this.sent = null;
+    this.reach = new ReachList();
     this.isAdmin = false;
+    this.canAnnounce = false;
+    $('#nav-dashboard').hidden = true;
     this.membersPanel?.close();
   }
 
@@ -215,7 +192,7 @@ class App {
       const token = tokenFromInput($('#signin-input').value);
       if (!token) {
         $('#signin-reason').hidden = false;
-        $('#signin-reason').textContent = 'Paste the whole sign-in link, or the token from it.';
+        $('#signin-reason').textContent = t('signin.pasteWhole');
         return;
       }
       $('#signin-input').value = '';
@@ -227,7 +204,7 @@ class App {
       this.outbox.items = [];
       this.outbox.save();
       this.endSession();
-      this.showSignin('You have signed out. Open your sign-in link again to come back.');
+      this.showSignin(t('signin.signedOut'));
     });
     $('#signout').prepend(icon(Icons.logout, { size: 16 }));
 
@@ -255,6 +232,40 @@ class App {
       }
     });
     NARROW.addEventListener('change', () => this.setNavOpen(false));
+
+    // Two languages: the switch offers the other one, named in itself.
+    $('#lang-switch').addEventListener('click', () => {
+      const next = LANGUAGES.find((l) => l.code !== language());
+      if (next) setLanguage(next.code);
+      $('#lang-switch').focus();
+    });
+    onLanguageChange(() => this.onLanguageChange());
+    this.applyLanguage();
+
+    $('#nav-dashboard').prepend(icon(Icons.chart, { size: 16 }));
+    $('#nav-dashboard').addEventListener('click', () => this.showDashboard());
+    this.dashboard = new DashboardView(
+      {
+        root: $('#dashboard-view'),
+        title: $('#dashboard-title'),
+        period: $('#dashboard-period'),
+        status: $('#dashboard-status'),
+        error: $('#dashboard-error'),
+        content: $('#dashboard-content'),
+      },
+      {
+        getToken: () => this.conn?.token,
+        isAdmin: () => this.isAdmin,
+        requiresAck: (id) => {
+          const a = this.reach.items.get(id)?.announcement || this.inbox.items.get(id)?.announcement;
+          return a ? Boolean(a.require_ack) : undefined;
+        },
+        onDownload: ({ name, text }) => {
+          this.lastDownload = { name, text };
+          downloadText(name, text);
+        },
+      },
+    );
 
     $('#nav-announcements').prepend(icon(Icons.megaphone, { size: 16 }));
     $('#nav-announcements').addEventListener('click', () => this.showAnnouncements());
@@ -377,6 +388,31 @@ class App {
     );
   }
 
+  /** Words in the HTML itself, in the chosen language. */
+  applyLanguage() {
+    applyStatic();
+    const next = LANGUAGES.find((l) => l.code !== language());
+    const button = $('#lang-switch');
+    button.lang = next.code;
+    button.dataset.lang = next.code;
+    setChildren(button, icon(Icons.globe, { size: 16 }), h('span', { class: 'lang-long' }, next.name), h('span', { class: 'lang-short', 'aria-hidden': 'true' }, next.short));
+    for (const label of document.querySelectorAll('#dashboard-period label[data-days]')) {
+      const n = Number(label.dataset.days);
+      label.textContent = t('dash.days', { n });
+    }
+  }
+
+  onLanguageChange() {
+    this.applyLanguage();
+    this.messages.redraw();
+    if (this.me) {
+      this.renderMe();
+      this.invalidate('all');
+      this.flushRender();
+    }
+    if (this.view && this.view.kind === 'dashboard') this.dashboard.render();
+  }
+
   setNavOpen(open) {
     const wasOpen = document.body.classList.contains('nav-open');
     document.body.classList.toggle('nav-open', open && NARROW.matches);
@@ -403,26 +439,26 @@ class App {
     if (state === State.connecting) this.connects += 1;
     if (state === State.ready) {
       kind = 'ready';
-      label = 'Connected';
+      label = t('conn.ready');
       this.everConnected = true;
     } else if (state === State.connecting) {
       kind = this.everConnected ? 'reconnecting' : 'connecting';
-      label = this.everConnected ? 'Reconnecting…' : 'Connecting…';
+      label = this.everConnected ? t('conn.reconnecting') : t('conn.connecting');
     } else if (state === State.waiting) {
       kind = 'reconnecting';
       const tick = () => {
         const secs = Math.max(0, Math.ceil((reconnectAt - Date.now()) / 1000));
-        text.textContent = secs > 1 ? `Reconnecting… (next try in ${secs} s)` : 'Reconnecting…';
+        text.textContent = secs > 1 ? t('conn.nextTry', { secs }) : t('conn.reconnecting');
       };
       tick();
       this.countdownTimer = setInterval(tick, 1000);
       label = null;
     } else if (state === State.offline) {
       kind = 'reconnecting';
-      label = 'Reconnecting… (offline)';
+      label = t('conn.offline');
     } else {
       kind = 'stopped';
-      label = code ? 'Disconnected' : '';
+      label = code ? t('stopped.other.page') : '';
     }
     if (state !== State.ready) {
       for (const ch of this.channels.values()) ch.joined = false;
@@ -437,9 +473,9 @@ class App {
 
   onServerError(e) {
     if (e.code === 'token_expiring') {
-      this.toast('Your session is about to end. Open a new sign-in link to stay connected.', { sticky: true, kind: 'warn' });
+      this.toast(t('toast.expiring'), { sticky: true, kind: 'warn' });
     } else if (e.code === 'rate_limited') {
-      this.toast('You are sending too fast. Slow down a little.', { kind: 'warn' });
+      this.toast(t('toast.tooFast'), { kind: 'warn' });
     } else {
       console.warn('dugnad: error from hub', e);
     }
@@ -453,7 +489,11 @@ class App {
     this.roles = Array.isArray(this.me.roles) ? this.me.roles : ['member'];
     this.canAnnounce = this.roles.includes('leader') || this.roles.includes('admin');
     this.isAdmin = this.roles.includes('admin');
-    if (!this.sent || this.sent.key !== `dugnad.sent.${this.me.id}`) this.sent = new SentAnnouncements(this.me.id);
+    if (this.reach.userId !== this.me.id) {
+      this.reach = new ReachList();
+      this.reach.userId = this.me.id;
+    }
+    $('#nav-dashboard').hidden = !this.canAnnounce;
     this.messages.setMe(this.me);
     this.renderMe();
 
@@ -499,13 +539,14 @@ class App {
 
     const viewGone = this.view && (this.view.kind === 'channel' || this.view.kind === 'members') && !this.channels.has(this.view.name);
     if (this.view && this.view.kind === 'members' && !this.isAdmin) this.closeMembers({ focus: false });
-    if (firstTime || !this.view || viewGone) {
+    const dashboardGone = this.view && this.view.kind === 'dashboard' && !this.canAnnounce;
+    if (firstTime || !this.view || viewGone || dashboardGone) {
       this.chooseInitialView();
     }
     this.invalidate('all');
 
     for (const ch of this.channels.values()) this.rejoin(ch);
-    if (this.canAnnounce) this.refreshSentStats();
+    if (this.canAnnounce) this.loadReach();
     $('#announce-new').hidden = !this.canAnnounce;
   }
 
@@ -517,6 +558,7 @@ class App {
       saved = null;
     }
     if (saved === '@announcements') return this.showAnnouncements({ focus: false });
+    if (saved === '@dashboard' && this.canAnnounce) return this.showDashboard({ focus: false });
     const name = saved && this.channels.has(saved) ? saved : this.channels.has('general') ? 'general' : this.channelOrder[0];
     if (name) this.showChannel(name, { focus: false });
     else this.showEmpty();
@@ -536,7 +578,7 @@ class App {
       .then((reply) => this.applyJoin(ch, reply, fields))
       .catch((err) => {
         if (err.code === 'forbidden' || err.code === 'not_found') {
-          this.toast(`You no longer have access to #${ch.name}.`, { kind: 'warn' });
+          this.toast(t('removed.other', { name: ch.name }), { kind: 'warn' });
           this.removeChannel(ch.name);
         } else if (err.code === 'rate_limited' || err.code === 'timeout') {
           // Many channels rejoining at once can hit the command rate limit.
@@ -567,7 +609,7 @@ class App {
         // The channel's history was reset: what we hold belongs to an old epoch.
         ch.reset({ epoch: info.epoch ?? ch.epoch, lastSeq });
         ch.readSeq = Math.min(ch.readSeq, lastSeq);
-        this.toast(`#${ch.name} was reset on the hub; its history was reloaded.`);
+        this.toast(t('toast.reset', { name: ch.name }));
       } else if (reply.truncated) {
         // Too much was missed to replay; jump to the latest page instead.
         ch.reset({ lastSeq });
@@ -637,7 +679,7 @@ class App {
       ch.historyLoaded = true;
       this.olderHint = !initial;
     } catch (err) {
-      if (!initial) this.toast(`Could not load earlier messages: ${errorText(err)}`, { kind: 'warn' });
+      if (!initial) this.toast(t('toast.olderFailed', { error: errorText(err) }), { kind: 'warn' });
     } finally {
       ch.loadingOlder = false;
       this.invalidate('messages');
@@ -759,8 +801,20 @@ class App {
     this.setNavOpen(false);
     this.invalidate('all');
     this.flushRender();
-    if (this.canAnnounce) this.refreshSentStats();
+    if (this.canAnnounce) this.loadReach();
     if (focus) $('#announcements-title').focus();
+  }
+
+  /** The engagement dashboard (leaders and admins): fresh figures each time it opens. */
+  showDashboard({ focus = true } = {}) {
+    if (!this.canAnnounce) return;
+    this.view = { kind: 'dashboard' };
+    rememberView('@dashboard');
+    this.setNavOpen(false);
+    this.invalidate('all');
+    this.flushRender();
+    this.dashboard.load();
+    if (focus) $('#dashboard-title').focus();
   }
 
   showEmpty() {
@@ -774,7 +828,7 @@ class App {
     errorEl.textContent = '';
     const name = input.value.trim().replace(/^#/, '').toLowerCase();
     if (!CHANNEL_RE.test(name)) {
-      errorEl.textContent = 'Use 1–64 lowercase letters, digits, dots, dashes or underscores, starting with a letter or digit.';
+      errorEl.textContent = t('join.invalid');
       input.focus();
       return;
     }
@@ -785,7 +839,7 @@ class App {
       return;
     }
     if (!this.conn || !this.conn.isReady) {
-      errorEl.textContent = 'You are offline. Try again when the connection is back.';
+      errorEl.textContent = t('error.offline');
       return;
     }
     const button = $('#join-form button[type=submit]');
@@ -803,10 +857,10 @@ class App {
     } catch (err) {
       errorEl.textContent =
         err.code === 'forbidden'
-          ? `You cannot join #${name}: it is private and you have not been given access.`
+          ? t('join.private', { name })
           : err.code === 'not_found'
-            ? `There is no channel called #${name}.`
-            : `Could not join #${name}: ${errorText(err)}`;
+            ? t('join.missing', { name })
+            : t('join.failed', { name, error: errorText(err) });
       input.focus();
     } finally {
       button.disabled = false;
@@ -816,13 +870,13 @@ class App {
   async leaveActive() {
     const ch = this.activeChannel;
     if (!ch || !this.conn) return;
-    if (!window.confirm(`Leave #${ch.name}? You can join it again later if it is public.`)) return;
+    if (!window.confirm(t('leave.confirm', { name: ch.name }))) return;
     try {
       await this.conn.request('leave', { channel: ch.name, forget: true });
       this.removeChannel(ch.name);
-      this.toast(`You left #${ch.name}.`);
+      this.toast(t('leave.done', { name: ch.name }));
     } catch (err) {
-      this.toast(`Could not leave #${ch.name}: ${errorText(err)}`, { kind: 'warn' });
+      this.toast(t('leave.failed', { name: ch.name, error: errorText(err) }), { kind: 'warn' });
     }
   }
 
@@ -834,7 +888,7 @@ class App {
   onRemoved(e) {
     const name = e && typeof e.channel === 'string' ? e.channel : null;
     if (!name || !this.channels.has(name)) return;
-    const text = (REMOVED_TEXT[e.reason] || ((n) => `You no longer have access to #${n}.`))(name);
+    const text = REMOVED_REASONS.includes(e.reason) ? t(`removed.text.${e.reason}`, { name }) : t('removed.other', { name });
     const here = this.view && (this.view.kind === 'channel' || this.view.kind === 'members') && this.view.name === name;
     const active = document.activeElement;
     const focusWasInView = !active || active === document.body || $('#channel-view').contains(active) || $('#members-view').contains(active);
@@ -852,13 +906,13 @@ class App {
     this.view = { kind: 'removed', name, reason: reason || null };
     $('#notice-view').dataset.channel = name;
     $('#notice-view').dataset.reason = reason || '';
-    $('#notice-title').textContent = `You no longer have access to #${name}`;
-    $('#notice-help').textContent = REMOVED_HELP[reason] || 'Ask an admin if you need it again.';
+    $('#notice-title').textContent = t('removed.title', { name });
+    $('#notice-help').textContent = REMOVED_REASONS.includes(reason) ? t(`removed.help.${reason}`) : t('removed.help.other');
     const next = this.channels.has('general') ? 'general' : this.channelOrder[0];
     const button = $('#notice-continue');
     button.hidden = false;
     button.dataset.channel = next || '';
-    button.textContent = next ? `Go to #${next}` : 'Join a channel';
+    button.textContent = next ? t('removed.goTo', { name: next }) : t('removed.join');
     this.invalidate('all');
     this.flushRender();
     if (focus) $('#notice-title').focus();
@@ -992,7 +1046,7 @@ class App {
         this.invalidate('messages');
       }
     } catch (err) {
-      this.toast(`Could not react: ${errorText(err)}`, { kind: 'warn' });
+      this.toast(t('toast.reactFailed', { error: errorText(err) }), { kind: 'warn' });
     }
   }
 
@@ -1034,7 +1088,7 @@ class App {
     if (!entry) return;
     if (!known || entry.reminded) {
       const urgent = a.priority === 'urgent';
-      this.toast(`${urgent ? 'Urgent announcement' : 'New announcement'}: ${a.title || ''}`, { kind: urgent ? 'urgent' : 'info' });
+      this.toast(t(urgent ? 'toast.urgent' : 'toast.announcement', { title: a.title || '' }), { kind: urgent ? 'urgent' : 'info' });
     }
     this.invalidate('announcements', 'sidebar');
   }
@@ -1054,7 +1108,7 @@ class App {
         (again || $('#main')).focus();
       }
     } catch (err) {
-      this.toast(`Could not ${kind === 'ack' ? 'acknowledge' : 'mark as read'}: ${errorText(err)}`, { kind: 'warn' });
+      this.toast(t(kind === 'ack' ? 'toast.ackFailed' : 'toast.readFailed', { error: errorText(err) }), { kind: 'warn' });
     }
   }
 
@@ -1072,7 +1126,7 @@ class App {
       channels: this.channelOrder.map((n) => this.channels.get(n)).filter(Boolean),
       onCancel: close,
       onSubmit: async (fields) => {
-        if (!this.conn) throw new Error(ERROR_TEXT.offline);
+        if (!this.conn) throw new Error(t('error.offline'));
         let reply;
         try {
           reply = await this.conn.request('announce', { ...fields, client_id: clientId });
@@ -1080,13 +1134,10 @@ class App {
           throw new Error(errorText(err));
         }
         const a = reply.announcement || { id: reply.id, ...fields, ts: Date.now() };
-        if (a && a.id) {
-          this.sent.add(a);
-          this.requestStats(a.id);
-        }
+        if (a && a.id) this.reach.addSent(a);
         slot.replaceChildren();
         $('#announce-new').hidden = false;
-        this.toast('Announcement sent.');
+        this.toast(t('toast.sent'));
         this.invalidate('announcements');
         this.flushRender();
         document.querySelector(`.reach[data-announcement-id="${CSS.escape(a.id)}"] button`)?.focus();
@@ -1097,30 +1148,77 @@ class App {
     composer.focus();
   }
 
-  refreshSentStats() {
-    if (!this.sent) return;
-    for (const entry of this.sent.list()) this.requestStats(entry.announcement.id);
+  /** The announcements whose reach this user follows, from the hub: a leader's
+   *  own, an admin's everyone's (newest first, a page at a time). */
+  async loadReach({ more = false } = {}) {
+    const reach = this.reach;
+    if (!this.conn || !this.conn.isReady || reach.loading) return;
+    const fields = { limit: REACH_PAGE };
+    if (!this.isAdmin) fields.author = 'me';
+    if (more && reach.lastId) fields.before = reach.lastId;
+    reach.loading = true;
+    reach.error = null;
+    this.invalidate('announcements');
+    const focusMore = more && document.activeElement === $('#sent-more');
+    const before = reach.order.length;
+    try {
+      const reply = await this.conn.request('announcements', fields);
+      if (this.reach !== reach) return;
+      const page = Array.isArray(reply.announcements) ? reply.announcements : [];
+      reach.addPage(page, reply.has_more, { replace: !more });
+    } catch (err) {
+      if (this.reach === reach) reach.error = `${t('reach.loadFailed')}: ${errorText(err)}`;
+    } finally {
+      reach.loading = false;
+      this.invalidate('announcements');
+    }
+    if (focusMore) {
+      this.flushRender();
+      const first = document.querySelectorAll('#sent-list > li')[before];
+      const button = first?.querySelector('button');
+      (button || ($('#sent-more').hidden ? $('#sent-title') : $('#sent-more'))).focus();
+    }
   }
 
-  async requestStats(id) {
-    if (!this.conn || !this.conn.isReady) return;
+  /** Show (or hide) who has not read / acknowledged an announcement. */
+  async toggleReceipts(entry, state) {
+    const r = entry.receipts[state] || (entry.receipts[state] = { open: false, users: [], hasMore: false, loading: false, error: null, loaded: false });
+    r.open = !r.open;
+    this.invalidate('announcements');
+    if (r.open && !r.loaded) await this.loadReceipts(entry, state);
+  }
+
+  async loadReceipts(entry, state, { more = false } = {}) {
+    const r = entry.receipts[state];
+    if (!r || r.loading) return;
+    const id = entry.announcement.id;
+    r.loading = true;
+    r.error = null;
+    this.invalidate('announcements');
+    const after = more && r.users.length ? r.users[r.users.length - 1].id : null;
     try {
-      const reply = await this.conn.request('announcement_stats', { announcement_id: id });
-      const stats = reply.stats || reply;
-      if (this.sent.updateStats(id, stats)) this.invalidate('announcements');
+      const page = await listReceipts(this.conn?.token, id, state, { after, limit: RECEIPTS_PAGE });
+      r.users = more ? [...r.users, ...page.users.filter((u) => !r.users.some((x) => x.id === u.id))] : page.users;
+      r.hasMore = page.hasMore;
+      r.loaded = true;
     } catch (err) {
-      if (err.code === 'not_found') {
-        this.sent.items.delete(id);
-        this.sent.save();
-        this.invalidate('announcements');
-      }
+      r.error = apiErrorText(err, { what: t('reach.namesFailed'), forbidden: t('reach.namesForbidden') });
+    } finally {
+      r.loading = false;
+      this.invalidate('announcements');
+    }
+    if (more) {
+      // The button moved on (or went): keep the keyboard in the list.
+      this.flushRender();
+      const panel = document.getElementById(`receipts-${id}-${state}`);
+      const next = panel?.querySelector(`[data-action="receipts-more-${state}"]`) || panel?.querySelector('.receipts-title');
+      next?.focus();
     }
   }
 
   onAnnouncementStats(s) {
-    if (!this.sent) return;
     const { type, ...stats } = s;
-    if (this.sent.updateStats(s.id || s.announcement_id, stats)) this.invalidate('announcements');
+    if (this.reach.updateStats(s.id || s.announcement_id, stats)) this.invalidate('announcements');
   }
 
   async remind(entry, button) {
@@ -1131,7 +1229,7 @@ class App {
       entry.reminded = typeof reply.reminded === 'number' ? reply.reminded : null;
       this.invalidate('announcements');
     } catch (err) {
-      this.toast(`Could not send a reminder: ${errorText(err)}`, { kind: 'warn' });
+      this.toast(t('toast.remindFailed', { error: errorText(err) }), { kind: 'warn' });
       button.disabled = false;
     }
   }
@@ -1165,7 +1263,7 @@ class App {
     const av = $('#me-avatar');
     av.textContent = initials(displayName(this.me));
     av.style.setProperty('--avatar-hue', String(avatarHue(this.me.id)));
-    const role = this.roles.includes('admin') ? 'Admin' : this.roles.includes('leader') ? 'Leader' : null;
+    const role = this.roles.includes('admin') ? t('role.admin') : this.roles.includes('leader') ? t('role.leader') : null;
     $('#me-role').hidden = !role;
     $('#me-role').textContent = role || '';
   }
@@ -1177,6 +1275,10 @@ class App {
     $('#empty-view').hidden = kind !== 'empty';
     $('#members-view').hidden = kind !== 'members';
     $('#notice-view').hidden = kind !== 'removed';
+    $('#dashboard-view').hidden = kind !== 'dashboard';
+    $('#nav-dashboard').classList.toggle('is-active', kind === 'dashboard');
+    if (kind === 'dashboard') $('#nav-dashboard').setAttribute('aria-current', 'page');
+    else $('#nav-dashboard').removeAttribute('aria-current');
     $('#nav-announcements').classList.toggle('is-active', kind === 'announcements');
     if (kind === 'announcements') $('#nav-announcements').setAttribute('aria-current', 'page');
     else $('#nav-announcements').removeAttribute('aria-current');
@@ -1185,12 +1287,12 @@ class App {
     const ch = this.activeChannel;
     if (!ch) return;
     $('#channel-title').textContent = `#${ch.name}`;
-    const kindText = { public: 'Public channel', private: 'Private channel', announce: 'Announcement channel' }[ch.kind] || 'Channel';
+    const kindText = ['public', 'private', 'announce'].includes(ch.kind) ? t(`channel.kind.${ch.kind}`) : t('channel.kind.other');
     $('#channel-meta').textContent = ch.title && ch.title.toLowerCase() !== ch.name ? `${kindText} · ${ch.title}` : kindText;
     $('#members-open').hidden = !(this.isAdmin && ch.kind === 'private');
     let reason = null;
     if (ch.kind === 'announce' && !this.canAnnounce) {
-      reason = `Only leaders and admins can post in #${ch.name}. You can read it and react to posts.`;
+      reason = t('composer.announceOnly', { name: ch.name });
     }
     this.composer.setAllowed(reason, ch.name);
   }
@@ -1203,7 +1305,7 @@ class App {
     const badge = $('#announcements-badge');
     badge.hidden = n === 0;
     badge.textContent = String(n);
-    $('#nav-announcements').setAttribute('aria-label', n ? `Announcements, ${n} need${n === 1 ? 's' : ''} your attention` : 'Announcements');
+    $('#nav-announcements').setAttribute('aria-label', n ? t('nav.announcementsAttention', { n }) : t('nav.announcements'));
   }
 
   renderMessages() {
@@ -1217,8 +1319,8 @@ class App {
     const composerNote = $('#composer-hint');
     const offline = !this.conn || !this.conn.isReady;
     composerNote.textContent = offline
-      ? 'You are offline — messages you send now go out when the connection is back.'
-      : 'Enter to send, Shift+Enter for a new line';
+      ? t('composer.offline')
+      : t('composer.hint');
     composerNote.classList.toggle('hint--warn', offline);
   }
 
@@ -1239,7 +1341,7 @@ class App {
     const card = active && active.closest ? active.closest('[data-announcement-id]') : null;
     const keep = card && active.dataset.action ? { id: card.dataset.announcementId, action: active.dataset.action, list: card.closest('ul, section')?.id } : null;
     this.renderAnnouncementParts();
-    if (keep && !document.activeElement?.isConnected) {
+    if (keep && !active.isConnected) {
       const sel = `[data-announcement-id="${CSS.escape(keep.id)}"] [data-action="${CSS.escape(keep.action)}"]`;
       const again = (keep.list && document.getElementById(keep.list)?.querySelector(sel)) || document.querySelector(sel);
       if (again) again.focus();
@@ -1253,11 +1355,20 @@ class App {
       onViewAll: () => this.showAnnouncements(),
     };
     const inAnnouncements = this.view && this.view.kind === 'announcements';
-    renderBanner($('#announcement-banner'), inAnnouncements ? [] : this.inbox.needingAttention(), handlers);
+    // Not above the dashboard either: its figures are what that page is for (the badge still counts).
+    const noBanner = inAnnouncements || (this.view && this.view.kind === 'dashboard');
+    renderBanner($('#announcement-banner'), noBanner ? [] : this.inbox.needingAttention(), handlers);
     if (inAnnouncements) {
       renderFeed($('#announcement-feed'), $('#announcement-feed-empty'), this.inbox.all(), handlers);
-      if (this.canAnnounce && this.sent) {
-        renderSent($('#sent-section'), $('#sent-list'), this.sent.list(), { onRemind: (entry, button) => this.remind(entry, button) });
+      if (this.canAnnounce) {
+        renderSent($('#sent-section'), $('#sent-list'), this.reach, {
+          me: this.me,
+          allAuthors: this.isAdmin,
+          onRemind: (entry, button) => this.remind(entry, button),
+          onReceipts: (entry, state) => this.toggleReceipts(entry, state),
+          onMoreReceipts: (entry, state) => this.loadReceipts(entry, state, { more: true }),
+          onMore: () => this.loadReach({ more: true }),
+        });
       } else {
         $('#sent-section').hidden = true;
       }
@@ -1272,10 +1383,12 @@ class App {
     const where = this.activeChannel
       ? `#${this.activeChannel.name}`
       : v?.kind === 'announcements'
-        ? 'Announcements'
+        ? t('nav.announcements')
         : v?.kind === 'members'
-          ? `Members of #${v.name}`
-          : '';
+          ? t('members.of', { name: v.name })
+          : v?.kind === 'dashboard'
+            ? t('dash.title')
+            : '';
     const count = unread + attention;
     document.title = `${count ? `(${count}) ` : ''}${where ? `${where} · ` : ''}Dugnad`;
   }
@@ -1285,7 +1398,7 @@ class App {
       'div',
       { class: `toast toast--${kind}` },
       h('span', null, text),
-      h('button', { type: 'button', class: 'icon-btn icon-btn--sm', 'aria-label': 'Dismiss', onclick: () => el.remove() }, icon(Icons.close, { size: 14 })),
+      h('button', { type: 'button', class: 'icon-btn icon-btn--sm', 'aria-label': t('toast.dismiss'), onclick: () => el.remove() }, icon(Icons.close, { size: 14 })),
     );
     $('#toasts').append(el);
     while ($('#toasts').childElementCount > 4) $('#toasts').firstElementChild.remove();

@@ -1,11 +1,26 @@
-// Formatting of times, names and counts for display.
+// Formatting of times, names and counts for display, in the page's language.
 
-const locale = (typeof navigator !== 'undefined' && navigator.language) || 'en';
-const rtf = new Intl.RelativeTimeFormat(locale, { numeric: 'auto', style: 'short' });
-const timeFmt = new Intl.DateTimeFormat(locale, { hour: '2-digit', minute: '2-digit' });
-const fullFmt = new Intl.DateTimeFormat(locale, { dateStyle: 'full', timeStyle: 'short' });
-const dayFmt = new Intl.DateTimeFormat(locale, { weekday: 'long', day: 'numeric', month: 'long' });
-const dayYearFmt = new Intl.DateTimeFormat(locale, { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
+import { intlLocale, language, t } from './i18n.js';
+
+let formats = null;
+
+/** Intl formatters for the current language, made again when it changes. */
+function f() {
+  const lang = language();
+  if (formats && formats.lang === lang) return formats;
+  const locale = intlLocale(lang);
+  formats = {
+    lang,
+    locale,
+    rtf: new Intl.RelativeTimeFormat(locale, { numeric: 'auto', style: 'short' }),
+    time: new Intl.DateTimeFormat(locale, { hour: '2-digit', minute: '2-digit' }),
+    full: new Intl.DateTimeFormat(locale, { dateStyle: 'full', timeStyle: 'short' }),
+    day: new Intl.DateTimeFormat(locale, { weekday: 'long', day: 'numeric', month: 'long' }),
+    dayYear: new Intl.DateTimeFormat(locale, { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' }),
+    short: new Intl.DateTimeFormat(locale, { day: 'numeric', month: 'short' }),
+  };
+  return formats;
+}
 
 const MINUTE = 60 * 1000;
 const HOUR = 60 * MINUTE;
@@ -14,22 +29,23 @@ const DAY = 24 * HOUR;
 /** "just now", "5 min ago", "3 hr ago", "yesterday 14:05", "12 Nov 09:30". */
 export function relativeTime(ts, now = Date.now()) {
   const diff = now - ts;
-  if (diff < 45 * 1000) return 'just now';
+  const { rtf, time, short } = f();
+  if (diff < 45 * 1000) return t('time.justNow');
   if (diff < HOUR) return rtf.format(-Math.round(diff / MINUTE), 'minute');
   if (diff < 12 * HOUR) return rtf.format(-Math.round(diff / HOUR), 'hour');
   const days = dayDiff(ts, now);
-  if (days === 0) return `today ${timeFmt.format(ts)}`;
-  if (days === 1) return `yesterday ${timeFmt.format(ts)}`;
+  if (days === 0) return t('time.today', { time: time.format(ts) });
+  if (days === 1) return t('time.yesterday', { time: time.format(ts) });
   if (days < 7) return rtf.format(-days, 'day');
-  return new Intl.DateTimeFormat(locale, { day: 'numeric', month: 'short' }).format(ts);
+  return short.format(ts);
 }
 
 export function fullTime(ts) {
-  return fullFmt.format(ts);
+  return f().full.format(ts);
 }
 
 export function clockTime(ts) {
-  return timeFmt.format(ts);
+  return f().time.format(ts);
 }
 
 /** Calendar day key (local time) used to group messages by day. */
@@ -40,10 +56,10 @@ export function dayKey(ts) {
 
 export function dayLabel(ts, now = Date.now()) {
   const days = dayDiff(ts, now);
-  if (days === 0) return 'Today';
-  if (days === 1) return 'Yesterday';
+  if (days === 0) return t('time.Today');
+  if (days === 1) return t('time.Yesterday');
   const sameYear = new Date(ts).getFullYear() === new Date(now).getFullYear();
-  return (sameYear ? dayFmt : dayYearFmt).format(ts);
+  return (sameYear ? f().day : f().dayYear).format(ts);
 }
 
 function dayDiff(ts, now) {
@@ -69,20 +85,21 @@ export function avatarHue(id) {
   return hash % 360;
 }
 
-export function plural(n, one, many) {
-  return `${n} ${n === 1 ? one : many}`;
+/** `n` and the word for it from the dictionary: count('people', 3) → "3 people" / "3 personer". */
+export function count(word, n) {
+  return t(`count.${word}`, { n, count: new Intl.NumberFormat(f().locale).format(n) });
 }
 
 /** "Ola is typing…", "Ola and Kari are typing…", "Several people are typing…" */
 export function typingText(names) {
   if (names.length === 0) return '';
-  if (names.length === 1) return `${names[0]} is typing…`;
-  if (names.length === 2) return `${names[0]} and ${names[1]} are typing…`;
-  if (names.length === 3) return `${names[0]}, ${names[1]} and ${names[2]} are typing…`;
-  return 'Several people are typing…';
+  if (names.length === 1) return t('typing.one', { a: names[0] });
+  if (names.length === 2) return t('typing.two', { a: names[0], b: names[1] });
+  if (names.length === 3) return t('typing.three', { a: names[0], b: names[1], c: names[2] });
+  return t('typing.many');
 }
 
 export function displayName(user) {
-  if (!user) return 'Unknown';
-  return user.name || user.id || 'Unknown';
+  if (!user) return t('user.unknown');
+  return user.name || user.id || t('user.unknown');
 }

@@ -283,25 +283,43 @@ function compareAttention(a, b) {
   return (b.announcement.ts || 0) - (a.announcement.ts || 0);
 }
 
-/** Announcements this user sent, remembered across reloads so the reach view
- *  can ask for their stats again (there is no "list my announcements" call). */
-export class SentAnnouncements {
-  constructor(userId, storage = safeStorage('localStorage')) {
-    this.key = `dugnad.sent.${userId}`;
-    this.storage = storage;
-    this.items = new Map(); // id -> {announcement, stats, reminded, remindedAt}
-    try {
-      const saved = JSON.parse(storage?.getItem(this.key) || '[]');
-      for (const a of Array.isArray(saved) ? saved : []) if (a && a.id) this.items.set(a.id, { announcement: a, stats: null, reminded: null });
-    } catch {
-      /* ignore a corrupt entry */
-    }
+/** The announcements whose reach this user follows, as the hub lists them
+ *  (`announcements`: a leader's own; an admin's, everyone's), newest first,
+ *  with their figures and, where asked for, who has not read or acknowledged. */
+export class ReachList {
+  constructor() {
+    this.items = new Map(); // id -> {announcement, stats, reminded, receipts}
+    this.order = []; // ids, newest first, as the hub listed them
+    this.hasMore = false;
+    this.loaded = false;
+    this.loading = false;
+    this.error = null;
   }
 
-  add(announcement) {
-    const existing = this.items.get(announcement.id);
-    this.items.set(announcement.id, { stats: null, reminded: null, ...existing, announcement });
-    this.save();
+  /** A page from the hub; `replace` starts over (the first page). */
+  addPage(announcements, hasMore, { replace = false } = {}) {
+    if (replace) this.order = [];
+    for (const a of announcements) {
+      if (!a || !a.id) continue;
+      const { stats, ...announcement } = a;
+      const entry = this.items.get(a.id) || { stats: null, reminded: null, receipts: {} };
+      entry.announcement = announcement;
+      if (stats) entry.stats = { ...entry.stats, ...stats };
+      this.items.set(a.id, entry);
+      if (!this.order.includes(a.id)) this.order.push(a.id);
+    }
+    for (const id of [...this.items.keys()]) if (!this.order.includes(id)) this.items.delete(id);
+    this.hasMore = Boolean(hasMore);
+    this.loaded = true;
+  }
+
+  /** One just sent by this user: first in the list. */
+  addSent(announcement) {
+    if (!announcement || !announcement.id) return;
+    const entry = this.items.get(announcement.id) || { stats: null, reminded: null, receipts: {} };
+    entry.announcement = announcement;
+    this.items.set(announcement.id, entry);
+    this.order = [announcement.id, ...this.order.filter((id) => id !== announcement.id)];
   }
 
   updateStats(id, stats) {
@@ -311,22 +329,12 @@ export class SentAnnouncements {
     return true;
   }
 
-  list() {
-    return [...this.items.values()].sort((a, b) => (b.announcement.ts || 0) - (a.announcement.ts || 0));
+  get lastId() {
+    return this.order.length ? this.order[this.order.length - 1] : null;
   }
 
-  save() {
-    const keep = this.list()
-      .slice(0, 20)
-      .map((e) => {
-        const a = e.announcement;
-        return { id: a.id, title: a.title, priority: a.priority, require_ack: a.require_ack, audience: a.audience, ts: a.ts };
-      });
-    try {
-      this.storage?.setItem(this.key, JSON.stringify(keep));
-    } catch {
-      /* storage full or disabled */
-    }
+  list() {
+    return this.order.map((id) => this.items.get(id)).filter(Boolean);
   }
 }
 

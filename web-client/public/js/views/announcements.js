@@ -1,20 +1,22 @@
 // Announcements: the banner of those needing attention, the received feed,
 // the composer for leaders and admins, and the reach view of what they sent.
 
-import { h, icon, Icons, setChildren } from '../dom.js';
-import { displayName, plural } from '../format.js';
+import { $, h, icon, Icons, setChildren } from '../dom.js';
+import { count, displayName } from '../format.js';
+import { fmt, t } from '../i18n.js';
 import { timeEl } from './messages.js';
 
-const PRIORITY_LABEL = { normal: 'Normal', important: 'Important', urgent: 'Urgent' };
+const PRIORITIES = ['normal', 'important', 'urgent'];
+const priorityLabel = (p) => t(`ann.priority.${p}`);
 const BANNER_LIMIT = 3;
 
 function priorityOf(a) {
-  return PRIORITY_LABEL[a.priority] ? a.priority : 'normal';
+  return PRIORITIES.includes(a.priority) ? a.priority : 'normal';
 }
 
 function audienceText(audience) {
   if (!audience) return '';
-  if (audience.all) return 'Everyone';
+  if (audience.all) return t('ann.everyone');
   if (Array.isArray(audience.channels)) return audience.channels.map((c) => `#${c}`).join(', ');
   return '';
 }
@@ -25,7 +27,7 @@ export function announcementCard(entry, { onRead, onAck, headingLevel = 'h3', id
   const priority = priorityOf(a);
   const titleId = `${idPrefix}-${a.id}-title`;
   const needsAck = Boolean(a.require_ack) && !entry.acked;
-  const status = entry.acked ? 'Acknowledged' : entry.read ? 'Read' : a.require_ack ? 'Needs your acknowledgement' : 'Unread';
+  const status = t(entry.acked ? 'ann.status.acked' : entry.read ? 'ann.status.read' : a.require_ack ? 'ann.status.needsAck' : 'ann.status.unread');
 
   return h(
     'article',
@@ -37,15 +39,15 @@ export function announcementCard(entry, { onRead, onAck, headingLevel = 'h3', id
     h(
       'div',
       { class: 'announcement-head' },
-      h('span', { class: `priority-badge priority-badge--${priority}` }, icon(priority === 'urgent' ? Icons.bell : Icons.megaphone, { size: 14 }), PRIORITY_LABEL[priority]),
-      h(headingLevel, { class: 'announcement-title', id: titleId }, a.title || '(untitled)'),
+      h('span', { class: `priority-badge priority-badge--${priority}` }, icon(priority === 'urgent' ? Icons.bell : Icons.megaphone, { size: 14 }), priorityLabel(priority)),
+      h(headingLevel, { class: 'announcement-title', id: titleId }, a.title || t('ann.untitled')),
     ),
     h(
       'p',
       { class: 'announcement-meta' },
-      `From ${displayName(a.from)} · `,
+      `${t('reach.from', { name: displayName(a.from) })} · `,
       a.ts ? timeEl(a.ts, 'announcement-time') : null,
-      entry.reminded ? ' · Reminder' : null,
+      entry.reminded ? ` · ${t('ann.reminder')}` : null,
     ),
     h('div', { class: 'announcement-body' }, a.body || ''),
     h(
@@ -53,9 +55,9 @@ export function announcementCard(entry, { onRead, onAck, headingLevel = 'h3', id
       { class: 'announcement-actions' },
       h('span', { class: `announcement-status${entry.acked ? ' announcement-status--done' : ''}` }, entry.acked || entry.read ? icon(Icons.check, { size: 14 }) : null, status),
       !entry.read && !entry.acked
-        ? h('button', { type: 'button', class: 'btn btn--secondary btn--sm', 'data-action': 'read', onclick: () => onRead(entry) }, 'Mark as read')
+        ? h('button', { type: 'button', class: 'btn btn--secondary btn--sm', 'data-action': 'read', onclick: () => onRead(entry) }, t('ann.markRead'))
         : null,
-      needsAck ? h('button', { type: 'button', class: 'btn btn--primary btn--sm', 'data-action': 'ack', onclick: () => onAck(entry) }, 'Acknowledge') : null,
+      needsAck ? h('button', { type: 'button', class: 'btn btn--primary btn--sm', 'data-action': 'ack', onclick: () => onAck(entry) }, t('ann.ack')) : null,
     ),
   );
 }
@@ -72,10 +74,10 @@ export function renderBanner(container, entries, handlers) {
   const more = entries.length - shown.length;
   setChildren(
     container,
-    h('h2', { class: 'visually-hidden' }, 'Announcements that need your attention'),
+    h('h2', { class: 'visually-hidden' }, t('banner.label')),
     shown.map((entry) => announcementCard(entry, { ...handlers, idPrefix: 'banner' })),
     more > 0
-      ? h('button', { type: 'button', class: 'btn btn--ghost btn--sm banner-more', onclick: handlers.onViewAll }, `${plural(more, 'more announcement', 'more announcements')} — view all`)
+      ? h('button', { type: 'button', class: 'btn btn--ghost btn--sm banner-more', onclick: handlers.onViewAll }, t('banner.more', { n: more }))
       : null,
   );
 }
@@ -88,79 +90,144 @@ export function renderFeed(list, emptyEl, entries, handlers) {
   );
 }
 
-/** Reach of the announcements this user sent: audience, delivered, read, acked. */
-export function renderSent(section, list, entries, { onRemind }) {
-  section.hidden = entries.length === 0;
+/**
+ * Reach of announcements as the hub lists them (a leader's own; an admin's,
+ * everyone's): audience, delivered, read, acknowledged; who has not read or
+ * acknowledged (a page of names at a time); and Remind.
+ */
+export function renderSent(section, list, reach, { me, allAuthors, onRemind, onReceipts, onMoreReceipts, onMore }) {
+  const entries = reach.list();
+  section.hidden = !reach.loaded && !reach.error && entries.length === 0;
+  $('#sent-title').textContent = allAuthors ? t('reach.titleAll') : t('reach.titleMine');
+  const empty = $('#sent-empty');
+  empty.hidden = !(reach.loaded && entries.length === 0);
+  empty.textContent = allAuthors ? t('reach.noneAll') : t('reach.noneMine');
+  $('#sent-error').textContent = reach.error || '';
+  const more = $('#sent-more');
+  more.hidden = !reach.hasMore;
+  more.disabled = reach.loading;
+  more.textContent = reach.loading ? t('reach.loading') : t('reach.more');
+  more.onclick = onMore;
+  list.setAttribute('aria-busy', String(reach.loading));
   setChildren(
     list,
     entries.map((entry) => {
       const a = entry.announcement;
       const s = entry.stats || {};
-      const audience = typeof s.audience === 'number' ? s.audience : null;
+      const audience = typeof s.audience === 'number' ? s.audience : typeof a.audience_count === 'number' ? a.audience_count : null;
       const priority = priorityOf(a);
       const rows = [
-        ['Delivered', s.delivered],
-        ['Read', s.read],
+        ['delivered', s.delivered],
+        ['read', s.read],
       ];
-      if (a.require_ack) rows.push(['Acknowledged', s.acked]);
+      if (a.require_ack) rows.push(['acked', s.acked]);
+      const mine = !a.from || (me && a.from.id === me.id);
+      const states = [['unread', typeof s.read === 'number' && audience !== null ? audience - s.read : null]];
+      if (a.require_ack) states.push(['unacked', typeof s.acked === 'number' && audience !== null ? audience - s.acked : null]);
+      const titleId = `reach-${a.id}-title`;
       return h(
         'li',
         { class: 'reach', dataset: { announcementId: a.id } },
         h(
-          'div',
-          { class: 'reach-head' },
-          h('span', { class: `priority-badge priority-badge--${priority}` }, PRIORITY_LABEL[priority]),
-          h('h3', { class: 'reach-title' }, a.title || '(untitled)'),
-        ),
-        h(
-          'p',
-          { class: 'reach-meta' },
-          `To ${audienceText(a.audience) || 'its audience'}`,
-          a.ts ? [' · ', timeEl(a.ts, 'announcement-time')] : null,
-          a.require_ack ? ' · Acknowledgement required' : null,
-        ),
-        h(
-          'dl',
-          { class: 'reach-bars' },
-          h('div', { class: 'reach-row reach-row--audience' }, h('dt', null, 'Audience'), h('dd', { 'data-stat': 'audience' }, audience === null ? '…' : plural(audience, 'person', 'people'))),
-          rows.map(([label, value]) => reachRow(label, value, audience)),
-        ),
-        h(
-          'div',
-          { class: 'reach-actions' },
+          'article',
+          { 'aria-labelledby': titleId },
           h(
-            'button',
-            { type: 'button', class: 'btn btn--secondary btn--sm', 'data-action': 'remind', onclick: (ev) => onRemind(entry, ev.currentTarget) },
-            icon(Icons.bell, { size: 14 }),
-            'Remind',
+            'div',
+            { class: 'reach-head' },
+            h('span', { class: `priority-badge priority-badge--${priority}` }, priorityLabel(priority)),
+            h('h3', { class: 'reach-title', id: titleId }, a.title || t('ann.untitled')),
           ),
-          entry.reminded !== null && entry.reminded !== undefined
-            ? h('span', { class: 'reach-note', role: 'status' }, entry.reminded === 0 ? 'Everyone is up to date — nobody to remind.' : `Reminded ${plural(entry.reminded, 'person', 'people')}.`)
-            : null,
+          h(
+            'p',
+            { class: 'reach-meta' },
+            mine ? null : `${t('reach.from', { name: displayName(a.from) })} · `,
+            t('reach.to', { audience: audienceText(a.audience) || t('reach.itsAudience') }),
+            a.ts ? [' · ', timeEl(a.ts, 'announcement-time')] : null,
+            a.require_ack ? ` · ${t('reach.ackRequired')}` : null,
+            a.until && a.until > Date.now() ? ` · ${t('reach.until', { date: fmt.dateTime(a.until) })}` : null,
+          ),
+          h(
+            'dl',
+            { class: 'reach-bars' },
+            h('dt', null, t('reach.audience')),
+            h('dd', { 'data-stat': 'audience' }, audience === null ? '…' : count('people', audience)),
+            rows.map(([key, value]) => reachRow(key, value, audience)),
+          ),
+          h(
+            'div',
+            { class: 'reach-actions' },
+            h(
+              'button',
+              { type: 'button', class: 'btn btn--secondary btn--sm', 'data-action': 'remind', onclick: (ev) => onRemind(entry, ev.currentTarget) },
+              icon(Icons.bell, { size: 14 }),
+              t('reach.remind'),
+            ),
+            states.map(([state, missing]) => {
+              const r = entry.receipts[state];
+              return h(
+                'button',
+                {
+                  type: 'button',
+                  class: 'btn btn--ghost btn--sm',
+                  'data-action': `receipts-${state}`,
+                  'aria-expanded': String(Boolean(r && r.open)),
+                  'aria-controls': `receipts-${a.id}-${state}`,
+                  onclick: () => onReceipts(entry, state),
+                },
+                icon(Icons.users, { size: 14 }),
+                t(`reach.show.${state}`, { n: missing ?? 0, count: missing === null ? '…' : fmt.integer(missing) }),
+              );
+            }),
+            entry.reminded !== null && entry.reminded !== undefined
+              ? h('span', { class: 'reach-note', role: 'status' }, entry.reminded === 0 ? t('reach.nobodyToRemind') : t('reach.reminded', { people: count('people', entry.reminded) }))
+              : null,
+          ),
+          states.map(([state]) => receiptsPanel(entry, state, onMoreReceipts)),
         ),
       );
     }),
   );
 }
 
-function reachRow(label, value, audience) {
+/** Who has not read (or acknowledged) an announcement: names, a page at a time. */
+function receiptsPanel(entry, state, onMore) {
+  const r = entry.receipts[state];
+  const a = entry.announcement;
+  const id = `receipts-${a.id}-${state}`;
+  if (!r || !r.open) return h('div', { id, class: 'receipts', hidden: true });
+  const headingId = `${id}-title`;
+  return h(
+    'div',
+    { id, class: 'receipts', role: 'region', 'aria-labelledby': headingId, dataset: { state } },
+    h('h4', { id: headingId, class: 'receipts-title', tabindex: '-1' }, t(`reach.list.${state}`)),
+    r.error ? h('p', { class: 'field-error', role: 'alert' }, r.error) : null,
+    r.users.length
+      ? h('ul', { class: 'receipts-list', 'aria-labelledby': headingId }, r.users.map((u) => h('li', { class: 'receipts-name', dataset: { userId: u.id } }, displayName(u))))
+      : !r.loading && !r.error
+        ? h('p', { class: 'empty-note' }, t(`reach.list.${state}.none`))
+        : null,
+    r.loading ? h('p', { class: 'hint', role: 'status' }, t('reach.loading')) : null,
+    r.hasMore && !r.loading
+      ? h('button', { type: 'button', class: 'btn btn--secondary btn--sm', 'data-action': `receipts-more-${state}`, onclick: () => onMore(entry, state) }, t('reach.moreNames'))
+      : null,
+  );
+}
+
+function reachRow(key, value, audience) {
   const known = typeof value === 'number';
   const pct = known && audience ? Math.round((value / audience) * 100) : 0;
   const fill = h('span', { class: 'bar-fill' });
   fill.style.setProperty('width', `${Math.min(100, pct)}%`);
-  const key = label.toLowerCase() === 'acknowledged' ? 'acked' : label.toLowerCase();
-  return h(
-    'div',
-    { class: 'reach-row' },
-    h('dt', null, label),
+  return [
+    h('dt', null, t(`reach.row.${key}`)),
     h(
       'dd',
       null,
-      h('span', { class: 'bar', role: 'img', 'aria-label': known ? `${value} of ${audience ?? '?'} (${pct}%)` : 'not known yet' }, fill),
+      h('span', { class: 'bar', role: 'img', 'aria-label': known ? t('reach.barAlt', { value, audience: audience ?? '?', pct }) : t('reach.notKnown') }, fill),
       h('span', { class: 'reach-value', 'data-stat': key }, known ? `${value}${audience !== null ? ` / ${audience}` : ''}` : '…'),
-      h('span', { class: 'reach-pct', 'aria-hidden': 'true' }, known && audience ? `${pct}%` : ''),
+      h('span', { class: 'reach-pct', 'aria-hidden': 'true' }, known && audience ? fmt.pct(pct) : ''),
     ),
-  );
+  ];
 }
 
 /**
@@ -182,8 +249,8 @@ export function announceComposer({ channels, onSubmit, onCancel }) {
   const channelPicker = h(
     'fieldset',
     { class: 'audience-channels', id: 'announce-channels', hidden: true },
-    h('legend', { class: 'visually-hidden' }, 'Channels whose members receive it'),
-    channelBoxes.length ? channelBoxes : h('p', { class: 'hint' }, 'Join a channel first to send to chosen channels.'),
+    h('legend', { class: 'visually-hidden' }, t('compose.channelsLegend')),
+    channelBoxes.length ? channelBoxes : h('p', { class: 'hint' }, t('compose.joinFirst')),
   );
   const audienceAll = h('input', { type: 'radio', name: 'audience', value: 'all', checked: true, id: 'announce-audience-all' });
   const audienceChannels = h('input', { type: 'radio', name: 'audience', value: 'channels', id: 'announce-audience-channels', 'aria-controls': 'announce-channels' });
@@ -196,42 +263,42 @@ export function announceComposer({ channels, onSubmit, onCancel }) {
   const priority = h(
     'select',
     { id: 'announce-priority', name: 'priority' },
-    h('option', { value: 'normal', selected: true }, 'Normal'),
-    h('option', { value: 'important' }, 'Important'),
-    h('option', { value: 'urgent' }, 'Urgent'),
+    h('option', { value: 'normal', selected: true }, priorityLabel('normal')),
+    h('option', { value: 'important' }, priorityLabel('important')),
+    h('option', { value: 'urgent' }, priorityLabel('urgent')),
   );
   const requireAck = h('input', { type: 'checkbox', id: 'announce-require-ack', name: 'require_ack' });
-  const submit = h('button', { type: 'submit', class: 'btn btn--primary', id: 'announce-submit' }, 'Send announcement');
+  const submit = h('button', { type: 'submit', class: 'btn btn--primary', id: 'announce-submit' }, t('compose.send'));
 
   const form = h(
     'form',
     { class: 'announce-composer', id: 'announce-composer', 'aria-labelledby': 'announce-composer-title', novalidate: true },
-    h('h2', { class: 'section-title', id: 'announce-composer-title' }, 'New announcement'),
-    h('div', { class: 'field' }, h('label', { for: 'announce-title' }, 'Title'), title),
-    h('div', { class: 'field' }, h('label', { for: 'announce-body' }, 'Message'), body),
+    h('h2', { class: 'section-title', id: 'announce-composer-title' }, t('ann.new')),
+    h('div', { class: 'field' }, h('label', { for: 'announce-title' }, t('compose.title')), title),
+    h('div', { class: 'field' }, h('label', { for: 'announce-body' }, t('compose.body')), body),
     h(
       'div',
       { class: 'field' },
       h(
         'fieldset',
         { class: 'field field--plain' },
-        h('legend', null, 'Audience'),
-        h('label', { class: 'check' }, audienceAll, h('span', null, 'Everyone')),
-        h('label', { class: 'check' }, audienceChannels, h('span', null, 'Members of chosen channels')),
+        h('legend', null, t('reach.audience')),
+        h('label', { class: 'check' }, audienceAll, h('span', null, t('ann.everyone'))),
+        h('label', { class: 'check' }, audienceChannels, h('span', null, t('compose.chosenChannels'))),
       ),
       channelPicker,
     ),
     h(
       'div',
       { class: 'field-grid' },
-      h('div', { class: 'field' }, h('label', { for: 'announce-priority' }, 'Priority'), priority),
-      h('div', { class: 'field field--check' }, h('label', { class: 'check' }, requireAck, h('span', null, 'Require acknowledgement'))),
+      h('div', { class: 'field' }, h('label', { for: 'announce-priority' }, t('compose.priority')), priority),
+      h('div', { class: 'field field--check' }, h('label', { class: 'check' }, requireAck, h('span', null, t('compose.requireAck')))),
     ),
     error,
     h(
       'div',
       { class: 'form-actions' },
-      h('button', { type: 'button', class: 'btn btn--ghost', onclick: onCancel }, 'Cancel'),
+      h('button', { type: 'button', class: 'btn btn--ghost', onclick: onCancel }, t('dash.goal.cancel')),
       submit,
     ),
   );
@@ -246,19 +313,19 @@ export function announceComposer({ channels, onSubmit, onCancel }) {
       require_ack: requireAck.checked,
     };
     if (!fields.title) {
-      error.textContent = 'Give the announcement a title.';
+      error.textContent = t('compose.needTitle');
       title.focus();
       return;
     }
     if (!fields.body) {
-      error.textContent = 'Write the announcement itself.';
+      error.textContent = t('compose.needBody');
       body.focus();
       return;
     }
     if (audienceChannels.checked) {
       const chosen = channelBoxes.map((l) => l.querySelector('input')).filter((i) => i.checked).map((i) => i.value);
       if (chosen.length === 0) {
-        error.textContent = 'Choose at least one channel, or send to everyone.';
+        error.textContent = t('compose.needChannel');
         return;
       }
       fields.audience = { channels: chosen };
@@ -266,13 +333,13 @@ export function announceComposer({ channels, onSubmit, onCancel }) {
       fields.audience = { all: true };
     }
     submit.disabled = true;
-    submit.textContent = 'Sending…';
+    submit.textContent = t('messages.sending');
     try {
       await onSubmit(fields);
     } catch (err) {
-      error.textContent = err && err.message ? err.message : 'The announcement could not be sent.';
+      error.textContent = err && err.message ? err.message : t('compose.failed');
       submit.disabled = false;
-      submit.textContent = 'Send announcement';
+      submit.textContent = t('compose.send');
     }
   });
   form.addEventListener('keydown', (ev) => {

@@ -3,6 +3,7 @@
 
 import { icon, Icons } from '../dom.js';
 import { displayName } from '../format.js';
+import { t } from '../i18n.js';
 
 export const MAX_BODY_BYTES = 16 * 1024;
 const TYPING_EVERY_MS = 3000;
@@ -67,14 +68,14 @@ export class ComposerView {
     this.disabledNote.hidden = !disabled;
     this.disabledNote.textContent = reason || '';
     this.form.classList.toggle('is-disabled', disabled);
-    this.input.placeholder = disabled ? '' : `Message #${channelName}`;
-    this.label.textContent = `Message #${channelName}`;
+    this.input.placeholder = disabled ? '' : t('composer.label', { name: channelName });
+    this.label.textContent = t('composer.label', { name: channelName });
   }
 
   setReply(message) {
     this.replyTo = message;
     this.replyBox.hidden = !message;
-    this.replyText.textContent = message ? `Replying to ${displayName(message.from)}: ${String(message.body).replace(/\s+/g, ' ').slice(0, 120)}` : '';
+    this.replyText.textContent = message ? t('composer.replying', { name: displayName(message.from), text: String(message.body).replace(/\s+/g, ' ').slice(0, 120) }) : '';
     if (message) this.input.focus();
   }
 
@@ -83,7 +84,7 @@ export class ComposerView {
     const body = this.input.value.replace(/\s+$/, '');
     if (!body.trim()) return;
     if (new TextEncoder().encode(body).length > MAX_BODY_BYTES) {
-      this.error.textContent = 'This message is too long: the limit is 16 KiB.';
+      this.error.textContent = t('composer.tooLong');
       return;
     }
     const ok = this.actions.onSend(body, this.replyTo);

@@ -5,10 +5,13 @@
 // region, failures in an alert, and keyboard focus always lands somewhere
 // sensible (the new rows, the next Remove button, the id field).
 
-import { addMember, apiErrorText, listMembers, removeMember } from '../api.js';
+import { addMember, apiErrorText as apiErrorTextFor, listMembers, removeMember } from '../api.js';
 import { h, icon, Icons, setChildren } from '../dom.js';
-import { displayName, plural } from '../format.js';
+import { displayName } from '../format.js';
+import { t } from '../i18n.js';
 import { avatar, timeEl } from './messages.js';
+
+const apiErrorText = (err, options) => apiErrorTextFor(err, { forbidden: t('api.membersForbidden'), ...options });
 
 /** Members fetched per page (the hub allows 1–500). */
 export const MEMBERS_PAGE = 50;
@@ -53,8 +56,8 @@ export class MembersPanel {
     this.members = [];
     this.hasMore = false;
     this.confirming = null;
-    this.title.textContent = `Members of #${channel}`;
-    this.backLabel.textContent = `Back to #${channel}`;
+    this.title.textContent = t('members.of', { name: channel });
+    this.backLabel.textContent = t('members.back', { name: channel });
     this.input.value = '';
     this.input.removeAttribute('aria-invalid');
     this.addError.textContent = '';
@@ -93,7 +96,7 @@ export class MembersPanel {
     } catch (err) {
       if (generation !== this.generation) return;
       this.setLoading(false);
-      this.error.textContent = apiErrorText(err, { what: `Could not load the members of #${channel}`, channel });
+      this.error.textContent = apiErrorText(err, { what: t('members.loadFailed', { name: channel }), channel });
       this.render();
       return;
     }
@@ -120,7 +123,7 @@ export class MembersPanel {
       this.hasMore = page.hasMore;
       this.setLoading(false);
       this.render();
-      this.say(`${plural(fresh.length, 'more member', 'more members')} shown. ${this.countText()}`);
+      this.say(`${t('members.moreShown', { n: fresh.length })} ${this.countText()}`);
       // Focus the first new row, so the next Tab continues where the list grew.
       if (fresh.length) this.rowFor(fresh[0].id)?.focus();
       else this.input.focus();
@@ -128,7 +131,7 @@ export class MembersPanel {
       if (generation !== this.generation) return;
       this.setLoading(false);
       this.render();
-      this.error.textContent = apiErrorText(err, { what: 'Could not load more members', channel });
+      this.error.textContent = apiErrorText(err, { what: t('members.moreFailed'), channel });
     }
   }
 
@@ -137,9 +140,9 @@ export class MembersPanel {
     if (!channel) return;
     const userId = this.input.value.trim();
     this.addError.textContent = '';
-    if (!userId) return this.invalid('Type the user id of the person to add.');
+    if (!userId) return this.invalid(t('members.needId'));
     if (new TextEncoder().encode(userId).length > USER_ID_MAX_BYTES) return this.invalid('A user id is at most 128 bytes long.');
-    if (userId.startsWith('bot:')) return this.invalid('Bots reach private channels through their API key, not as members.');
+    if (userId.startsWith('bot:')) return this.invalid(t('members.noBots'));
 
     const generation = this.generation;
     this.addButton.disabled = true;
@@ -151,16 +154,16 @@ export class MembersPanel {
       if (generation !== this.generation) return;
       const member = this.members.find((m) => m.id === userId);
       const who = member && member.name && member.name !== userId ? `${member.name} (${userId})` : userId;
-      let text = created ? `Added ${who} to #${channel}.` : `${who} was already a member of #${channel}.`;
+      let text = created ? t('members.added', { who, name: channel }) : t('members.already', { who, name: channel });
       // The hub names people it has seen or was told about (the directory); a bare
       // id that never signed in may be a typo.
       if (created && member && member.name === userId && member.last_seen == null && !member.online) {
-        text += ' The hub does not know anyone with this id yet: check that it is right.';
+        text += ` ${t('members.unknownId')}`;
       }
       this.say(text);
     } catch (err) {
       if (generation !== this.generation) return;
-      this.invalid(apiErrorText(err, { what: `Could not add ${userId}`, channel }));
+      this.invalid(apiErrorText(err, { what: t('members.addFailed', { who: userId }), channel }));
     } finally {
       this.addButton.disabled = false;
       if (generation === this.generation) this.input.focus();
@@ -198,14 +201,14 @@ export class MembersPanel {
       if (index >= 0) this.members.splice(index, 1);
       this.confirming = null;
       this.render();
-      this.say(`Removed ${displayName(member)} (${member.id}) from #${channel}. ${this.countText()}`);
+      this.say(`${t('members.removed', { who: `${displayName(member)} (${member.id})`, name: channel })} ${this.countText()}`);
       const next = this.members[index] || this.members[index - 1];
       const target = next ? this.rowFor(next.id)?.querySelector('[data-action="remove"]') : null;
       (target || this.input).focus();
     } catch (err) {
       if (generation !== this.generation) return;
       button.disabled = false;
-      this.error.textContent = apiErrorText(err, { what: `Could not remove ${displayName(member)}`, channel });
+      this.error.textContent = apiErrorText(err, { what: t('members.removeFailed', { who: displayName(member) }), channel });
       this.rowFor(member.id)?.querySelector('[data-action="cancel-remove"]')?.focus();
     }
   }
@@ -216,7 +219,7 @@ export class MembersPanel {
     this.loading = loading;
     this.list.setAttribute('aria-busy', String(loading));
     this.more.disabled = loading;
-    this.more.textContent = loading && this.members.length ? 'Loading…' : 'Show more members';
+    this.more.textContent = loading && this.members.length ? t('messages.loading') : t('members.more');
   }
 
   say(text) {
@@ -229,8 +232,8 @@ export class MembersPanel {
 
   countText() {
     const n = this.members.length;
-    if (n === 0) return `#${this.channel} has no members yet.`;
-    return this.hasMore ? `Showing the first ${plural(n, 'member', 'members')}; there are more.` : `#${this.channel} has ${plural(n, 'member', 'members')}.`;
+    if (n === 0) return t('members.none', { name: this.channel });
+    return this.hasMore ? t('members.first', { n }) : t('members.count', { n, name: this.channel });
   }
 
   rowFor(id) {
@@ -239,7 +242,7 @@ export class MembersPanel {
 
   render() {
     const me = this.deps.getMe();
-    this.heading.textContent = this.members.length || !this.loading ? `Members (${this.members.length}${this.hasMore ? '+' : ''})` : 'Members';
+    this.heading.textContent = this.members.length || !this.loading ? `${t('channel.members')} (${this.members.length}${this.hasMore ? '+' : ''})` : t('channel.members');
     this.empty.hidden = this.loading || this.members.length > 0 || Boolean(this.error.textContent);
     this.more.hidden = !this.hasMore;
     setChildren(
@@ -252,22 +255,22 @@ export class MembersPanel {
     const name = displayName(member);
     const isMe = me && member.id === me.id;
     const seen = member.online
-      ? h('span', { class: 'member-seen member-seen--online' }, 'Online')
+      ? h('span', { class: 'member-seen member-seen--online' }, t('members.online'))
       : member.last_seen
-        ? h('span', { class: 'member-seen' }, 'Last seen ', timeEl(member.last_seen, 'member-time'))
-        : h('span', { class: 'member-seen' }, 'Has not signed in yet');
+        ? h('span', { class: 'member-seen' }, `${t('members.lastSeen')} `, timeEl(member.last_seen, 'member-time'))
+        : h('span', { class: 'member-seen' }, t('members.neverSeen'));
     const confirming = this.confirming === member.id;
     const questionId = `member-confirm-${cssId(member.id)}`;
     const actions = confirming
       ? h(
           'div',
           { class: 'member-confirm', role: 'group', 'aria-labelledby': questionId },
-          h('span', { class: 'member-confirm-text', id: questionId }, `Remove ${name} from #${this.channel}? They lose access at once.`),
+          h('span', { class: 'member-confirm-text', id: questionId }, t('members.confirm', { who: name, name: this.channel })),
           h(
             'span',
             { class: 'member-confirm-buttons' },
-            h('button', { type: 'button', class: 'btn btn--danger btn--sm', 'data-action': 'confirm-remove', onclick: (ev) => this.confirmRemove(member, ev.currentTarget) }, 'Remove'),
-            h('button', { type: 'button', class: 'btn btn--ghost btn--sm', 'data-action': 'cancel-remove', onclick: () => this.cancelRemove(member) }, 'Cancel'),
+            h('button', { type: 'button', class: 'btn btn--danger btn--sm', 'data-action': 'confirm-remove', onclick: (ev) => this.confirmRemove(member, ev.currentTarget) }, t('members.remove')),
+            h('button', { type: 'button', class: 'btn btn--ghost btn--sm', 'data-action': 'cancel-remove', onclick: () => this.cancelRemove(member) }, t('dash.goal.cancel')),
           ),
         )
       : h(
@@ -276,10 +279,10 @@ export class MembersPanel {
             type: 'button',
             class: 'btn btn--ghost btn--sm member-remove',
             'data-action': 'remove',
-            'aria-label': `Remove ${name} from #${this.channel}`,
+            'aria-label': t('members.removeLabel', { who: name, name: this.channel }),
             onclick: () => this.askRemove(member),
           },
-          'Remove',
+          t('members.remove'),
         );
     const li = h(
       'li',
@@ -288,7 +291,7 @@ export class MembersPanel {
       h(
         'span',
         { class: 'member-info' },
-        h('span', { class: 'member-name' }, name, isMe ? h('span', { class: 'presence-you' }, ' (you)') : null),
+        h('span', { class: 'member-name' }, name, isMe ? h('span', { class: 'presence-you' }, ` ${t('presence.you')}`) : null),
         h('span', { class: 'member-details' }, h('span', { class: 'member-id' }, member.id), ' · ', seen),
       ),
       actions,

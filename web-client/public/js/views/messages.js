@@ -5,6 +5,7 @@
 
 import { h, icon, Icons, reconcile, setChildren } from '../dom.js';
 import { avatarHue, clockTime, dayKey, dayLabel, displayName, fullTime, initials, relativeTime } from '../format.js';
+import { t } from '../i18n.js';
 
 const GROUP_WINDOW_MS = 5 * 60 * 1000;
 const QUICK_REACTIONS = ['👍', '❤️', '😄', '🎉', '👀', '🙏', '✅', '😮'];
@@ -62,6 +63,16 @@ export class MessageListView {
     this.newBelowEl.hidden = true;
   }
 
+  /** Draw every message again (the language changed): cached nodes hold the old words. */
+  redraw() {
+    this.closePicker(false);
+    for (const node of this.nodes.values()) this.observer.unobserve(node);
+    this.nodes.clear();
+    this.visible.clear();
+    this.listEl.replaceChildren();
+    this.renderedVersion = -1;
+  }
+
   isNearBottom() {
     const el = this.scrollEl;
     return el.scrollHeight - el.scrollTop - el.clientHeight < 48;
@@ -95,7 +106,7 @@ export class MessageListView {
         prev = null;
       }
       if (this.unreadMarkerSeq !== null && message.seq === this.unreadMarkerSeq && !this.isMine(message)) {
-        rows.push(this.node('unread', () => h('div', { class: 'unread-divider', role: 'separator', 'aria-label': 'New messages' }, h('span', null, 'New')), used));
+        rows.push(this.node('unread', () => h('div', { class: 'unread-divider', role: 'separator', 'aria-label': t('messages.newLabel') }, h('span', null, t('messages.new'))), used));
         prev = null;
       }
       const continued = Boolean(
@@ -126,11 +137,11 @@ export class MessageListView {
 
     this.loadOlderBtn.hidden = !channel.hasOlder || channel.order.length === 0;
     this.loadOlderBtn.disabled = channel.loadingOlder;
-    this.loadOlderBtn.textContent = channel.loadingOlder ? 'Loading…' : 'Load earlier messages';
+    this.loadOlderBtn.textContent = channel.loadingOlder ? t('messages.loading') : t('messages.loadOlder');
     this.historyStartEl.hidden = channel.hasOlder || !channel.historyLoaded;
     this.historyStartEl.textContent = channel.order.length
-      ? `This is the start of #${channel.name}.`
-      : `No messages in #${channel.name} yet.${hints.canPost === false ? '' : ' Say hello!'}`;
+      ? t('messages.start', { name: channel.name })
+      : `${t('messages.none', { name: channel.name })}${hints.canPost === false ? '' : ` ${t('messages.sayHello')}`}`;
 
     const marker = this.nodes.get('unread');
     if (this.scrollToMarker && marker) {
@@ -198,7 +209,7 @@ export class MessageListView {
         { class: 'msg-actions' },
         h(
           'button',
-          { type: 'button', class: 'icon-btn icon-btn--sm', 'aria-label': `Reply to ${author}`, title: 'Reply', onclick: () => this.actions.onReply(message) },
+          { type: 'button', class: 'icon-btn icon-btn--sm', 'aria-label': t('messages.replyTo', { author }), title: t('messages.reply'), onclick: () => this.actions.onReply(message) },
           icon(Icons.reply, { size: 16 }),
         ),
         h(
@@ -206,9 +217,9 @@ export class MessageListView {
           {
             type: 'button',
             class: 'icon-btn icon-btn--sm',
-            'aria-label': `Add a reaction to ${author}'s message`,
+            'aria-label': t('messages.reactTo', { author }),
             'aria-haspopup': 'menu',
-            title: 'Add reaction',
+            title: t('messages.addReaction'),
             onclick: (ev) => this.openPicker(ev.currentTarget, message),
           },
           icon(Icons.smile, { size: 16 }),
@@ -231,13 +242,13 @@ export class MessageListView {
         h(
           'blockquote',
           { class: 'msg-quote' },
-          h('span', { class: 'visually-hidden' }, 'In reply to '),
+          h('span', { class: 'visually-hidden' }, `${t('messages.inReplyTo')} `),
           h('span', { class: 'msg-quote-author' }, displayName(target.from)),
           h('span', { class: 'msg-quote-body' }, excerpt(target.body, 160)),
         ),
       );
     } else {
-      setChildren(slot, h('blockquote', { class: 'msg-quote msg-quote--missing' }, 'In reply to an earlier message'));
+      setChildren(slot, h('blockquote', { class: 'msg-quote msg-quote--missing' }, t('messages.inReplyToEarlier')));
     }
   }
 
@@ -260,7 +271,7 @@ export class MessageListView {
             type: 'button',
             class: `reaction${mine ? ' reaction--mine' : ''}`,
             'aria-pressed': mine ? 'true' : 'false',
-            'aria-label': `${emoji} ${entry.count} ${entry.count === 1 ? 'reaction' : 'reactions'}${mine ? ', including yours' : ''}`,
+            'aria-label': t(mine ? 'messages.reactionsMine' : 'messages.reactions', { emoji, n: entry.count }),
             dataset: { emoji },
             onclick: () => this.actions.onReact(message, emoji, mine),
           },
@@ -294,7 +305,7 @@ export class MessageListView {
     const actions = node.querySelector('.msg-pending-actions');
     const failed = item.status === 'failed';
     node.classList.toggle('msg--failed', failed);
-    const text = failed ? `Not sent: ${item.error || 'the hub refused it'}` : item.status === 'sending' ? 'Sending…' : 'Waiting for connection…';
+    const text = failed ? t('messages.notSent', { error: item.error || t('messages.refused') }) : item.status === 'sending' ? t('messages.sending') : t('messages.waiting');
     if (status.textContent !== text) status.textContent = text;
     const want = failed ? 'failed' : 'none';
     if (actions.dataset.state === want) return;
@@ -337,7 +348,7 @@ export class MessageListView {
           type: 'button',
           role: 'menuitem',
           class: 'picker-item',
-          'aria-label': `React with ${emoji}`,
+          'aria-label': t('messages.reactWith', { emoji }),
           tabindex: '-1',
           onclick: () => {
             this.closePicker(true);
@@ -347,7 +358,7 @@ export class MessageListView {
         emoji,
       ),
     );
-    const menu = h('div', { class: 'picker', role: 'menu', 'aria-label': 'Add a reaction' }, items);
+    const menu = h('div', { class: 'picker', role: 'menu', 'aria-label': t('messages.addReactionMenu') }, items);
     menu.addEventListener('keydown', (ev) => {
       const index = items.indexOf(document.activeElement);
       if (ev.key === 'Escape') {

@@ -1,11 +1,11 @@
 // The channel list (with unread counts) and the presence panel.
 
 import { h, icon, Icons, reconcile, setChildren } from '../dom.js';
-import { displayName, plural } from '../format.js';
+import { count, displayName } from '../format.js';
+import { t } from '../i18n.js';
 import { avatar } from './messages.js';
 
 const KIND_ICON = { public: Icons.hash, private: Icons.lock, announce: Icons.megaphone };
-const KIND_LABEL = { public: 'public channel', private: 'private channel', announce: 'announcement channel' };
 
 /**
  * Keeps one <li> per channel and updates it in place, so keyboard focus on a
@@ -38,8 +38,8 @@ export class ChannelListView {
       const badgeText = unread > 99 ? '99+' : String(unread);
       item.badge.hidden = unread === 0;
       if (item.badge.textContent !== badgeText) item.badge.textContent = badgeText;
-      item.srUnread.textContent = unread > 0 ? `, ${plural(unread, 'unread message', 'unread messages')}` : '';
-      item.srKind.textContent = `, ${KIND_LABEL[ch.kind] || 'channel'}`;
+      item.srUnread.textContent = unread > 0 ? `, ${count('unread', unread)}` : '';
+      item.srKind.textContent = `, ${t(['public', 'private', 'announce'].includes(ch.kind) ? `sidebar.kind.${ch.kind}` : 'sidebar.kind.other')}`;
       item.icon.replaceWith((item.icon = icon(KIND_ICON[ch.kind] || Icons.hash, { size: 16 })));
       rows.push(item.li);
     }
@@ -84,24 +84,24 @@ export function renderPresence({ countEl, listEl, toggleEl }, channel, me) {
     toggleEl.textContent = '';
     return;
   }
-  const count = channel.presenceMode === 'counts' ? channel.presenceCount : Math.max(channel.presence.length, channel.presenceCount || 0);
-  const label = channel.joined ? `${count} online` : 'Offline';
+  const online = channel.presenceMode === 'counts' ? channel.presenceCount : Math.max(channel.presence.length, channel.presenceCount || 0);
+  const label = channel.joined ? t('presence.online', { n: online }) : t('presence.offline');
   if (toggleEl.dataset.label !== label) {
     toggleEl.dataset.label = label;
     setChildren(toggleEl, icon(Icons.users, { size: 16 }), h('span', null, label));
   }
   if (channel.presenceMode === 'counts') {
-    countEl.textContent = `${plural(count, 'person', 'people')} online. This channel is large, so only the number is shown.`;
+    countEl.textContent = t('presence.large', { people: count('people', online) });
     listEl.replaceChildren();
     return;
   }
   if (!channel.joined) {
     // What we last knew is stale while the connection is down.
-    countEl.textContent = 'You are offline. Who is online shows again once you reconnect.';
+    countEl.textContent = t('presence.youOffline');
     listEl.replaceChildren();
     return;
   }
-  countEl.textContent = `${plural(count, 'person', 'people')} online`;
+  countEl.textContent = t('presence.people', { people: count('people', online) });
   const people = [...channel.presence].sort((a, b) => {
     if (me && a.id === me.id) return -1;
     if (me && b.id === me.id) return 1;
@@ -115,7 +115,7 @@ export function renderPresence({ countEl, listEl, toggleEl }, channel, me) {
         { class: 'presence-item', dataset: { userId: p.id } },
         h('span', { class: 'presence-avatar' }, avatar(p.id, displayName(p), 'avatar--sm'), h('span', { class: 'online-dot', 'aria-hidden': 'true' })),
         h('span', { class: 'presence-name' }, displayName(p)),
-        me && p.id === me.id ? h('span', { class: 'presence-you' }, '(you)') : null,
+        me && p.id === me.id ? h('span', { class: 'presence-you' }, t('presence.you')) : null,
       ),
     ),
   );
