@@ -50,8 +50,6 @@ public final class Session {
         let now = WallClock.nowMillis()
         hub.writer.submit(.upsertUser(id: principal.userID, name: principal.name, roles: principal.roleNames, seenAt: now))
         hub.writer.submit(.openSession(id: session.id, userID: principal.userID, at: now))
-        // After the upsert, in the writer's order: a new hire is in the directory by then.
-        hub.reachLateRecipient(principal.userID, channel: nil)
         hub.local.router(for: loop).register(output)
         hub.metrics.connections.increment()
         hub.metrics.connectionsOpened.increment()
@@ -74,6 +72,11 @@ public final class Session {
             session.retainedMemberships = true
             for membership in current { hub.cacheChannel(membership.channel) }
             session.sendWelcome(memberships: current, announcements: announcements, server: server)
+            // Announcements still current that the user was not in the audience of (a new
+            // hire): after the upsert in the writer's order, and after the welcome, so that
+            // the `announcement` event never comes before it (the client starts from the
+            // welcome), and one the welcome listed is not sent again (nothing to add).
+            hub.reachLateRecipient(userID, channel: nil)
             for pending in announcements {
                 hub.writer.submit(.markDelivered(announcementID: pending.announcement.id, userIDs: [userID], at: now)) { _, _ in
                     hub.markStatsDirty(pending.announcement.id)
