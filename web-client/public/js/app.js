@@ -121,6 +121,8 @@ class App {
       debugDropConnection: (options) => this.conn?.debugDrop(options),
       debugReconnect: () => this.conn?.reconnectNow(),
       state: () => this.debugState(),
+      // The extensions the hub agreed to (permessage-deflate), for the browser tests.
+      extensions: () => this.conn?.ws?.extensions ?? null,
     };
   }
 
