@@ -10,7 +10,7 @@ import PackageDescription
 //   DugnadPostgres   the shared engine and the bus between nodes  leaf: only the CLI and tests import it
 //   DugnadServer     SwiftNIO transport: TLS, HTTP, WebSocket, static files  (swift-nio-ssl; no engine)
 //                    and permessage-deflate (compress-nio: zlib on ByteBuffers)
-//   DugnadBench      the load generator (no hub: a WebSocket client of its own)
+//   DugnadBench      the load generator (no hub: a WebSocket client of its own; compress-nio for --deflate)
 //   dugnad           the CLI, the composition root: picks and builds the engine and the bus
 
 let strict: [SwiftSetting] = [
@@ -95,7 +95,7 @@ let package = Package(
         .target(
             name: "DugnadBench",
             dependencies: [
-                "DugnadProtocol", "DugnadTokens", nioCore, nioPosix,
+                "DugnadProtocol", "DugnadTokens", nioCore, nioPosix, compressNIO,
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             // The load generator only: its per-delivery path is all class-property access
