@@ -63,7 +63,12 @@ final class MessageInflater {
                 throw .corrupt
             }
             if message.readableBytes > limit { throw .tooBig }
-            if !overflowed { return }
+            if !overflowed {
+                // Input left over after a clean return: the client ended its deflate stream
+                // with a final block (BFINAL), so its next message starts a new one.
+                if input.readableBytes > 0 { self.stream = nil }
+                return
+            }
         }
     }
 }

@@ -59,6 +59,19 @@ import Testing
         }
     }
 
+    @Test func aClientThatEndsEachMessageWithAFinalBlockIsUnderstood() throws {
+        var machine = assembler()
+        for _ in 0..<2 {
+            // BFINAL set: a complete deflate stream per message, no sync-flush tail to strip.
+            let compressor = try ZlibCompressor(algorithm: .deflate)
+            var input = ByteBuffer(bytes: text)
+            var output = ByteBuffer()
+            output.reserveCapacity(compressor.maxSize(from: input))
+            try compressor.deflate(from: &input, to: &output, flush: .finish)
+            #expect(machine.receive(frame(.text, Array(output.readableBytesView), rsv1: true)) == .text(ByteBuffer(bytes: text)))
+        }
+    }
+
     @Test func aDecompressionBombClosesWith1009() throws {
         var machine = assembler(max: 16_384)
         // 10 MiB of zeros is about 10 KiB compressed: within the frame limit, not once inflated.
