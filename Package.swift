@@ -9,7 +9,8 @@ import PackageDescription
 //   DugnadSQLite     the embedded engine (GRDB)                   leaf: only the CLI and tests import it
 //   DugnadPostgres   the shared engine and the bus between nodes  leaf: only the CLI and tests import it
 //   DugnadServer     SwiftNIO transport: TLS, HTTP, WebSocket, static files  (swift-nio-ssl; no engine)
-//   DugnadBench      the load generator (no hub: a WebSocket client of its own)
+//                    and permessage-deflate (compress-nio: zlib on ByteBuffers)
+//   DugnadBench      the load generator (no hub: a WebSocket client of its own; compress-nio for --deflate)
 //   dugnad           the CLI, the composition root: picks and builds the engine and the bus
 
 let strict: [SwiftSetting] = [
@@ -28,6 +29,7 @@ let grdb: Target.Dependency = .product(name: "GRDB", package: "GRDB.swift")
 let postgresNIO: Target.Dependency = .product(name: "PostgresNIO", package: "postgres-nio")
 let deque: Target.Dependency = .product(name: "DequeModule", package: "swift-collections")
 let nioSSL: Target.Dependency = .product(name: "NIOSSL", package: "swift-nio-ssl")
+let compressNIO: Target.Dependency = .product(name: "CompressNIO", package: "compress-nio")
 
 let package = Package(
     name: "dugnad",
@@ -42,6 +44,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         // Only the tests make certificates (self-signed, expired); in the graph through jwt-kit.
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        // permessage-deflate (RFC 7692): zlib's deflate and inflate on ByteBuffers, for the
+        // server's WebSocket frames and the tests' client.
+        .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
@@ -80,7 +85,8 @@ let package = Package(
         .target(
             name: "DugnadServer",
             dependencies: [
-                "DugnadProtocol", "DugnadCore", nioCore, nioPosix, nioHTTP, nioWebSocket, nioLocks, nioSSL, logging,
+                "DugnadProtocol", "DugnadCore", nioCore, nioPosix, nioHTTP, nioWebSocket, nioLocks, nioSSL, compressNIO,
+                logging,
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
@@ -89,7 +95,7 @@ let package = Package(
         .target(
             name: "DugnadBench",
             dependencies: [
-                "DugnadProtocol", "DugnadTokens", nioCore, nioPosix,
+                "DugnadProtocol", "DugnadTokens", nioCore, nioPosix, compressNIO,
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             // The load generator only: its per-delivery path is all class-property access
@@ -114,7 +120,7 @@ let package = Package(
         .target(
             name: "DugnadTestSupport",
             dependencies: [
-                nioCore, nioPosix, nioHTTP, nioWebSocket, nioLocks, nioSSL,
+                nioCore, nioPosix, nioHTTP, nioWebSocket, nioLocks, nioSSL, compressNIO,
                 .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -154,7 +160,7 @@ let package = Package(
             dependencies: [
                 "DugnadServer", "DugnadCore", "DugnadProtocol", "DugnadTokens", "DugnadTestSupport", "DugnadBench",
                 "DugnadSQLite", "DugnadPostgres", postgresNIO, grdb, nioCore, nioPosix, nioEmbedded, nioWebSocket, nioHTTP,
-                nioLocks, nioSSL, jwtKit, logging,
+                nioLocks, nioSSL, jwtKit, logging, compressNIO,
                 // The handler tests build an `AppContext`, which takes the server's registry.
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],

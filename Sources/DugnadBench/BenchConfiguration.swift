@@ -41,6 +41,9 @@ public struct BenchConfiguration: Sendable {
     public var messages: Int?
     /// Size of each message body. Default 100 bytes, a chat line.
     public var bodyBytes = 100
+    /// Offer permessage-deflate, and inflate what the hub sends compressed. Default off: the
+    /// bench measures the plain protocol unless asked.
+    public var deflate = false
     public var channels: Int
     /// Idle: connections to hold.
     public var connections: Int

@@ -1,3 +1,4 @@
+import CompressNIO
 import NIOCore
 
 /// One bench connection, the only handler in its pipeline: it performs the upgrade, reads
@@ -36,7 +37,10 @@ final class BenchConnectionHandler: ChannelInboundHandler {
     private var responseHead: ByteBuffer?
     private var partial: ByteBuffer?
     private var fragments: ByteBuffer?
-    private let parser = WebSocketFrameParser()
+    private var parser = WebSocketFrameParser()
+    /// Inflates what the hub sent compressed (permessage-deflate), made on first need.
+    private var inflater: ZlibDecompressor?
+    private var fragmentsCompressed = false
     var writer = ClientFrameWriter()
     var context: ChannelHandlerContext?
 
@@ -57,7 +61,7 @@ final class BenchConnectionHandler: ChannelInboundHandler {
         self.stats = stats
         self.ready = ready
         if case .publisher = spec.role {
-            body = Array(repeating: UInt8(ascii: "x"), count: spec.bodyBytes)
+            body = ChatText.make(bytes: spec.bodyBytes)
         } else {
             body = []
         }
@@ -80,7 +84,10 @@ final class BenchConnectionHandler: ChannelInboundHandler {
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        let request = UpgradeHandshake.request(host: spec.host, port: spec.port, path: spec.path, token: spec.token)
+        let request = UpgradeHandshake.request(
+            host: spec.host, port: spec.port, path: spec.path, token: spec.token, deflate: spec.deflate)
+        // The hub sets RSV1 only once it agreed, so offering is enough to accept it.
+        parser.allowsCompression = spec.deflate
         context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: request)), promise: nil)
         context.fireChannelActive()
     }
@@ -201,8 +208,10 @@ final class BenchConnectionHandler: ChannelInboundHandler {
     private func handle(_ frame: WebSocketFrameParser.Frame, context: ChannelHandlerContext) {
         switch frame.opcode {
         case WebSocketFrameParser.text where frame.fin:
-            frame.payload.withUnsafeReadableBytes { handleText($0, context: context) }
+            let payload = frame.compressed ? inflate(frame.payload) : frame.payload
+            payload.withUnsafeReadableBytes { handleText($0, context: context) }
         case WebSocketFrameParser.text, WebSocketFrameParser.binary:
+            fragmentsCompressed = frame.compressed
             fragments = frame.payload
         case WebSocketFrameParser.continuation:
             guard var collected = fragments else { return }
@@ -210,6 +219,7 @@ final class BenchConnectionHandler: ChannelInboundHandler {
             collected.writeBuffer(&payload)
             if frame.fin {
                 fragments = nil
+                if fragmentsCompressed { collected = inflate(collected) }
                 collected.withUnsafeReadableBytes { handleText($0, context: context) }
             } else {
                 fragments = collected
@@ -222,6 +232,23 @@ final class BenchConnectionHandler: ChannelInboundHandler {
             handleClose(frame.payload, context: context)
         default:
             break
+        }
+    }
+
+    /// A compressed message's payload inflated (RFC 7692 §7.2.2: the stripped tail put back).
+    /// The hub compresses each message on its own, so one stream per connection, reset after
+    /// each message, reads them all. A payload that does not inflate counts as unreadable.
+    private func inflate(_ payload: ByteBuffer) -> ByteBuffer {
+        var input = payload
+        input.writeBytes([0x00, 0x00, 0xFF, 0xFF])
+        do {
+            let stream = try inflater ?? ZlibDecompressor(algorithm: .deflate)
+            inflater = stream
+            defer { try? stream.reset() }
+            return try input.decompressStream(with: stream, maxSize: parser.maxPayload)
+        } catch {
+            stats.counters.unreadableFrames += 1
+            return ByteBuffer()
         }
     }
 

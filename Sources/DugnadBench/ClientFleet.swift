@@ -75,7 +75,7 @@ final class ClientFleet: Sendable {
         let spec = ConnectionSpec(
             host: configuration.host, port: configuration.port, path: configuration.path, token: try await token(user: user),
             role: role, channels: channels, index: publisherIndex, runID: runID, bodyBytes: configuration.bodyBytes,
-            startedAt: NIODeadline.now().uptimeNanoseconds)
+            deflate: configuration.deflate, startedAt: NIODeadline.now().uptimeNanoseconds)
         let ready = loop.makePromise(of: Void.self)
         var bootstrap = ClientBootstrap(group: loop)
             .connectTimeout(.seconds(10))

@@ -25,6 +25,8 @@ struct ConnectionSpec: Sendable {
     /// Distinguishes this run's `client_id`s from earlier runs' (the hub deduplicates on them).
     var runID: String
     var bodyBytes: Int
+    /// Offer permessage-deflate in the upgrade.
+    var deflate = false
     /// When the bench started opening this connection (monotonic ns), for the connect latency.
     var startedAt: UInt64
 }

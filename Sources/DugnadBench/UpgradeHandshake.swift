@@ -9,12 +9,14 @@ enum UpgradeHandshake {
     static let maxResponseHeadBytes = 16 * 1024
 
     /// The upgrade request, token in `Authorization` (the contract's first choice for bots).
-    static func request(host: String, port: Int, path: String, token: String) -> String {
+    /// With `deflate`, permessage-deflate is offered as browsers offer it.
+    static func request(host: String, port: Int, path: String, token: String, deflate: Bool = false) -> String {
         var generator = SystemRandomNumberGenerator()
         let key = Data((0..<16).map { _ in generator.next() as UInt8 }).base64EncodedString()
         let hostPart = host.contains(":") ? "[\(host)]" : host
         return "GET \(path) HTTP/1.1\r\nHost: \(hostPart):\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            + "Sec-WebSocket-Key: \(key)\r\nSec-WebSocket-Version: 13\r\nAuthorization: Bearer \(token)\r\n\r\n"
+            + "Sec-WebSocket-Key: \(key)\r\nSec-WebSocket-Version: 13\r\nAuthorization: Bearer \(token)\r\n"
+            + (deflate ? "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n" : "") + "\r\n"
     }
 
     /// What the accumulated response bytes say so far.

@@ -8,6 +8,8 @@ struct WebSocketFrameParser {
     struct Frame {
         var fin: Bool
         var opcode: UInt8
+        /// RSV1: the first frame of a permessage-deflate message (only when `allowsCompression`).
+        var compressed = false
         /// Unmasked payload (a server never masks, but a masked frame is unmasked here anyway).
         var payload: ByteBuffer
     }
@@ -26,6 +28,8 @@ struct WebSocketFrameParser {
 
     /// Largest frame accepted: 16 MiB, far above the hub's 64 KiB, so only a broken server hits it.
     var maxPayload = 1 << 24
+    /// permessage-deflate was agreed: RSV1 is allowed.
+    var allowsCompression = false
 
     /// The next complete frame, consuming it from `buffer`; nil (and nothing consumed) when
     /// the buffer holds only part of one.
@@ -34,7 +38,9 @@ struct WebSocketFrameParser {
         guard let first = buffer.getInteger(at: start, as: UInt8.self),
             let second = buffer.getInteger(at: start + 1, as: UInt8.self)
         else { return nil }
-        guard first & 0x70 == 0 else { throw Violation(description: "reserved bits set in a frame") }
+        guard first & (allowsCompression ? 0x30 : 0x70) == 0 else {
+            throw Violation(description: "reserved bits set in a frame")
+        }
         let masked = second & 0x80 != 0
         var length = Int(second & 0x7F)
         var offset = start + 2
@@ -59,6 +65,6 @@ struct WebSocketFrameParser {
         buffer.moveReaderIndex(to: offset)
         guard var payload = buffer.readSlice(length: length) else { return nil }
         if masked { ClientFrameWriter.applyMask(maskKey, to: &payload) }
-        return Frame(fin: first & 0x80 != 0, opcode: first & 0x0F, payload: payload)
+        return Frame(fin: first & 0x80 != 0, opcode: first & 0x0F, compressed: first & 0x40 != 0, payload: payload)
     }
 }

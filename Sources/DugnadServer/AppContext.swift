@@ -24,10 +24,13 @@ final class AppContext: Sendable {
     /// `LocalFanout` makes its routers (the set of loops is fixed), so a connection finds
     /// its loop's ticker without a lock.
     private let tickers: [ObjectIdentifier: NIOLoopBoundBox<ConnectionTicker>]
+    /// permessage-deflate for replies and echoes (fan-out goes through the hub's cache);
+    /// nil when the hub compresses nothing.
+    let compressor: DeflateFrameCompressor?
 
     init(
         configuration: ServerConfiguration, hub: Hub, authenticator: Authenticator, registry: PrometheusCollectorRegistry,
-        logger: Logger, fileReader: StaticFiles, group: any EventLoopGroup
+        logger: Logger, fileReader: StaticFiles, group: any EventLoopGroup, compressor: DeflateFrameCompressor? = nil
     ) {
         self.configuration = configuration
         self.hub = hub
@@ -41,6 +44,7 @@ final class AppContext: Sendable {
             tickers[ObjectIdentifier(loop)] = NIOLoopBoundBox.makeBoxSendingValue(ConnectionTicker(loop: loop), eventLoop: loop)
         }
         self.tickers = tickers
+        self.compressor = compressor
     }
 
     /// The ticker of `loop`, one of the server group's loops; call on `loop`.

@@ -58,9 +58,13 @@ public final class DugnadApplication: Sendable {
         // No reply alone may come near the outbound limit (it would close the connection
         // with 4008, and the same request after the reconnect would again).
         hubConfiguration.maxReplyBytes = min(hubConfiguration.maxReplyBytes, configuration.outboundLimitBytes / 2)
+        let compressor =
+            configuration.permessageDeflate
+            ? DeflateFrameCompressor(group: group, thresholdBytes: configuration.compressionThresholdBytes) : nil
         let hub = Hub(
             configuration: hubConfiguration, store: store, group: group,
-            metricsFactory: PrometheusMetricsFactory(registry: registry), logger: logger, makeBus: makeBus)
+            metricsFactory: PrometheusMetricsFactory(registry: registry), logger: logger, makeBus: makeBus,
+            frameCompressor: compressor)
         do {
             try hub.start()
         } catch {
@@ -80,7 +84,7 @@ public final class DugnadApplication: Sendable {
         filePool.start()
         let app = AppContext(
             configuration: configuration, hub: hub, authenticator: authenticator, registry: registry, logger: logger,
-            fileReader: StaticFiles(webRoot: configuration.webRoot, pool: filePool), group: group)
+            fileReader: StaticFiles(webRoot: configuration.webRoot, pool: filePool), group: group, compressor: compressor)
         let serverChannel: any Channel
         do {
             serverChannel = try await bootstrap(app: app, group: group, tls: tls)
@@ -132,26 +136,32 @@ public final class DugnadApplication: Sendable {
                     // never gets a second close frame after one of ours.
                     automaticErrorHandling: false,
                     shouldUpgrade: { channel, head in
+                        var headers = HTTPHeaders()
                         switch WebSocketUpgrade.decide(head, configuration: configuration) {
                         case .refuse:
                             return channel.eventLoop.makeSucceededFuture(nil)
                         case .echo:
-                            return channel.eventLoop.makeSucceededFuture(HTTPHeaders())
+                            break
                         case .accept(let subprotocol):
-                            var headers = HTTPHeaders()
                             if let subprotocol { headers.add(name: "Sec-WebSocket-Protocol", value: subprotocol) }
-                            return channel.eventLoop.makeSucceededFuture(headers)
                         }
+                        if let deflate = WebSocketUpgrade.deflate(head, configuration: configuration) {
+                            headers.add(name: "Sec-WebSocket-Extensions", value: deflate.responseHeader)
+                        }
+                        return channel.eventLoop.makeSucceededFuture(headers)
                     },
                     upgradePipelineHandler: { channel, head in
+                        // The same pure decisions as in `shouldUpgrade`, on the same head.
+                        let deflate = WebSocketUpgrade.deflate(head, configuration: configuration)
                         if WebSocketUpgrade.decide(head, configuration: configuration) == .echo {
                             return channel.eventLoop.makeCompletedFuture {
-                                try channel.pipeline.syncOperations.addHandler(EchoHandler(app: app))
+                                try channel.pipeline.syncOperations.addHandler(EchoHandler(app: app, deflate: deflate))
                             }
                         }
                         let token = WebSocketUpgrade.token(from: head)
                         return channel.eventLoop.makeCompletedFuture {
-                            try channel.pipeline.syncOperations.addHandler(WebSocketHandler(app: app, initialToken: token))
+                            try channel.pipeline.syncOperations.addHandler(
+                                WebSocketHandler(app: app, initialToken: token, deflate: deflate))
                         }
                     })
                 return channel.eventLoop.makeCompletedFuture {

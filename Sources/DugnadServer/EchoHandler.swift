@@ -18,14 +18,20 @@ final class EchoHandler: ChannelInboundHandler {
     static let maxMessageBytes = 1 << 24
 
     private let app: AppContext
-    private var assembler = WebSocketMessageAssembler(maxMessageBytes: EchoHandler.maxMessageBytes, acceptsBinary: true)
+    private var assembler: WebSocketMessageAssembler
+    /// The window for compressed echoes; nil without permessage-deflate.
+    private let deflateWindowBits: Int?
     private var context: ChannelHandlerContext?
     private var rawContext: ChannelHandlerContext?
     private var closeSent = false
     private var closeTimer: Scheduled<Void>?
 
-    init(app: AppContext) {
+    init(app: AppContext, deflate: DeflateAgreement? = nil) {
         self.app = app
+        self.deflateWindowBits = deflate?.serverMaxWindowBits
+        self.assembler = WebSocketMessageAssembler(
+            maxMessageBytes: EchoHandler.maxMessageBytes, acceptsBinary: true,
+            inflater: deflate.map { MessageInflater(resetsAfterMessage: $0.clientNoContextTakeover) })
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -103,7 +109,10 @@ final class EchoHandler: ChannelInboundHandler {
 
     private func write(opcode: UInt8, _ payload: ByteBuffer) {
         guard let rawContext else { return }
-        let frame = OutboundFrame.make(opcode: opcode, payload: Array(payload.readableBytesView))
+        var frame = OutboundFrame.make(opcode: opcode, payload: Array(payload.readableBytesView))
+        if let deflateWindowBits, let compressor = app.compressor {
+            frame = compressor.compress(frame, windowBits: deflateWindowBits, on: rawContext.eventLoop)
+        }
         rawContext.writeAndFlush(NIOAny(frame), promise: nil)
     }
 

@@ -51,13 +51,18 @@ final class WebSocketHandler: ChannelInboundHandler, ConnectionOutput, Connectio
     private let decoder: CommandDecoder
     var userID = ""
     var needsFlush = false
+    /// The window our compressed frames must fit (from the permessage-deflate agreement);
+    /// nil: this connection gets plain frames.
+    let deflateWindowBits: Int?
 
-    init(app: AppContext, initialToken: String?) {
+    init(app: AppContext, initialToken: String?, deflate: DeflateAgreement? = nil) {
         self.app = app
         self.initialToken = initialToken
         self.decoder = CommandDecoder(limits: app.configuration.hub.limits)
+        self.deflateWindowBits = deflate?.serverMaxWindowBits
         self.assembler = WebSocketMessageAssembler(
-            maxMessageBytes: app.configuration.hub.limits.maxFrameBytes, acceptsBinary: false)
+            maxMessageBytes: app.configuration.hub.limits.maxFrameBytes, acceptsBinary: false,
+            inflater: deflate.map { MessageInflater(resetsAfterMessage: $0.clientNoContextTakeover) })
         app.liveHandlers.withLockedValue { $0 += 1 }
     }
 
@@ -316,8 +321,14 @@ final class WebSocketHandler: ChannelInboundHandler, ConnectionOutput, Connectio
         }
     }
 
+    /// A reply or an event for this connection alone: compressed here, since it goes
+    /// through no event's shared cache.
     func send(_ frame: ByteBuffer) {
-        enqueue(frame)
+        if let deflateWindowBits, let compressor = app.compressor, let context {
+            enqueue(compressor.compress(frame, windowBits: deflateWindowBits, on: context.eventLoop))
+        } else {
+            enqueue(frame)
+        }
         flush()
     }
 

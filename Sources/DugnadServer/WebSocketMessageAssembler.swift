@@ -15,6 +15,12 @@ import NIOWebSocket
 /// `maxMessageBytes` (1009 beyond), text is checked for UTF-8 as it arrives so that an
 /// invalid sequence fails at once with 1007, and close frames are validated before their
 /// code is echoed.
+///
+/// With permessage-deflate negotiated (an `inflater`), RSV1 on a message's first frame
+/// marks it compressed (RFC 7692 §6); RSV1 anywhere else, or without the extension, fails
+/// with 1002. A compressed message is inflated fragment by fragment, its output held to
+/// `maxMessageBytes` (1009 beyond, before the rest is inflated), and its text checked as
+/// it comes out.
 struct WebSocketMessageAssembler {
     enum Action: Equatable {
         /// A complete text message, valid UTF-8, at most `maxMessageBytes`.
@@ -46,14 +52,19 @@ struct WebSocketMessageAssembler {
     /// Whether binary messages are delivered; if not, the first binary frame closes with 1003.
     let acceptsBinary: Bool
 
+    /// permessage-deflate's inflater when the extension was negotiated, else nil.
+    let inflater: MessageInflater?
+
     private var kind: MessageKind?
     private var buffered: ByteBuffer?
+    private var compressed = false
     private var utf8 = UTF8Validator()
     private var finished = false
 
-    init(maxMessageBytes: Int, acceptsBinary: Bool) {
+    init(maxMessageBytes: Int, acceptsBinary: Bool, inflater: MessageInflater? = nil) {
         self.maxMessageBytes = maxMessageBytes
         self.acceptsBinary = acceptsBinary
+        self.inflater = inflater
     }
 
     mutating func receive(_ frame: WebSocketFrame) -> Action {
@@ -73,9 +84,16 @@ struct WebSocketMessageAssembler {
         if finished { return .ignore }
         // RFC 6455 §5.1: the server must fail the connection on an unmasked client frame.
         guard frame.maskKey != nil else { return .close(.protocolError, reason: "client frames must be masked") }
-        // §5.2: no extension is negotiated, so every reserved bit must be 0.
-        guard !frame.rsv1, !frame.rsv2, !frame.rsv3 else {
+        // §5.2: a reserved bit no negotiated extension defines must be 0; permessage-deflate
+        // defines RSV1, on the first frame of a data message only.
+        guard !frame.rsv2, !frame.rsv3 else {
             return .close(.protocolError, reason: "reserved bits set without an extension")
+        }
+        if frame.rsv1 {
+            guard inflater != nil else { return .close(.protocolError, reason: "reserved bits set without an extension") }
+            guard frame.opcode == .text || frame.opcode == .binary else {
+                return .close(.protocolError, reason: "RSV1 is only valid on the first frame of a message")
+            }
         }
         switch frame.opcode {
         case .text, .binary:
@@ -100,8 +118,14 @@ struct WebSocketMessageAssembler {
         let kind: MessageKind = frame.opcode == .text ? .text : .binary
         guard kind == .text || acceptsBinary else { return .close(.unsupportedData, reason: "binary frames are not supported") }
         guard frame.data.readableBytes <= maxMessageBytes else { return tooBig() }
-        let data = frame.unmaskedData
         utf8 = UTF8Validator()
+        compressed = frame.rsv1
+        var data = frame.unmaskedData
+        if compressed {
+            var message = ByteBuffer()
+            if let failure = inflate(data, final: frame.fin, onto: &message) { return failure }
+            data = message
+        }
         if kind == .text, let failure = checkText(data, final: frame.fin) { return failure }
         if frame.fin { return deliver(data, as: kind) }
         self.kind = kind
@@ -109,15 +133,37 @@ struct WebSocketMessageAssembler {
         return .ignore
     }
 
+    /// Inflates a compressed message's fragment onto `message`; the failure to act on, if any.
+    private func inflate(_ fragment: ByteBuffer, final: Bool, onto message: inout ByteBuffer) -> Action? {
+        guard let inflater else { return .close(.protocolError, reason: "compressed frame without the extension") }
+        do {
+            try inflater.inflate(fragment, final: final, onto: &message, limit: maxMessageBytes)
+            return nil
+        } catch .tooBig {
+            return tooBig()
+        } catch {
+            return .close(.invalidPayload, reason: "compressed message could not be inflated")
+        }
+    }
+
     private mutating func proceed(_ frame: WebSocketFrame) -> Action {
         // Taken out of `buffered` so that appending does not copy the whole message.
         guard let kind, var message = buffered.take() else {
             return .close(.protocolError, reason: "continuation without a message")
         }
-        guard message.readableBytes + frame.data.readableBytes <= maxMessageBytes else { return tooBig() }
-        var data = frame.unmaskedData
-        if kind == .text, let failure = checkText(data, final: frame.fin) { return failure }
-        message.writeBuffer(&data)
+        if compressed {
+            // The inflater holds the output to the limit; the input may not pass it either.
+            guard frame.data.readableBytes <= maxMessageBytes else { return tooBig() }
+            let before = message.writerIndex
+            if let failure = inflate(frame.unmaskedData, final: frame.fin, onto: &message) { return failure }
+            let added = message.getSlice(at: before, length: message.writerIndex - before) ?? ByteBuffer()
+            if kind == .text, let failure = checkText(added, final: frame.fin) { return failure }
+        } else {
+            guard message.readableBytes + frame.data.readableBytes <= maxMessageBytes else { return tooBig() }
+            var data = frame.unmaskedData
+            if kind == .text, let failure = checkText(data, final: frame.fin) { return failure }
+            message.writeBuffer(&data)
+        }
         if frame.fin {
             self.kind = nil
             return deliver(message, as: kind)

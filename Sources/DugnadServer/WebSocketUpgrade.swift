@@ -29,6 +29,13 @@ enum WebSocketUpgrade {
         return offered.contains(subprotocol) ? .accept(subprotocol: subprotocol) : .refuse
     }
 
+    /// The permessage-deflate agreement for this request, if the hub compresses and the
+    /// client offered something it can honour.
+    static func deflate(_ head: HTTPRequestHead, configuration: ServerConfiguration) -> DeflateAgreement? {
+        guard configuration.permessageDeflate else { return nil }
+        return DeflateNegotiation.agree(offers: head.headers["sec-websocket-extensions"])
+    }
+
     /// Browsers send `Origin`; a page from another site must not open a socket with the
     /// user's cookies or stored token (cross-site WebSocket hijacking).
     static func originAllowed(_ head: HTTPRequestHead, _ configuration: ServerConfiguration) -> Bool {

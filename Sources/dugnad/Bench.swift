@@ -65,6 +65,9 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Message body size in bytes.")
     var bodyBytes: Int = 100
 
+    @Flag(help: "Offer permessage-deflate and inflate compressed frames (the hub's side of compression is measured).")
+    var deflate = false
+
     @Option(help: "Channels (groups: subscribers are spread over them; idle: connections are).")
     var channels: Int?
 
@@ -129,6 +132,7 @@ struct Bench: AsyncParsableCommand {
         if let rate { configuration.rate = rate }
         configuration.messages = messages
         configuration.bodyBytes = bodyBytes
+        configuration.deflate = deflate
         if let channels { configuration.channels = channels }
         configuration.joinsPerConnection = joins
         if let connections { configuration.connections = connections }

@@ -139,6 +139,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "test-only echo endpoint for the Autobahn suite; off by default")
     var echoPath: String?
 
+    @Flag(help: "Never negotiate permessage-deflate: every frame goes uncompressed.")
+    var noCompression = false
+
+    @Option(help: "Messages smaller than this many bytes go uncompressed to clients with permessage-deflate.")
+    var compressionThreshold = 256
+
     @Flag(help: "Refuse to create public channels on join (admins create every channel).")
     var noAutoCreate = false
 
@@ -167,6 +173,7 @@ struct Serve: AsyncParsableCommand {
         guard flushWindow >= 0 else { throw ValidationError("--flush-window must be 0 or more.") }
         guard fanoutMaxLag >= 0 else { throw ValidationError("--fanout-max-lag must be 0 or more.") }
         guard pingInterval > 0 else { throw ValidationError("--ping-interval must be greater than 0.") }
+        guard compressionThreshold >= 0 else { throw ValidationError("--compression-threshold must be 0 or more.") }
         guard outboundLimit >= 4096 else { throw ValidationError("--outbound-limit must be at least 4096 bytes.") }
         guard announceRate > 0 else { throw ValidationError("--announce-rate must be greater than 0.") }
         guard remindInterval >= 0 else { throw ValidationError("--remind-interval must be 0 or more.") }
@@ -219,6 +226,8 @@ struct Serve: AsyncParsableCommand {
         configuration.hub.channelCreationsPerDay = channelCreationLimit
         configuration.hub.defaultChannels = noDefaultChannel ? [] : defaultChannels.isEmpty ? ["general"] : defaultChannels
         configuration.echoPath = echoPath
+        configuration.permessageDeflate = !noCompression
+        configuration.compressionThresholdBytes = compressionThreshold
         guard let algorithm = TokenVerifier.Algorithm(rawValue: jwtAlgorithm.uppercased()) else {
             throw ValidationError("--jwt-algorithm must be HS256, RS256 or ES256.")
         }

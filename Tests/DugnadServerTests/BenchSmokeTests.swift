@@ -60,6 +60,26 @@ import Testing
         #expect(report.isClean)
     }
 
+    @Test func fanoutWithDeflateInflatesEveryCompressedDeliveryExactlyOnce() async throws {
+        let hub = try await Self.liftedHub()
+        var configuration = try Self.configuration(.fanout, hub: hub)
+        configuration.subscribers = 10
+        configuration.publishers = 1
+        configuration.rate = 200
+        configuration.messages = 100
+        // Above the hub's 256-byte threshold once wrapped in the event's JSON: compressed.
+        configuration.bodyBytes = 400
+        configuration.deflate = true
+        let report = try await BenchRunner(configuration: configuration).run()
+        await hub.stop()
+
+        #expect(report.deliveriesExpected == 100 * 10)
+        #expect(report.deliveries == report.deliveriesExpected)
+        #expect(report.lost == 0)
+        #expect(report.duplicates == 0)
+        #expect(report.isClean)
+    }
+
     @Test func groupsCountsDeliveriesPerChannel() async throws {
         let hub = try await Self.liftedHub()
         var configuration = try Self.configuration(.groups, hub: hub)

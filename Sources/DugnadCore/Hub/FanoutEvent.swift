@@ -21,6 +21,10 @@ public struct FanoutEvent: Sendable {
     /// bus between nodes can deliver each channel's messages in seq order and fill gaps
     /// from storage. Nil for every other event, and for runs joined by `coalesced`.
     public var position: MessagePosition?
+    /// The frame compressed for connections with permessage-deflate, made lazily; nil when
+    /// the hub compresses nothing. `LocalFanout` attaches it after joining runs, so the
+    /// joined buffer is what gets compressed.
+    public var compressedFrames: CompressedFrames?
 
     public init(target: Target, frame: ByteBuffer, isMessage: Bool = false, position: MessagePosition? = nil) {
         self.target = target

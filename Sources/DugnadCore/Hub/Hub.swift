@@ -44,9 +44,12 @@ public final class Hub: Sendable {
 
     /// Builds a hub on `store`. Call `start()` before serving and `shutdown()` at the end.
     /// `makeBus` wraps the local fan-out (for several nodes); by default events stay local.
+    /// `frameCompressor`: permessage-deflate for the connections that negotiated it (nil:
+    /// every connection gets the plain frames).
     public init(
         configuration: HubConfiguration, store: any Store, group: any EventLoopGroup, metricsFactory: any MetricsFactory,
-        logger: Logger, makeBus: (@Sendable (LocalFanout) -> any EventBus)? = nil
+        logger: Logger, makeBus: (@Sendable (LocalFanout) -> any EventBus)? = nil,
+        frameCompressor: (any FrameCompressor)? = nil
     ) {
         let metrics = HubMetrics(factory: metricsFactory)
         let refusals = ThrottledWarning("the writer is full: writes refused (dugnad_writes_refused_total)")
@@ -56,7 +59,7 @@ public final class Hub: Sendable {
         self.metrics = metrics
         self.logger = logger
         let window = TimeAmount.milliseconds(max(0, configuration.fanoutFlushWindowMillis))
-        let local = LocalFanout(group: group, flushWindow: window) { deliveries, messages in
+        let local = LocalFanout(group: group, flushWindow: window, compressor: frameCompressor) { deliveries, messages in
             if deliveries > 0 { metrics.fanoutDeliveries.increment(by: Int64(deliveries)) }
             if messages > 0 { metrics.messagesOut.increment(by: Int64(messages)) }
         }

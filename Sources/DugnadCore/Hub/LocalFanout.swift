@@ -11,12 +11,14 @@ public final class LocalFanout: EventBus {
     }
 
     private let routers: [Route]
+    /// Compresses for connections with permessage-deflate; nil: the hub compresses nothing.
+    private let compressor: (any FrameCompressor)?
     private let onDelivered: @Sendable (_ deliveries: Int, _ messages: Int) -> Void
 
     /// One router per loop of `group`; the set of loops is fixed for the life of the hub.
     /// `flushWindow`: see `HubConfiguration.fanoutFlushWindowMillis` (zero: flush at once).
     public init(
-        group: any EventLoopGroup, flushWindow: TimeAmount = .zero,
+        group: any EventLoopGroup, flushWindow: TimeAmount = .zero, compressor: (any FrameCompressor)? = nil,
         onDelivered: @escaping @Sendable (_ deliveries: Int, _ messages: Int) -> Void = { _, _ in }
     ) {
         var routers: [Route] = []
@@ -28,6 +30,7 @@ public final class LocalFanout: EventBus {
                     mailbox: LoopMailbox()))
         }
         self.routers = routers
+        self.compressor = compressor
         self.onDelivered = onDelivered
     }
 
@@ -43,7 +46,12 @@ public final class LocalFanout: EventBus {
         guard !events.isEmpty else { return }
         // Runs for the same recipients (a burst of messages in one channel) become one
         // buffer, built here once for every loop: one write per connection per run.
-        let events = FanoutEvent.coalesced(events)
+        var events = FanoutEvent.coalesced(events)
+        // One cache per event, shared by every loop: nothing is compressed until a deflate
+        // connection is among its recipients.
+        if let compressor {
+            for index in events.indices { events[index].compressedFrames = CompressedFrames(compressor: compressor) }
+        }
         post(.events(events), bytes: events.reduce(0) { $0 + $1.frame.readableBytes })
     }
 

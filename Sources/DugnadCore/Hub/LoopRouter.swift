@@ -61,17 +61,19 @@ public final class LoopRouter {
             case .channel(let name, let exceptUser):
                 guard let sinks = channels[name] else { continue }
                 let before = deliveries
+                var compressed = CompressedChoice()
                 for sink in sinks.values {
                     if let exceptUser, sink.userID == exceptUser { continue }
-                    write(event.frame, to: sink)
+                    write(compressed.frame(of: event, for: sink, on: loop), to: sink)
                     deliveries += event.count
                 }
                 if event.isMessage { messages += deliveries - before }
             case .users(let ids):
+                var compressed = CompressedChoice()
                 for id in ids {
                     guard let sinks = users[id] else { continue }
                     for sink in sinks.values {
-                        write(event.frame, to: sink)
+                        write(compressed.frame(of: event, for: sink, on: loop), to: sink)
                         deliveries += event.count
                     }
                 }
@@ -119,3 +121,20 @@ public final class LoopRouter {
 
 @available(*, unavailable)
 extension LoopRouter: Sendable {}
+
+/// The frame one event's recipients on this loop get: the plain one, or its compressed
+/// twin from the event's cache, remembered for the last window asked for so that a
+/// thousand deflate connections take the cache's lock once, not a thousand times.
+private struct CompressedChoice {
+    private var bits = 0
+    private var frame: ByteBuffer?
+
+    mutating func frame(of event: FanoutEvent, for sink: any FrameSink, on loop: (any EventLoop)?) -> ByteBuffer {
+        guard let wanted = sink.deflateWindowBits, let cache = event.compressedFrames, let loop else { return event.frame }
+        if wanted == bits, let frame { return frame }
+        let made = cache.frame(for: event.frame, windowBits: wanted, on: loop)
+        bits = wanted
+        frame = made
+        return made
+    }
+}

@@ -58,8 +58,10 @@ public enum OutboundFrame {
         return payloads
     }
 
-    static func writeHeader(opcode: UInt8, length: Int, into buffer: inout ByteBuffer) {
-        buffer.writeInteger(0x80 | opcode)
+    /// A final frame's header. `compressed` sets RSV1, which marks a permessage-deflate
+    /// message (RFC 7692 §6).
+    public static func writeHeader(opcode: UInt8, length: Int, compressed: Bool = false, into buffer: inout ByteBuffer) {
+        buffer.writeInteger(0x80 | (compressed ? 0x40 : 0) | opcode)
         if length < 126 {
             buffer.writeInteger(UInt8(length))
         } else if length <= Int(UInt16.max) {

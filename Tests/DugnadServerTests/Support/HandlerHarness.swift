@@ -79,7 +79,9 @@ final class HandlerHarness: Sendable {
     func makeApp(on loop: any EventLoop) -> AppContext {
         AppContext(
             configuration: configuration, hub: hub, authenticator: authenticator, registry: registry, logger: logger,
-            fileReader: files, group: loop)
+            fileReader: files, group: loop,
+            compressor: configuration.permessageDeflate
+                ? DeflateFrameCompressor(group: loop, thresholdBytes: configuration.compressionThresholdBytes) : nil)
     }
 
     /// Occupies the static files' only thread until the returned semaphore is signalled, so

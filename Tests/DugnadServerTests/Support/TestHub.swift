@@ -143,11 +143,13 @@ final class TestHub: Sendable {
 
     /// Connects and authenticates with a `?token=` and waits for the welcome.
     func connect(
-        _ sub: String, name: String? = nil, roles: [String] = [], channels: [String] = [], autoPong: Bool = true
+        _ sub: String, name: String? = nil, roles: [String] = [], channels: [String] = [], autoPong: Bool = true,
+        deflate: Bool = false
     ) async throws -> TestClient {
         let token = try await Self.token(sub, name: name, roles: roles, channels: channels)
         let client = try await TestClient(
-            WebSocketClient.connect(host: "127.0.0.1", port: port, path: "/ws?token=\(token)", autoPong: autoPong))
+            WebSocketClient.connect(
+                host: "127.0.0.1", port: port, path: "/ws?token=\(token)", deflate: deflate, autoPong: autoPong))
         client.welcome = try await client.next(type: "welcome")
         return client
     }

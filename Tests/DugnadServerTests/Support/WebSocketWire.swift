@@ -13,9 +13,12 @@ enum ClientFrame {
     static let pong: UInt8 = 0xA
 
     /// A client frame: masked (as RFC 6455 requires of clients) unless told otherwise.
-    static func bytes(opcode: UInt8, _ payload: [UInt8], fin: Bool = true, masked: Bool = true) -> ByteBuffer {
+    /// `rsv1` marks a permessage-deflate message's first frame.
+    static func bytes(opcode: UInt8, _ payload: [UInt8], fin: Bool = true, masked: Bool = true, rsv1: Bool = false)
+        -> ByteBuffer
+    {
         var buffer = ByteBuffer()
-        buffer.writeInteger((fin ? 0x80 : 0) | opcode)
+        buffer.writeInteger((fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | opcode)
         let maskBit: UInt8 = masked ? 0x80 : 0
         if payload.count < 126 {
             buffer.writeInteger(maskBit | UInt8(payload.count))
@@ -51,6 +54,8 @@ struct ServerFrame: Equatable, CustomStringConvertible {
     var fin: Bool
     var opcode: UInt8
     var payload: [UInt8]
+    /// Set on a permessage-deflate message's first frame: `payload` is compressed.
+    var rsv1 = false
 
     var isClose: Bool { opcode == 0x8 }
     var isPing: Bool { opcode == 0x9 }
@@ -93,7 +98,7 @@ struct ServerFrame: Equatable, CustomStringConvertible {
                 length = Int(extended)
             }
             guard let payload = buffer.readBytes(length: length) else { throw TestFailure("a truncated payload") }
-            frames.append(ServerFrame(fin: first & 0x80 != 0, opcode: first & 0x0F, payload: payload))
+            frames.append(ServerFrame(fin: first & 0x80 != 0, opcode: first & 0x0F, payload: payload, rsv1: first & 0x40 != 0))
         }
         return frames
     }

@@ -1,3 +1,5 @@
+import CompressNIO
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -26,11 +28,17 @@ public final class WebSocketClient: Sendable {
 
     /// The `Sec-WebSocket-Protocol` the server chose in its 101 response, or `nil` if it chose none.
     public let negotiatedSubprotocol: String?
+    /// The `Sec-WebSocket-Extensions` of the server's 101 response, or `nil` without one.
+    public let negotiatedExtensions: String?
 
-    private init(channel: any Channel, shared: WebSocketClientSharedState, negotiatedSubprotocol: String?) {
+    private init(
+        channel: any Channel, shared: WebSocketClientSharedState, negotiatedSubprotocol: String?,
+        negotiatedExtensions: String?
+    ) {
         self.channel = channel
         self.shared = shared
         self.negotiatedSubprotocol = negotiatedSubprotocol
+        self.negotiatedExtensions = negotiatedExtensions
     }
 
     /// Connects and performs the HTTP/1.1 upgrade.
@@ -43,6 +51,9 @@ public final class WebSocketClient: Sendable {
     ///     in order. A `Host` field here replaces the default `host:port` one.
     ///   - subprotocols: Offered in `Sec-WebSocket-Protocol`, in preference order. Defaults to none
     ///     (no header). If the server selects a protocol that was not offered, the handshake fails.
+    ///   - deflate: Offer permessage-deflate (RFC 7692) in `Sec-WebSocket-Extensions`. When the
+    ///     server accepts, compressed messages (RSV1) are inflated before they become events, and
+    ///     counted in ``compressedMessagesReceived``; ``sendText(_:)`` compresses too.
     ///   - autoPong: Whether to answer every ping with a pong carrying the same payload. Defaults to
     ///     `true`; turn it off to test how the server treats clients that never pong.
     ///   - maxFrameSize: Largest frame, and largest reassembled message, accepted from the server, in
@@ -67,6 +78,7 @@ public final class WebSocketClient: Sendable {
         path: String = "/ws",
         headers: [(String, String)] = [],
         subprotocols: [String] = [],
+        deflate: Bool = false,
         autoPong: Bool = true,
         maxFrameSize: Int = 1 << 24,
         tls: NIOSSLContext? = nil,
@@ -83,11 +95,12 @@ public final class WebSocketClient: Sendable {
         // Completed with the negotiated subprotocol by the upgrade callback, or failed by the
         // handshake handler / timeout. Double completion is harmless (NIO ignores the second one).
         let handshakePromise = eventLoop.makePromise(of: String?.self)
+        let extensions = NIOLockedValueBox<String?>(nil)
         let requestHead = makeRequestHead(
             host: host,
             port: port,
             path: path,
-            headers: headers,
+            headers: headers + (deflate ? [("Sec-WebSocket-Extensions", "permessage-deflate; client_max_window_bits")] : []),
             subprotocols: subprotocols
         )
 
@@ -109,8 +122,14 @@ public final class WebSocketClient: Sendable {
                         reason: "server selected subprotocol \"\(selected)\" that was not offered"
                     )
                 }
+                let agreed = response.headers.first(name: "Sec-WebSocket-Extensions")
+                if let agreed, !deflate || !agreed.lowercased().hasPrefix("permessage-deflate") {
+                    throw WebSocketHandshakeError(reason: "server chose extension \"\(agreed)\" that was not offered")
+                }
+                extensions.withLockedValue { $0 = agreed }
                 try operations.addHandler(
-                    WebSocketClientFrameHandler(shared: shared, autoPong: autoPong, maxMessageSize: maxFrameSize)
+                    WebSocketClientFrameHandler(
+                        shared: shared, autoPong: autoPong, maxMessageSize: maxFrameSize, inflates: agreed != nil)
                 )
                 return selected
             }
@@ -160,7 +179,9 @@ public final class WebSocketClient: Sendable {
         do {
             let subprotocol = try await handshakePromise.futureResult.get()
             timer.cancel()
-            return WebSocketClient(channel: channel, shared: shared, negotiatedSubprotocol: subprotocol)
+            return WebSocketClient(
+                channel: channel, shared: shared, negotiatedSubprotocol: subprotocol,
+                negotiatedExtensions: extensions.withLockedValue { $0 })
         } catch {
             timer.cancel()
             channel.close(promise: nil)
@@ -195,6 +216,9 @@ public final class WebSocketClient: Sendable {
     /// True once the TCP connection is gone (closed by either side or failed).
     public var isClosed: Bool { shared.isClosed }
 
+    /// Messages that arrived compressed (permessage-deflate), so far.
+    public var compressedMessagesReceived: Int { shared.compressedMessages }
+
     /// Why the connection failed, if it did: a protocol violation by the server that made the client
     /// fail the connection (RFC 6455 §7.1.7, e.g. invalid UTF-8 or a masked server frame), or a
     /// socket error. `nil` for connections that ended normally or are still open.
@@ -206,8 +230,18 @@ public final class WebSocketClient: Sendable {
     // MARK: - Sending
 
     /// Sends `text` as a single, final, masked text frame.
+    /// With permessage-deflate agreed, a text of 64 bytes or more goes compressed (RSV1), each
+    /// message on its own (a fresh stream: no context carried over, which any server reads).
     public func sendText(_ text: String) async throws {
-        try await send(opcode: .text, payload: Array(text.utf8))
+        let bytes = Array(text.utf8)
+        guard negotiatedExtensions != nil, bytes.count >= 64 else { return try await send(opcode: .text, payload: bytes) }
+        let compressor = try ZlibCompressor(algorithm: .deflate)
+        var input = ByteBuffer(bytes: bytes)
+        var output = ByteBuffer()
+        output.reserveCapacity(compressor.maxSize(from: input))
+        try compressor.deflate(from: &input, to: &output, flush: .sync)
+        // RFC 7692 §7.2.1: the sync flush's `00 00 ff ff` tail is not sent.
+        try await send(opcode: .text, payload: Array(output.readableBytesView.dropLast(4)), rsv1: true)
     }
 
     /// Sends one frame, masked with a random key as RFC 6455 requires of clients (unless

@@ -1,3 +1,4 @@
+import CompressNIO
 import NIOCore
 import NIOWebSocket
 
@@ -16,6 +17,9 @@ final class WebSocketClientFrameHandler: ChannelDuplexHandler {
     private let shared: WebSocketClientSharedState
     private let autoPong: Bool
     private let maxMessageSize: Int
+    /// permessage-deflate was agreed: RSV1 marks a compressed message's first frame.
+    private let inflates: Bool
+    private var fragmentsCompressed = false
 
     /// Opcode (text or binary) of the fragmented message being reassembled, if any.
     private var fragmentedOpcode: WebSocketOpcode?
@@ -24,10 +28,11 @@ final class WebSocketClientFrameHandler: ChannelDuplexHandler {
     /// connection is being torn down and they would only produce confusing events.
     private var failed = false
 
-    init(shared: WebSocketClientSharedState, autoPong: Bool, maxMessageSize: Int) {
+    init(shared: WebSocketClientSharedState, autoPong: Bool, maxMessageSize: Int, inflates: Bool = false) {
         self.shared = shared
         self.autoPong = autoPong
         self.maxMessageSize = maxMessageSize
+        self.inflates = inflates
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -44,8 +49,10 @@ final class WebSocketClientFrameHandler: ChannelDuplexHandler {
         let frame = unwrapInboundIn(data)
         guard !failed else { return }
 
-        // RFC 6455 §5.2: no extension is ever negotiated, so reserved bits must be clear.
-        guard frame.reservedBits.isEmpty else {
+        // RFC 6455 §5.2: reserved bits must be clear, but for RSV1 on a data message's first
+        // frame when permessage-deflate was agreed (RFC 7692 §6).
+        let compressedStart = inflates && frame.reservedBits == .rsv1 && (frame.opcode == .text || frame.opcode == .binary)
+        guard frame.reservedBits.isEmpty || compressedStart else {
             return fail(context, code: WebSocketClosePayload.protocolError, "server frame has RSV bits set")
         }
         // RFC 6455 §5.1: a client must fail the connection on a masked server frame.
@@ -63,9 +70,10 @@ final class WebSocketClientFrameHandler: ChannelDuplexHandler {
                 )
             }
             if frame.fin {
-                deliverMessage(context, opcode: frame.opcode, payload: bytes(of: frame))
+                deliverMessage(context, opcode: frame.opcode, payload: bytes(of: frame), compressed: compressedStart)
             } else {
                 fragmentedOpcode = frame.opcode
+                fragmentsCompressed = compressedStart
                 fragments = bytes(of: frame)
             }
         case .continuation:
@@ -89,7 +97,7 @@ final class WebSocketClientFrameHandler: ChannelDuplexHandler {
                 let message = fragments
                 fragmentedOpcode = nil
                 fragments = []
-                deliverMessage(context, opcode: opcode, payload: message)
+                deliverMessage(context, opcode: opcode, payload: message, compressed: fragmentsCompressed)
             }
         case .ping:
             let payload = bytes(of: frame)
@@ -142,7 +150,19 @@ final class WebSocketClientFrameHandler: ChannelDuplexHandler {
         Array(frame.data.readableBytesView)
     }
 
-    private func deliverMessage(_ context: ChannelHandlerContext, opcode: WebSocketOpcode, payload: [UInt8]) {
+    private func deliverMessage(
+        _ context: ChannelHandlerContext, opcode: WebSocketOpcode, payload: [UInt8], compressed: Bool = false
+    ) {
+        var payload = payload
+        if compressed {
+            // RFC 7692 §7.2.2: put back the stripped tail, then inflate (bounded).
+            var input = ByteBuffer(bytes: payload + [0x00, 0x00, 0xFF, 0xFF])
+            guard let inflated = try? input.decompress(with: .deflate, maxSize: maxMessageSize) else {
+                return fail(context, code: WebSocketClosePayload.invalidPayloadData, "compressed message did not inflate")
+            }
+            payload = Array(inflated.readableBytesView)
+            shared.noteCompressedMessage()
+        }
         if opcode == .text {
             // RFC 6455 §8.1: text must be valid UTF-8; a lenient decode would hide server bugs.
             guard let text = String(validating: payload, as: UTF8.self) else {

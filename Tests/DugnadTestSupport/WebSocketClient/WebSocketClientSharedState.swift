@@ -29,6 +29,7 @@ final class WebSocketClientSharedState: Sendable {
         var userPausedReading = false
         var pausedForOverflow = false
         var connectionError: String?
+        var compressedMessages = 0
         /// Set once the frame handler is installed; needed to re-enable reading from `receive`.
         var channel: (any Channel)?
     }
@@ -114,6 +115,9 @@ final class WebSocketClientSharedState: Sendable {
     // MARK: - Queries (any thread)
 
     var isClosed: Bool { state.withLockedValue { $0.connectionClosed } }
+    /// Messages that arrived compressed (RSV1, permessage-deflate).
+    var compressedMessages: Int { state.withLockedValue { $0.compressedMessages } }
+    func noteCompressedMessage() { state.withLockedValue { $0.compressedMessages += 1 } }
     var closeFrameSent: Bool { state.withLockedValue { $0.closeFrameSent } }
     var connectionError: String? { state.withLockedValue { $0.connectionError } }
     var bufferedEventCount: Int { state.withLockedValue { $0.events.count } }

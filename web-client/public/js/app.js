@@ -95,6 +95,8 @@ class App {
       debugReconnect: () => this.conn?.reconnectNow(),
       state: () => this.debugState(),
       lastDownload: () => this.lastDownload,
+      // The extensions the hub agreed to (permessage-deflate), for the browser tests.
+      extensions: () => this.conn?.ws?.extensions ?? null,
     };
   }
 
