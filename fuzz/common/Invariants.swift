@@ -132,6 +132,7 @@ func checkCommandLimits(_ command: ClientCommand, limits: Limits, _ input: [UInt
         if request.title.isEmpty || request.title.count > Limits.maxTitleCharacters { violated("title of \(request.title.count) characters", input) }
         body(request.body)
         clientID(request.clientID)
+        if let until = request.until, until < 0 { violated("accepted negative until", input) }
         if case .channels(let names) = request.audience {
             if names.isEmpty || names.count > 1_000 || Set(names).count != names.count { violated("audience of \(names.count) channels", input) }
             for name in names { channel(name) }
@@ -141,6 +142,17 @@ func checkCommandLimits(_ command: ClientCommand, limits: Limits, _ input: [UInt
     case .announcements(let query):
         id(query.before, "before")
         if !(1...AnnouncementsQuery.maxLimit).contains(query.limit) { violated("announcements limit \(query.limit)", input) }
+    case .channels(let query):
+        if let text = query.text, text.isEmpty || text.count > DirectoryQuery.maxQueryCharacters {
+            violated("directory query of \(text.count) characters", input)
+        }
+        if let after = query.after { channel(after) }
+        if !(1...DirectoryQuery.maxLimit).contains(query.limit) { violated("directory limit \(query.limit)", input) }
+    case .describe(let name, let description):
+        channel(name)
+        if let description, description.isEmpty || description.count > Limits.maxDescriptionCharacters {
+            violated("description of \(description.count) characters", input)
+        }
     case .refresh(let token): id(token, "token", max: 16_384)
     case .ping: break
     }
@@ -196,6 +208,7 @@ func encode(_ command: ClientCommand) -> JSONObject {
         set("priority", request.priority.rawValue)
         object["require_ack"] = .bool(request.requireAck)
         set("client_id", request.clientID)
+        set("until", request.until)
     case .ack(let announcementID, let kind):
         set("announcement_id", announcementID)
         set("kind", kind.rawValue)
@@ -205,6 +218,13 @@ func encode(_ command: ClientCommand) -> JSONObject {
         if query.authorIsMe { set("author", "me") }
         set("before", query.before)
         set("limit", Int64(query.limit))
+    case .channels(let query):
+        set("query", query.text)
+        set("after", query.after)
+        set("limit", Int64(query.limit))
+    case .describe(let channel, let description):
+        set("channel", channel)
+        object["description"] = description.map(JSONValue.string) ?? .null
     case .refresh(let token): set("token", token)
     case .ping: break
     }
