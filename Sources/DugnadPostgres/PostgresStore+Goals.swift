@@ -15,60 +15,66 @@ extension PostgresStore {
         }
     }
 
-    /// The definitions are `GoalFigures`'; one REPEATABLE READ snapshot, so the counts agree.
-    public func goalFigures(to: Int64) throws -> GoalFigures {
+    /// One REPEATABLE READ snapshot for every week, so the counts and the trend agree.
+    public func goalFigures(weekEnds: [Int64]) throws -> [GoalFigures] {
+        try reading("read the goals' figures") { db in
+            try db.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            let weeks = try weekEnds.map { try Self.goalFigures(db, to: $0) }
+            try db.query("COMMIT")
+            return weeks
+        }
+    }
+
+    /// The definitions are `GoalFigures`'.
+    private static func goalFigures(_ db: BlockingConnection, to: Int64) throws -> GoalFigures {
         let from = to - GoalFigures.weekMillis
         let day = GoalFigures.dayMillis
-        return try reading("read the goals' figures") { db in
-            try db.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            var figures = GoalFigures()
-            figures.people = try Self.count(db, "SELECT count(*) FROM users WHERE created_at <= \(to)")
-            figures.activePeople = try Self.count(
+        var figures = GoalFigures()
+        figures.people = try count(db, "SELECT count(*) FROM users WHERE created_at <= \(to)")
+        figures.activePeople = try count(
+            db,
+            """
+            SELECT count(DISTINCT s.user_id) FROM sessions s JOIN users u ON u.id = s.user_id
+            WHERE s.connected_at <= \(to) AND (s.disconnected_at IS NULL OR s.disconnected_at >= \(from))
+                AND u.created_at <= \(to)
+            """)
+        let reach = try db.rows(
+            """
+            SELECT count(*) AS audience,
+                count(*) FILTER (WHERE r.read_at <= a.ts + \(day)) AS read,
+                count(*) FILTER (WHERE r.require_ack) AS ack_audience,
+                count(*) FILTER (WHERE r.require_ack AND r.acked_at <= a.ts + \(day)) AS acked
+            FROM announcements a JOIN announcement_audience r ON r.announcement_id = a.id
+            WHERE a.ts BETWEEN \(from - day) AND \(to - day)
+            """
+        ).first
+        figures.audience = Int(try reach?.decode("audience", as: Int64.self) ?? 0)
+        figures.readWithin24h = Int(try reach?.decode("read", as: Int64.self) ?? 0)
+        figures.ackAudience = Int(try reach?.decode("ack_audience", as: Int64.self) ?? 0)
+        figures.ackedWithin24h = Int(try reach?.decode("acked", as: Int64.self) ?? 0)
+        figures.leaderPosts =
+            try count(
                 db,
                 """
-                SELECT count(DISTINCT s.user_id) FROM sessions s JOIN users u ON u.id = s.user_id
-                WHERE s.connected_at <= \(to) AND (s.disconnected_at IS NULL OR s.disconnected_at >= \(from))
-                    AND u.created_at <= \(to)
+                SELECT count(*) FROM channels c JOIN messages m ON m.channel = c.name
+                JOIN users u ON u.id = m.from_id
+                WHERE c.kind IN ('public', 'announce') AND m.ts BETWEEN \(from) AND \(to) AND 'leader' = ANY (u.roles)
                 """)
-            let reach = try db.rows(
-                """
-                SELECT count(*) AS audience,
-                    count(*) FILTER (WHERE r.read_at <= a.ts + \(day)) AS read,
-                    count(*) FILTER (WHERE r.require_ack) AS ack_audience,
-                    count(*) FILTER (WHERE r.require_ack AND r.acked_at <= a.ts + \(day)) AS acked
-                FROM announcements a JOIN announcement_audience r ON r.announcement_id = a.id
-                WHERE a.ts BETWEEN \(from - day) AND \(to - day)
-                """
-            ).first
-            figures.audience = Int(try reach?.decode("audience", as: Int64.self) ?? 0)
-            figures.readWithin24h = Int(try reach?.decode("read", as: Int64.self) ?? 0)
-            figures.ackAudience = Int(try reach?.decode("ack_audience", as: Int64.self) ?? 0)
-            figures.ackedWithin24h = Int(try reach?.decode("acked", as: Int64.self) ?? 0)
-            figures.leaderPosts =
-                try Self.count(
-                    db,
-                    """
-                    SELECT count(*) FROM channels c JOIN messages m ON m.channel = c.name
-                    JOIN users u ON u.id = m.from_id
-                    WHERE c.kind IN ('public', 'announce') AND m.ts BETWEEN \(from) AND \(to) AND 'leader' = ANY (u.roles)
-                    """)
-                + Self.count(
-                    db,
-                    """
-                    SELECT count(*) FROM announcements a JOIN users u ON u.id = a.from_id
-                    WHERE a.ts BETWEEN \(from) AND \(to) AND 'leader' = ANY (u.roles)
-                    """)
-            figures.openChannels = try Self.count(
-                db, "SELECT count(*) FROM channels WHERE kind IN ('public', 'announce') AND created_at <= \(to)")
-            figures.activeChannels = try Self.count(
+            + count(
                 db,
                 """
-                SELECT count(*) FROM channels c WHERE c.kind IN ('public', 'announce') AND c.created_at <= \(to)
-                    AND EXISTS (SELECT 1 FROM messages m WHERE m.channel = c.name AND m.ts BETWEEN \(from) AND \(to))
+                SELECT count(*) FROM announcements a JOIN users u ON u.id = a.from_id
+                WHERE a.ts BETWEEN \(from) AND \(to) AND 'leader' = ANY (u.roles)
                 """)
-            try db.query("COMMIT")
-            return figures
-        }
+        figures.openChannels = try count(
+            db, "SELECT count(*) FROM channels WHERE kind IN ('public', 'announce') AND created_at <= \(to)")
+        figures.activeChannels = try count(
+            db,
+            """
+            SELECT count(*) FROM channels c WHERE c.kind IN ('public', 'announce') AND c.created_at <= \(to)
+                AND EXISTS (SELECT 1 FROM messages m WHERE m.channel = c.name AND m.ts BETWEEN \(from) AND \(to))
+            """)
+        return figures
     }
 
     private static func count(_ db: BlockingConnection, _ query: PostgresQuery) throws -> Int {

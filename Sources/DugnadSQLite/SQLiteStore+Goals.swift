@@ -16,61 +16,65 @@ extension SQLiteStore {
         }
     }
 
-    /// The definitions are `GoalFigures`'; one read transaction, so the counts agree.
-    public func goalFigures(to: Int64) throws -> GoalFigures {
+    /// One read transaction for every week, so the counts and the trend agree.
+    public func goalFigures(weekEnds: [Int64]) throws -> [GoalFigures] {
+        try reading("read the goals' figures") { db in try weekEnds.map { try Self.goalFigures(db, to: $0) } }
+    }
+
+    /// The definitions are `GoalFigures`'.
+    private static func goalFigures(_ db: Database, to: Int64) throws -> GoalFigures {
         let from = to - GoalFigures.weekMillis
         let day = GoalFigures.dayMillis
-        return try reading("read the goals' figures") { db in
-            var figures = GoalFigures()
-            figures.people = try Self.count(db, "SELECT count(*) FROM users WHERE created_at <= ?", [to])
-            // A session overlaps the week when it opened by its end and had not closed
-            // before its start (an open session is alive now).
-            figures.activePeople = try Self.count(
+        var figures = GoalFigures()
+        figures.people = try count(db, "SELECT count(*) FROM users WHERE created_at <= ?", [to])
+        // A session overlaps the week when it opened by its end and had not closed
+        // before its start (an open session is alive now).
+        figures.activePeople = try count(
+            db,
+            """
+            SELECT count(DISTINCT s.user_id) FROM sessions s JOIN users u ON u.id = s.user_id
+            WHERE s.connected_at <= ?1 AND (s.disconnected_at IS NULL OR s.disconnected_at >= ?2)
+                AND u.created_at <= ?1
+            """, [to, from])
+        let reach = try Row.fetchOne(
+            db.cachedStatement(
+                sql: """
+                    SELECT count(*) AS audience,
+                        count(r.read_at <= a.ts + ?3 OR NULL) AS read,
+                        count(r.require_ack = 1 OR NULL) AS ack_audience,
+                        count(r.require_ack = 1 AND r.acked_at <= a.ts + ?3 OR NULL) AS acked
+                    FROM announcements a JOIN announcement_audience r ON r.announcement_id = a.id
+                    WHERE a.ts BETWEEN ?1 AND ?2
+                    """),
+            arguments: [from - day, to - day, day])
+        figures.audience = try reach?.decode(Int.self, forColumn: "audience") ?? 0
+        figures.readWithin24h = try reach?.decode(Int.self, forColumn: "read") ?? 0
+        figures.ackAudience = try reach?.decode(Int.self, forColumn: "ack_audience") ?? 0
+        figures.ackedWithin24h = try reach?.decode(Int.self, forColumn: "acked") ?? 0
+        figures.leaderPosts =
+            try count(
                 db,
                 """
-                SELECT count(DISTINCT s.user_id) FROM sessions s JOIN users u ON u.id = s.user_id
-                WHERE s.connected_at <= ?1 AND (s.disconnected_at IS NULL OR s.disconnected_at >= ?2)
-                    AND u.created_at <= ?1
-                """, [to, from])
-            let reach = try Row.fetchOne(
-                db.cachedStatement(
-                    sql: """
-                        SELECT count(*) AS audience,
-                            count(r.read_at <= a.ts + ?3 OR NULL) AS read,
-                            count(r.require_ack = 1 OR NULL) AS ack_audience,
-                            count(r.require_ack = 1 AND r.acked_at <= a.ts + ?3 OR NULL) AS acked
-                        FROM announcements a JOIN announcement_audience r ON r.announcement_id = a.id
-                        WHERE a.ts BETWEEN ?1 AND ?2
-                        """),
-                arguments: [from - day, to - day, day])
-            figures.audience = try reach?.decode(Int.self, forColumn: "audience") ?? 0
-            figures.readWithin24h = try reach?.decode(Int.self, forColumn: "read") ?? 0
-            figures.ackAudience = try reach?.decode(Int.self, forColumn: "ack_audience") ?? 0
-            figures.ackedWithin24h = try reach?.decode(Int.self, forColumn: "acked") ?? 0
-            let leader = "EXISTS (SELECT 1 FROM users u, json_each(u.roles) WHERE u.id = %@ AND json_each.value = 'leader')"
-            figures.leaderPosts =
-                try Self.count(
-                    db,
-                    """
-                    SELECT count(*) FROM channels c JOIN messages m ON m.channel = c.name AND m.ts BETWEEN ?1 AND ?2
-                    WHERE c.kind IN ('public', 'announce') AND \(leader.replacingOccurrences(of: "%@", with: "m.from_id"))
-                    """, [from, to])
-                + Self.count(
-                    db,
-                    """
-                    SELECT count(*) FROM announcements a WHERE a.ts BETWEEN ?1 AND ?2
-                        AND \(leader.replacingOccurrences(of: "%@", with: "a.from_id"))
-                    """, [from, to])
-            figures.openChannels = try Self.count(
-                db, "SELECT count(*) FROM channels WHERE kind IN ('public', 'announce') AND created_at <= ?", [to])
-            figures.activeChannels = try Self.count(
-                db,
-                """
-                SELECT count(*) FROM channels c WHERE c.kind IN ('public', 'announce') AND c.created_at <= ?1
-                    AND EXISTS (SELECT 1 FROM messages m WHERE m.channel = c.name AND m.ts BETWEEN ?2 AND ?1)
-                """, [to, from])
-            return figures
-        }
+                SELECT count(*) FROM channels c JOIN messages m ON m.channel = c.name AND m.ts BETWEEN ?1 AND ?2
+                WHERE c.kind IN ('public', 'announce') AND \(isLeader("m.from_id"))
+                """, [from, to])
+            + count(
+                db, "SELECT count(*) FROM announcements a WHERE a.ts BETWEEN ?1 AND ?2 AND \(isLeader("a.from_id"))",
+                [from, to])
+        figures.openChannels = try count(
+            db, "SELECT count(*) FROM channels WHERE kind IN ('public', 'announce') AND created_at <= ?", [to])
+        figures.activeChannels = try count(
+            db,
+            """
+            SELECT count(*) FROM channels c WHERE c.kind IN ('public', 'announce') AND c.created_at <= ?1
+                AND EXISTS (SELECT 1 FROM messages m WHERE m.channel = c.name AND m.ts BETWEEN ?2 AND ?1)
+            """, [to, from])
+        return figures
+    }
+
+    /// The user in `column` has `leader` among the roles its token last gave (roles are a JSON array).
+    private static func isLeader(_ column: String) -> String {
+        "EXISTS (SELECT 1 FROM users u, json_each(u.roles) WHERE u.id = \(column) AND json_each.value = 'leader')"
     }
 
     private static func count(_ db: Database, _ sql: String, _ arguments: StatementArguments) throws -> Int {

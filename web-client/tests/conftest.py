@@ -404,13 +404,13 @@ def new_driver(width: int = 1280, height: int = 860, accept_any_certificate: boo
     return driver
 
 
-@pytest.fixture
-def browser(hub, output_dir):
-    """Factory: `browser("ola")` opens a fresh headless Chromium for one user."""
+def open_pages(hub, output_dir, height: int = 860):
+    """The body of a browser fixture: yields a factory `make(label, width, height, lang)` of
+    headless Chromium pages against `hub`, then keeps each page's console errors and quits it."""
     pages: list[Page] = []
 
-    def make(label: str, width: int = 1280, height: int = 860) -> Page:
-        page = Page(new_driver(width, height), hub, output_dir, label)
+    def make(label: str, width: int = 1280, height: int = height, lang: str = "en-GB") -> Page:
+        page = Page(new_driver(width, height, lang=lang), hub, output_dir, label)
         pages.append(page)
         return page
 
@@ -422,6 +422,12 @@ def browser(hub, output_dir):
                 (output_dir / f"console-{page.label}.log").write_text("\n".join(errors))
         finally:
             page.d.quit()
+
+
+@pytest.fixture
+def browser(hub, output_dir):
+    """Factory: `browser("ola")` opens a fresh headless Chromium for one user."""
+    yield from open_pages(hub, output_dir)
 
 
 # -- a bare protocol client (probes and setup; the UI is what is tested) -------

@@ -15,7 +15,7 @@ import unicodedata
 import pytest
 from selenium.webdriver.common.by import By
 
-from conftest import HubStartError, Page, hub_binary, new_driver, start_hub, stop_hub
+from conftest import HubStartError, Page, hub_binary, open_pages, start_hub, stop_hub
 
 # What `dugnad demo` sets (Sources/dugnad/DemoCompany.swift).
 DEMO_TARGETS = {
@@ -48,21 +48,7 @@ def demo_hub(tmp_path_factory, output_dir):
 @pytest.fixture
 def demo_browser(demo_hub, output_dir):
     """Factory: `demo_browser("kari")` is a headless Chromium against the demo hub."""
-    pages: list[Page] = []
-
-    def make(label: str, width: int = 1280, height: int = 900, lang: str = "en-GB") -> Page:
-        page = Page(new_driver(width, height, lang=lang), demo_hub, output_dir, label)
-        pages.append(page)
-        return page
-
-    yield make
-    for page in pages:
-        try:
-            errors = page.js_errors()
-            if errors:
-                (output_dir / f"console-{page.label}.log").write_text("\n".join(errors))
-        finally:
-            page.d.quit()
+    yield from open_pages(demo_hub, output_dir, height=900)
 
 
 def sign_in_as(page: Page, person) -> Page:

@@ -10,15 +10,10 @@ extension Hub {
         _ announcementID: String, state: ReceiptState, afterUserID: String?, limit: Int, by principal: Principal,
         on loop: any EventLoop
     ) -> EventLoopFuture<(recipients: [AnnouncementRecipient], hasMore: Bool)> {
-        read(on: loop) { store -> (AnnouncementRecord, [AnnouncementRecipient], Bool)? in
-            guard let record = try store.announcement(id: announcementID) else { return nil }
-            guard record.fromID == principal.userID || principal.isAdmin else { return (record, [], false) }
-            guard state == .unread || record.requireAck else { return (record, [], false) }
-            let page = try store.announcementRecipients(
-                id: announcementID, state: state, afterUserID: afterUserID, limit: limit)
-            return (record, page.recipients, page.hasMore)
-        }.flatMapThrowing { found in
-            guard let (record, recipients, hasMore) = found else {
+        // The checks need the record, so they run where it is read: a refused caller costs
+        // no page, and nothing is read twice.
+        read(on: loop) { store in
+            guard let record = try store.announcement(id: announcementID) else {
                 throw ProtocolError.notFound("no announcement '\(announcementID)'")
             }
             guard record.fromID == principal.userID || principal.isAdmin else {
@@ -27,7 +22,7 @@ extension Hub {
             guard state == .unread || record.requireAck else {
                 throw ProtocolError.badRequest("announcement '\(announcementID)' asks for no acknowledgement; use state=unread")
             }
-            return (recipients, hasMore)
+            return try store.announcementRecipients(id: announcementID, state: state, afterUserID: afterUserID, limit: limit)
         }
     }
 }

@@ -42,7 +42,7 @@ extension Hub {
         return read(on: loop) { store in
             let goals = try store.goals()
             guard !goals.isEmpty else { return [] }
-            let weeks = try GoalFigures.weekEnds(weeks: Self.goalTrendWeeks, now: now).map { try store.goalFigures(to: $0) }
+            let weeks = try store.goalFigures(weekEnds: GoalFigures.weekEnds(weeks: Self.goalTrendWeeks, now: now))
             return goals.map { goal in
                 let trend = weeks.map { $0.value(of: goal.metric) }
                 return GoalProgress(goal: goal, current: trend.last ?? nil, trend: trend)

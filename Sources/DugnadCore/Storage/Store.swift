@@ -113,12 +113,18 @@ public protocol Store: Sendable {
 
     /// The targets admins set, in `GoalMetric` order.
     func goals() throws -> [GoalRecord]
-    /// The counts behind the goals' figures for the week that ends at `to` (`GoalFigures`).
-    func goalFigures(to: Int64) throws -> GoalFigures
+    /// The counts behind the goals' figures for each week that ends at one of `weekEnds`
+    /// (`GoalFigures`), read from one snapshot.
+    func goalFigures(weekEnds: [Int64]) throws -> [GoalFigures]
 }
 
 extension Store {
     public func close() {}
+
+    /// The goals' counts for the one week that ends at `to`.
+    public func goalFigures(to: Int64) throws -> GoalFigures {
+        try goalFigures(weekEnds: [to]).first ?? GoalFigures()
+    }
 
     public func isMember(userID: String, channel: String) throws -> Bool {
         try membershipKind(userID: userID, channel: channel) != nil
