@@ -8,6 +8,8 @@ import PackageDescription
 //   DugnadCore       the hub: Store/EventBus protocols, writer, fan-out, auth (no engine, no sockets)
 //   DugnadSQLite     the embedded engine (GRDB)                   leaf: only the CLI and tests import it
 //   DugnadPostgres   the shared engine and the bus between nodes  leaf: only the CLI and tests import it
+//   DugnadOIDC       sign-in with an OpenID provider: discovery, JWKS, ID tokens, sessions
+//                    (AsyncHTTPClient to the provider; jwt-kit; no hub, no server)
 //   DugnadServer     SwiftNIO transport: TLS, HTTP, WebSocket, static files  (swift-nio-ssl; no engine)
 //                    and permessage-deflate (compress-nio: zlib on ByteBuffers)
 //   DugnadBench      the load generator (no hub: a WebSocket client of its own; compress-nio for --deflate)
@@ -59,6 +61,9 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/swiftcsv/SwiftCSV.git", from: "0.10.0"),
+        // Sign-in with OpenID Connect: the hub fetches the provider's discovery document,
+        // JWKS and tokens over HTTPS (system trust store) with it.
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         .target(name: "DugnadProtocol", swiftSettings: strict),
@@ -83,10 +88,21 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "DugnadOIDC",
+            dependencies: [
+                "DugnadProtocol", "DugnadTokens", jwtKit, nioCore, nioHTTP, nioLocks, logging, deque,
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "DugnadServer",
             dependencies: [
                 "DugnadProtocol", "DugnadCore", nioCore, nioPosix, nioHTTP, nioWebSocket, nioLocks, nioSSL, compressNIO,
-                logging,
+                "DugnadOIDC", logging,
+                // Only to own and shut down the OIDC provider's client (DugnadOIDC uses it).
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
@@ -106,7 +122,8 @@ let package = Package(
         .executableTarget(
             name: "dugnad",
             dependencies: [
-                "DugnadCore", "DugnadTokens", "DugnadSQLite", "DugnadPostgres", "DugnadServer", "DugnadBench", logging,
+                "DugnadCore", "DugnadTokens", "DugnadSQLite", "DugnadPostgres", "DugnadServer", "DugnadBench", "DugnadOIDC",
+                logging,
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 // SIGHUP: reload the TLS certificate.
@@ -135,6 +152,11 @@ let package = Package(
                 "DugnadCore", "DugnadProtocol", "DugnadTokens", jwtKit, logging, nioLocks, nioCore, nioPosix, nioEmbedded,
                 .product(name: "CryptoExtras", package: "swift-crypto"),
             ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "DugnadOIDCTests",
+            dependencies: ["DugnadOIDC", "DugnadProtocol", jwtKit, .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
         .testTarget(

@@ -1,4 +1,5 @@
 import DugnadCore
+import DugnadOIDC
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -27,10 +28,13 @@ final class AppContext: Sendable {
     /// permessage-deflate for replies and echoes (fan-out goes through the hub's cache);
     /// nil when the hub compresses nothing.
     let compressor: DeflateFrameCompressor?
+    /// Sign-in with the OpenID provider; nil when `--oidc-issuer` is not given.
+    let signIn: SignInService?
 
     init(
         configuration: ServerConfiguration, hub: Hub, authenticator: Authenticator, registry: PrometheusCollectorRegistry,
-        logger: Logger, fileReader: StaticFiles, group: any EventLoopGroup, compressor: DeflateFrameCompressor? = nil
+        logger: Logger, fileReader: StaticFiles, group: any EventLoopGroup, compressor: DeflateFrameCompressor? = nil,
+        signIn: SignInService? = nil
     ) {
         self.configuration = configuration
         self.hub = hub
@@ -45,6 +49,7 @@ final class AppContext: Sendable {
         }
         self.tickers = tickers
         self.compressor = compressor
+        self.signIn = signIn
     }
 
     /// The ticker of `loop`, one of the server group's loops; call on `loop`.

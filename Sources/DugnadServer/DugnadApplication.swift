@@ -1,4 +1,6 @@
+import AsyncHTTPClient
 import DugnadCore
+import DugnadOIDC
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -20,10 +22,13 @@ public final class DugnadApplication: Sendable {
     private let filePool: NIOThreadPool
     /// The certificate new connections get; nil when the port speaks plain HTTP.
     private let tls: ReloadableTLSContext?
+    /// The client to the OpenID provider; nil without sign-in through one.
+    private let providerHTTP: HTTPClient?
 
     private init(
         hub: Hub, port: Int, configuration: ServerConfiguration, group: MultiThreadedEventLoopGroup,
-        serverChannel: any Channel, app: AppContext, filePool: NIOThreadPool, tls: ReloadableTLSContext?
+        serverChannel: any Channel, app: AppContext, filePool: NIOThreadPool, tls: ReloadableTLSContext?,
+        providerHTTP: HTTPClient?
     ) {
         self.hub = hub
         self.port = port
@@ -33,6 +38,7 @@ public final class DugnadApplication: Sendable {
         self.app = app
         self.filePool = filePool
         self.tls = tls
+        self.providerHTTP = providerHTTP
     }
 
     /// Starts the hub on `store` (which it prepares, and closes at shutdown) and binds the
@@ -48,6 +54,13 @@ public final class DugnadApplication: Sendable {
             verifier = try await TokenVerifier(configuration: configuration.tokens)
             // Before anything is opened: a pair that cannot serve stops the start with its reason.
             tls = try configuration.tls.map { files throws(TLSSetupError) in try ReloadableTLSContext(files: files) }
+            if let oidc = configuration.oidc {
+                if let problem = oidc.problem() { throw ConfigurationError(problem) }
+                // The hub mints its own session tokens, so it must hold the signing secret.
+                guard configuration.tokens.algorithm == .hs256, configuration.tokens.secret != nil else {
+                    throw ConfigurationError("--oidc-issuer needs HS256 (the default): the hub signs its own session tokens")
+                }
+            }
         } catch {
             store.close()
             throw error
@@ -82,15 +95,27 @@ public final class DugnadApplication: Sendable {
         let authenticator = hub.makeAuthenticator(verifier: verifier)
         let filePool = NIOThreadPool(numberOfThreads: 1)
         filePool.start()
+        var providerHTTP: HTTPClient?
+        var signIn: SignInService?
+        if let oidc = configuration.oidc, let secret = configuration.tokens.secret {
+            let http = ProviderClient.makeHTTPClient(group: group)
+            providerHTTP = http
+            // The provider is first asked at the first sign-in, not here: a hub whose
+            // provider is down still starts, and serves everyone with a token.
+            signIn = SignInService(
+                configuration: oidc, provider: ProviderClient(configuration: oidc, http: http), secret: secret, logger: logger)
+        }
         let app = AppContext(
             configuration: configuration, hub: hub, authenticator: authenticator, registry: registry, logger: logger,
-            fileReader: StaticFiles(webRoot: configuration.webRoot, pool: filePool), group: group, compressor: compressor)
+            fileReader: StaticFiles(webRoot: configuration.webRoot, pool: filePool), group: group, compressor: compressor,
+            signIn: signIn)
         let serverChannel: any Channel
         do {
             serverChannel = try await bootstrap(app: app, group: group, tls: tls)
                 .bind(host: configuration.host, port: configuration.port).get()
         } catch {
             await hub.shutdown()
+            try? await providerHTTP?.shutdown()
             try? await filePool.shutdownGracefully()
             try? await group.shutdownGracefully()
             throw error
@@ -98,7 +123,7 @@ public final class DugnadApplication: Sendable {
         let port = serverChannel.localAddress?.port ?? configuration.port
         return DugnadApplication(
             hub: hub, port: port, configuration: configuration, group: group, serverChannel: serverChannel, app: app,
-            filePool: filePool, tls: tls)
+            filePool: filePool, tls: tls, providerHTTP: providerHTTP)
     }
 
     private static func bootstrap(app: AppContext, group: MultiThreadedEventLoopGroup, tls: ReloadableTLSContext?)
@@ -226,6 +251,7 @@ public final class DugnadApplication: Sendable {
         }
         for channel in app.connections.all() { try? await channel.close() }
         await hub.shutdown()
+        try? await providerHTTP?.shutdown()
         try? await filePool.shutdownGracefully()
         try? await group.shutdownGracefully()
     }

@@ -218,6 +218,8 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             } else {
                 future = loop.makeSucceededFuture(.error(.badRequest(message)))
             }
+        case (_, _) where path.hasPrefix("/auth/"):
+            future = AuthEndpoints(app: app).respond(to: head, on: loop)
         case (.GET, _), (.HEAD, _):
             future = app.fileReader.read(path: path, on: loop).map { file in
                 guard let file else { return .error(.notFound("no such file")) }

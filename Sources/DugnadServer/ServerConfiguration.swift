@@ -1,4 +1,5 @@
 import DugnadCore
+import DugnadOIDC
 import NIOCore
 
 /// Settings of the transport and the hub. The CLI and the tests build the same struct and
@@ -72,6 +73,9 @@ public struct ServerConfiguration: Sendable {
     public var compressionThresholdBytes = 256
     public var hub = HubConfiguration()
     public var tokens = TokenVerifier.Configuration()
+    /// Sign-in with an OpenID Connect provider (`/auth/*`). Default nil: off, people sign
+    /// in with tokens only. Needs HS256 (`tokens.secret`): the hub mints its session tokens.
+    public var oidc: OIDCConfiguration?
     /// Reported in the welcome.
     public var version = DugnadVersion.current
 
@@ -88,7 +92,7 @@ extension ServerConfiguration: CustomStringConvertible, CustomDebugStringConvert
     public var description: String {
         "ServerConfiguration(host: \(host), port: \(port), tls: \(tls?.certificatePath ?? "off"), webRoot: \(webRoot), "
             + "eventLoops: \(eventLoops), permessageDeflate: \(permessageDeflate ? "on" : "off"), "
-            + "tokens: \(tokens), allowedOrigins: \(allowedOrigins.map { "\($0)" } ?? "any"))"
+            + "tokens: \(tokens), oidc: \(oidc.map { "\($0)" } ?? "off"), allowedOrigins: \(allowedOrigins.map { "\($0)" } ?? "any"))"
     }
 
     public var debugDescription: String { description }

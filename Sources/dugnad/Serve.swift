@@ -41,6 +41,8 @@ struct Serve: AsyncParsableCommand {
 
     @OptionGroup var secret: SecretOptions
 
+    @OptionGroup(title: "Sign-in with an OpenID Connect provider") var oidc: OIDCOptions
+
     @Option(
         help: ArgumentHelp(
             "PostgreSQL URL, postgres://USER[:PASSWORD]@HOST:PORT/DB, for several nodes on one database (default: env DUGNAD_DATABASE_URL, else SQLite in --data-dir).",
@@ -241,6 +243,10 @@ struct Serve: AsyncParsableCommand {
         configuration.tokens = TokenVerifier.Configuration(
             algorithm: algorithm, secret: key, publicKeyPEM: publicKeyPEM, allowNoExpiry: allowTokensWithoutExpiry,
             issuer: jwtIssuer, audience: jwtAudience)
+        configuration.oidc = try oidc.configuration()
+        if configuration.oidc != nil, algorithm != .hs256 {
+            throw ValidationError("--oidc-issuer needs --jwt-algorithm HS256: the hub signs its own session tokens.")
+        }
 
         let engine = try StorageEngine.forServing(
             databaseURL: StoreOptions.databaseURL(flag: database), dataDirectory: secret.dataDir,
