@@ -60,6 +60,9 @@ public final class SignInSessions: Sendable {
         }
     }
 
+    /// Whether `id` names a live session (no provider is asked).
+    public func isLive(_ id: String, now: Int64) -> Bool { session(id, now: now) != nil }
+
     /// Stores what a re-check with the provider learned, if the session still exists.
     func update(_ session: SignInSession) {
         state.withLockedValue { state in

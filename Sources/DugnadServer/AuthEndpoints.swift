@@ -16,39 +16,45 @@ struct AuthEndpoints {
     func respond(to head: HTTPRequestHead, on loop: any EventLoop) -> EventLoopFuture<HTTPResponse> {
         let path = head.path
         if path == "/auth/config", head.method == .GET || head.method == .HEAD {
-            return loop.makeSucceededFuture(config())
+            return loop.makeSucceededFuture(config(head))
         }
         guard let service = app.signIn else {
             return loop.makeSucceededFuture(.error(.notFound("sign-in with a provider is not configured on this hub")))
         }
-        let promise = loop.makePromise(of: HTTPResponse.self)
         let page = SignInPage(fileReader: app.fileReader, loop: loop)
+        let work: @Sendable () async -> HTTPResponse
         switch (head.method, path) {
         case (.GET, "/auth/login"):
-            promise.completeWithTask { await login(head, service: service, page: page) }
+            work = { await login(head, service: service, page: page) }
         case (.GET, "/auth/callback"):
-            promise.completeWithTask { await callback(head, service: service, page: page) }
+            work = { await callback(head, service: service, page: page) }
         case (.POST, "/auth/session"), (.GET, "/auth/session"):
             guard sameOrigin(head) else { return loop.makeSucceededFuture(.error(.forbidden("cross-origin request"))) }
-            promise.completeWithTask { await session(head, service: service) }
+            work = { await session(head, service: service) }
         case (.POST, "/auth/logout"):
             guard sameOrigin(head) else { return loop.makeSucceededFuture(.error(.forbidden("cross-origin request"))) }
-            promise.completeWithTask { await logout(head, service: service) }
+            work = { await logout(head, service: service) }
         default:
             return loop.makeSucceededFuture(.error(ProtocolError(.notFound, "no route for \(head.method) \(path)")))
         }
+        let promise = loop.makePromise(of: HTTPResponse.self)
+        promise.completeWithTask(work)
         return promise.futureResult
     }
 
     private var secure: Bool { app.configuration.tls != nil }
 
-    /// `GET /auth/config`: whether the sign-in screen offers "Sign in with <name>".
-    private func config() -> HTTPResponse {
+    /// `GET /auth/config`: whether the sign-in screen offers "Sign in with <name>", and
+    /// whether this browser has a live hub session (so that the page asks `/auth/session`
+    /// only then, and a page without one sees no refused request).
+    private func config(_ head: HTTPRequestHead) -> HTTPResponse {
         .json(.ok) { writer in
             writer.field("oidc", app.signIn != nil)
             if let service = app.signIn {
                 writer.field("provider", service.configuration.providerName)
                 writer.field("login", "/auth/login")
+                let id = Cookies.value(Cookies.session, in: head.headers)
+                writer.field("session", id.map { service.sessions.isLive($0, now: WallClock.nowMillis()) } ?? false)
             }
         }
     }

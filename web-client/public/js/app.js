@@ -6,6 +6,7 @@ import { Connection, hubURL, State } from './connection.js';
 import { $, h, icon, Icons, setChildren } from './dom.js';
 import { avatarHue, displayName, initials, typingText } from './format.js';
 import { applyStatic, language, LANGUAGES, onLanguageChange, setLanguage, t } from './i18n.js';
+import { providerConfig, providerSessionToken, providerSignOut, TokenRenewer } from './provider-session.js';
 import { clearToken, storeToken, takeToken, tokenFromInput } from './session.js';
 import { AnnouncementInbox, ChannelState, newClientId, Outbox, ReachList } from './store.js';
 import { announceComposer, renderBanner, renderFeed, renderSent } from './views/announcements.js';
@@ -72,7 +73,7 @@ class App {
     this.bindStatic();
     const token = takeToken();
     if (token) this.startSession(token);
-    else this.showSignin(null);
+    else this.resumeProviderSession({ ifSignedIn: true });
     // A sign-in link opened in a tab already showing Dugnad only changes the
     // fragment (no reload): pick the new token up and start over with it.
     // Leaving the page: send read positions still waiting for their debounce.
@@ -97,6 +98,8 @@ class App {
       lastDownload: () => this.lastDownload,
       // The extensions the hub agreed to (permessage-deflate), for the browser tests.
       extensions: () => this.conn?.ws?.extensions ?? null,
+      // Renew the provider session's token now rather than at its timer (the sign-in tests).
+      renewToken: () => this.renewer?.renew(),
     };
   }
 
@@ -109,15 +112,40 @@ class App {
     reasonEl.textContent = reason || '';
     document.title = `${t('signin.submit')} · Dugnad`;
     $('#signin-input').focus();
+    this.offerProvider();
   }
 
-  startSession(token) {
+  /** Signed in through the company's provider before (a session cookie the page
+   *  cannot see): connect with a fresh session token, else show the sign-in screen. */
+  async resumeProviderSession({ ifSignedIn = false } = {}) {
+    this.providerConfig ??= providerConfig();
+    // At start, only a browser with a hub session asks for a token (no refused request otherwise).
+    if (ifSignedIn && !(await this.providerConfig).session) {
+      this.showSignin(null);
+      return;
+    }
+    const session = await providerSessionToken();
+    if (session) this.startSession(session.token, { expiresAt: session.expires_at });
+    else this.showSignin(null);
+  }
+
+  /** "Sign in with <provider>" on the sign-in screen, when the hub has one. */
+  async offerProvider() {
+    this.providerConfig ??= providerConfig();
+    const config = await this.providerConfig;
+    $('#signin-oidc').hidden = !config.oidc;
+    if (config.oidc) $('#signin-oidc-link').textContent = t('signin.with', { name: config.provider });
+  }
+
+  /** `expiresAt` (ms): a token from the provider's session, renewed before then. */
+  startSession(token, { expiresAt = null } = {}) {
     $('#signin').hidden = true;
     $('#stopped').hidden = true;
     $('#app').hidden = false;
     this.stopped = null;
     this.conn = new Connection({ url: hubURL(), token });
     const c = this.conn;
+    if (expiresAt) this.renewer = new TokenRenewer(c, expiresAt);
     c.on('state', (s) => this.onConnState(s));
     c.on('welcome', (w) => this.onWelcome(w));
     c.on('unauthorized', ({ reason }) => this.onUnauthorized(reason));
@@ -134,7 +162,15 @@ class App {
   }
 
   onUnauthorized(reason) {
+    const fromProvider = Boolean(this.renewer);
     this.endSession();
+    // A token that lapsed (a laptop asleep past its renewal): the provider's session
+    // may still be good. Once a minute at most, so a refused token cannot loop.
+    if (fromProvider && !(Date.now() - this.lastResume < 60000)) {
+      this.lastResume = Date.now();
+      this.resumeProviderSession();
+      return;
+    }
     this.showSignin(SIGNIN_REASONS.includes(reason) ? t(`signin.reason.${reason}`) : t('signin.reason.other'));
   }
 
@@ -167,7 +203,11 @@ class App {
     });
   }
 
-  endSession() {
+  /** `signOut`: the person signed out, so the provider's hub session ends too. */
+  endSession({ signOut = false } = {}) {
+    this.renewer?.stop();
+    if (signOut && this.renewer) providerSignOut();
+    this.renewer = null;
     if (this.conn) {
       const c = this.conn;
       this.conn = null;
@@ -205,7 +245,7 @@ class App {
     $('#signout').addEventListener('click', () => {
       this.outbox.items = [];
       this.outbox.save();
-      this.endSession();
+      this.endSession({ signOut: true });
       this.showSignin(t('signin.signedOut'));
     });
     $('#signout').prepend(icon(Icons.logout, { size: 16 }));
@@ -406,6 +446,7 @@ class App {
 
   onLanguageChange() {
     this.applyLanguage();
+    if (!$('#signin').hidden) this.offerProvider();
     this.messages.redraw();
     if (this.me) {
       this.renderMe();
@@ -474,7 +515,9 @@ class App {
   }
 
   onServerError(e) {
-    if (e.code === 'token_expiring') {
+    if (e.code === 'token_expiring' && this.renewer) {
+      this.renewer.renew();
+    } else if (e.code === 'token_expiring') {
       this.toast(t('toast.expiring'), { sticky: true, kind: 'warn' });
     } else if (e.code === 'rate_limited') {
       this.toast(t('toast.tooFast'), { kind: 'warn' });

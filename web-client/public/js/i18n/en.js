@@ -148,6 +148,7 @@ export const en = {
   'signin.step2b': 'and send you',
   'signin.thisHub': 'this-hub',
   'signin.paste': 'Or paste your sign-in link or token',
+  'signin.with': 'Sign in with {name}',
   'signin.submit': 'Sign in',
   'signin.help': 'The token stays in this browser tab only, and is removed from the address bar.',
   'stopped.signin': 'Sign in with another link',

@@ -147,6 +147,7 @@ export const nb = {
   'signin.step2b': 'og sende deg',
   'signin.thisHub': 'denne-huben',
   'signin.paste': 'Eller lim inn innloggingslenken eller nøkkelen din',
+  'signin.with': 'Logg inn med {name}',
   'signin.submit': 'Logg inn',
   'signin.help': 'Nøkkelen blir bare i denne fanen, og fjernes fra adressefeltet.',
   'stopped.signin': 'Logg inn med en annen lenke',
