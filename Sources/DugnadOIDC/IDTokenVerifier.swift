@@ -12,7 +12,9 @@ public struct IDTokenVerifier: Sendable {
     public var leewaySeconds: Int64 = 60
 
     /// Signing algorithms accepted. HMAC is left out on purpose (see above).
-    static let algorithms: Set<String> = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"]
+    static let algorithms: Set<String> = [
+        "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA",
+    ]
 
     public init(issuer: String, clientID: String) {
         self.issuer = issuer
@@ -40,7 +42,9 @@ public struct IDTokenVerifier: Sendable {
     }
 
     /// The verified claims, or why not. `lookup` must have said `.known`.
-    public func verify(_ token: String, keys: ProviderKeys, nonce: String?, nowMillis: Int64) async -> Result<JSONValue, SignInFailure> {
+    public func verify(_ token: String, keys: ProviderKeys, nonce: String?, nowMillis: Int64) async -> Result<
+        JSONValue, SignInFailure
+    > {
         if case .refused(let failure) = lookup(token, in: keys) { return .failure(failure) }
         let standard: StandardClaims
         do {

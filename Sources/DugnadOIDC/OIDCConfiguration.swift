@@ -55,7 +55,9 @@ public struct OIDCConfiguration: Sendable {
     public func problem() -> String? {
         guard let url = URL(string: issuer), let scheme = url.scheme?.lowercased(), let host = url.host, !host.isEmpty,
             url.query == nil, url.fragment == nil
-        else { return "--oidc-issuer must be an absolute URL without query or fragment, e.g. https://login.example.com/realms/staff" }
+        else {
+            return "--oidc-issuer must be an absolute URL without query or fragment, e.g. https://login.example.com/realms/staff"
+        }
         switch scheme {
         case "https": break
         case "http":

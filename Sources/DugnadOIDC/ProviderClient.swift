@@ -35,6 +35,9 @@ public actor ProviderClient {
         return parsed
     }
 
+    /// The discovery document if it was fetched already (no request).
+    public var knownMetadata: ProviderMetadata? { metadata }
+
     /// Keys to verify `idToken` with: the kept set, or, when the token names a key it does
     /// not hold (the provider rotated), a fresh set, at most once per
     /// `jwksRefetchIntervalSeconds`.

@@ -58,15 +58,30 @@ public enum SignInFailure: Error, Sendable, Equatable {
         switch self {
         case .badState:
             return nb
-                ? ("Innloggingen kunne ikke fullføres", "Denne innloggingen er utløpt, allerede brukt eller startet i en annen nettleser. Start på nytt.")
-                : ("Sign-in could not be completed", "This sign-in has expired, was used already or was started in another browser. Start again.")
+                ? (
+                    "Innloggingen kunne ikke fullføres",
+                    "Denne innloggingen er utløpt, allerede brukt eller startet i en annen nettleser. Start på nytt."
+                )
+                : (
+                    "Sign-in could not be completed",
+                    "This sign-in has expired, was used already or was started in another browser. Start again."
+                )
         case .codeRefused:
             return nb
-                ? ("Innloggingen ble avvist", "Identitetsleverandøren godtok ikke innloggingen (koden er brukt eller utløpt). Start på nytt.")
-                : ("Sign-in was refused", "The identity provider did not accept this sign-in (its code was used or has expired). Start again.")
+                ? (
+                    "Innloggingen ble avvist",
+                    "Identitetsleverandøren godtok ikke innloggingen (koden er brukt eller utløpt). Start på nytt."
+                )
+                : (
+                    "Sign-in was refused",
+                    "The identity provider did not accept this sign-in (its code was used or has expired). Start again."
+                )
         case .providerError:
             return nb
-                ? ("Innloggingen ble avbrutt", "Identitetsleverandøren avbrøt innloggingen. Start på nytt, eller spør en administrator.")
+                ? (
+                    "Innloggingen ble avbrutt",
+                    "Identitetsleverandøren avbrøt innloggingen. Start på nytt, eller spør en administrator."
+                )
                 : ("Sign-in was cancelled", "The identity provider ended the sign-in. Start again, or ask an administrator.")
         case .providerUnreachable:
             return nb
@@ -74,8 +89,14 @@ public enum SignInFailure: Error, Sendable, Equatable {
                 : ("The identity provider is not answering", "Dugnad cannot reach the sign-in service. Try again in a while.")
         case .badIDToken, .badNonce, .expiredIDToken:
             return nb
-                ? ("Innloggingen kunne ikke bekreftes", "Svaret fra identitetsleverandøren besto ikke kontrollen, så du er ikke logget inn. Start på nytt.")
-                : ("Sign-in could not be verified", "The identity provider's answer failed the hub's checks, so you are not signed in. Start again.")
+                ? (
+                    "Innloggingen kunne ikke bekreftes",
+                    "Svaret fra identitetsleverandøren besto ikke kontrollen, så du er ikke logget inn. Start på nytt."
+                )
+                : (
+                    "Sign-in could not be verified",
+                    "The identity provider's answer failed the hub's checks, so you are not signed in. Start again."
+                )
         case .unusableClaims:
             return nb
                 ? ("Kontoen kan ikke brukes", "Identitetsleverandøren oppga ikke hvem du er. Spør en administrator.")

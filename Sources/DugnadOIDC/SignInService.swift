@@ -42,7 +42,8 @@ public final class SignInService: Sendable {
 
     /// The callback: `query` as the provider sent it, `browserState` from the cookie set at
     /// `begin`. A new session, or why not (nothing is signed in then).
-    public func complete(query: [String: String], browserState: String?, now: Int64) async -> Result<SignInSession, SignInFailure> {
+    public func complete(query: [String: String], browserState: String?, now: Int64) async -> Result<SignInSession, SignInFailure>
+    {
         guard let state = query["state"], let login = pending.withLockedValue({ $0.take(state: state, now: now) }) else {
             return .failure(.badState)
         }
@@ -92,7 +93,8 @@ public final class SignInService: Sendable {
                 logger.warning("the provider did not answer a re-check of \(session.identity.userID): \(why)")
                 if now - session.checkedAt > configuration.staleLimitSeconds * 1000 { return .failure(.providerUnreachable) }
             case .failure(let refusal):
-                logger.notice("session of \(session.identity.userID) ended: the provider refused it (\(refusal.code): \(refusal.detail))")
+                logger.notice(
+                    "session of \(session.identity.userID) ended: the provider refused it (\(refusal.code): \(refusal.detail))")
                 sessions.end(id)
                 return .failure(.noSession)
             }
@@ -115,10 +117,12 @@ public final class SignInService: Sendable {
     /// end-session URL is returned for the page to visit, when it has one.
     public func end(_ id: String) async -> String? {
         sessions.end(id)
-        return try? await provider.discover().endSessionEndpoint
+        // What is known already: a sign-out must not wait for a provider that is down.
+        return await provider.knownMetadata?.endSessionEndpoint
     }
 
-    private func recheck(_ session: SignInSession, refreshToken: String, now: Int64) async -> Result<SignInSession, SignInFailure> {
+    private func recheck(_ session: SignInSession, refreshToken: String, now: Int64) async -> Result<SignInSession, SignInFailure>
+    {
         do {
             let answer = try await provider.token([("grant_type", "refresh_token"), ("refresh_token", refreshToken)])
             var session = session

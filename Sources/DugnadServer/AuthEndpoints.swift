@@ -42,7 +42,11 @@ struct AuthEndpoints {
         return promise.futureResult
     }
 
-    private var secure: Bool { app.configuration.tls != nil }
+    /// Cookies are `Secure` when the hub serves TLS, or when its configured callback URL is
+    /// https (a proxy in front terminates TLS).
+    private var secure: Bool {
+        app.configuration.tls != nil || app.signIn?.configuration.redirectURI?.lowercased().hasPrefix("https://") == true
+    }
 
     /// `GET /auth/config`: whether the sign-in screen offers "Sign in with <name>", and
     /// whether this browser has a live hub session (so that the page asks `/auth/session`
@@ -124,7 +128,8 @@ struct AuthEndpoints {
             response.headers.append(Cookies.clear(Cookies.session, path: "/auth", secure: secure))
         case .failure(.providerUnreachable):
             response = .error(
-                ProtocolError(.unavailable, "the identity provider has not answered for too long; try again shortly", retryAfterMs: 30_000))
+                ProtocolError(
+                    .unavailable, "the identity provider has not answered for too long; try again shortly", retryAfterMs: 30_000))
         }
         response.headers.append(("cache-control", "no-store"))
         return response
@@ -146,12 +151,14 @@ struct AuthEndpoints {
         return (secure ? "https://" : "http://") + host + "/auth/callback"
     }
 
-    /// A browser's request from another site (its `Origin` is not this host) may not read
-    /// a session token nor end a session. Requests without `Origin` (not from a page) pass.
+    /// A browser's request from another site (its `Origin` names another host than the
+    /// request's `Host`) may not read a session token nor end a session. The scheme is not
+    /// compared: behind a proxy that terminates TLS the page is https and the hub plain.
+    /// Requests without `Origin` (not from a page's script) pass.
     private func sameOrigin(_ head: HTTPRequestHead) -> Bool {
         guard let origin = head.headers.first(name: "origin") else { return true }
-        guard let host = head.headers.first(name: "host") else { return false }
-        return origin == (secure ? "https://" : "http://") + host
+        guard let host = head.headers.first(name: "host"), let separator = origin.range(of: "://") else { return false }
+        return origin[separator.upperBound...].lowercased() == host.lowercased()
     }
 }
 

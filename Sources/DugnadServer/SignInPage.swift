@@ -1,5 +1,5 @@
-import Foundation
 import DugnadOIDC
+import Foundation
 import NIOCore
 import NIOHTTP1
 

@@ -37,15 +37,20 @@ struct OIDCOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Claim holding the person's groups.", valueName: "claim"))
     var oidcGroupsClaim = "groups"
 
-    @Option(name: .customLong("oidc-admin-group"), help: ArgumentHelp("A group whose members are admins (repeatable).", valueName: "group"))
+    @Option(
+        name: .customLong("oidc-admin-group"),
+        help: ArgumentHelp("A group whose members are admins (repeatable).", valueName: "group"))
     var oidcAdminGroups: [String] = []
 
-    @Option(name: .customLong("oidc-leader-group"), help: ArgumentHelp("A group whose members are leaders (repeatable).", valueName: "group"))
+    @Option(
+        name: .customLong("oidc-leader-group"),
+        help: ArgumentHelp("A group whose members are leaders (repeatable).", valueName: "group"))
     var oidcLeaderGroups: [String] = []
 
     @Option(
         name: .customLong("oidc-group-channel"),
-        help: ArgumentHelp("GROUP=CHANNEL: members of the group may join the private channel (repeatable).", valueName: "group=channel"))
+        help: ArgumentHelp(
+            "GROUP=CHANNEL: members of the group may join the private channel (repeatable).", valueName: "group=channel"))
     var oidcGroupChannels: [String] = []
 
     @Option(help: ArgumentHelp("Seconds a session token lives (the client refreshes it before).", valueName: "seconds"))
@@ -54,7 +59,9 @@ struct OIDCOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Seconds a sign-in lasts before the person signs in again.", valueName: "seconds"))
     var oidcSessionLifetime: Int64 = 8 * 3600
 
-    @Option(help: ArgumentHelp("Seconds after which the provider is asked again about a person (groups, account).", valueName: "seconds"))
+    @Option(
+        help: ArgumentHelp(
+            "Seconds after which the provider is asked again about a person (groups, account).", valueName: "seconds"))
     var oidcRecheckInterval: Int64 = 300
 
     @Option(help: ArgumentHelp("Seconds the provider's last answer is used while it cannot be reached.", valueName: "seconds"))

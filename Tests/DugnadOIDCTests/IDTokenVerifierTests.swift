@@ -82,11 +82,17 @@ import Testing
         let hmac = JWTKeyCollection()
         await hmac.add(hmac: HMACKey(from: Array(repeating: 7, count: 32)), digestAlgorithm: .sha256, kid: "key-1")
         let hsToken = try await hmac.sign(TestIDClaims(), kid: "key-1")
-        #expect(verifier.lookup(hsToken, in: try await provider.keys()) == .refused(.badIDToken("the ID token's algorithm is not accepted")))
+        #expect(
+            verifier.lookup(hsToken, in: try await provider.keys())
+                == .refused(.badIDToken("the ID token's algorithm is not accepted")))
         let header = Array(#"{"alg":"none","kid":"key-1"}"#.utf8)
         let none = Data(header).base64EncodedString() + ".e30."
-        #expect(await verifier.verify(none, keys: try await provider.keys(), nonce: nil, nowMillis: now).failureCode == "bad_id_token")
-        #expect(await verifier.verify("not a jwt", keys: try await provider.keys(), nonce: nil, nowMillis: now).failureCode == "bad_id_token")
+        #expect(
+            await verifier.verify(none, keys: try await provider.keys(), nonce: nil, nowMillis: now).failureCode == "bad_id_token"
+        )
+        #expect(
+            await verifier.verify("not a jwt", keys: try await provider.keys(), nonce: nil, nowMillis: now).failureCode
+                == "bad_id_token")
     }
 
     @Test func aJWKSWithoutUsableKeysIsAnError() async throws {

@@ -6,7 +6,8 @@ import Testing
 /// mapping: the pure steps of sign-in.
 @Suite struct SignInStepsTests {
     @Test func pkceS256MatchesRFC7636AppendixB() {
-        #expect(PKCE.challenge(for: "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk") == "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM")
+        #expect(
+            PKCE.challenge(for: "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk") == "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM")
         let verifier = PKCE.makeVerifier()
         #expect(verifier.count == 43)
         #expect(verifier.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" })
@@ -37,7 +38,8 @@ import Testing
 
     @Test func theAuthorizationURLCarriesPKCEStateAndNonce() throws {
         let configuration = OIDCConfiguration(issuer: "https://login.example.test", clientID: "dugnad hub")
-        let metadata = try ProviderMetadata.parse(Array(discovery(issuer: "https://login.example.test").utf8), configuration: configuration)
+        let metadata = try ProviderMetadata.parse(
+            Array(discovery(issuer: "https://login.example.test").utf8), configuration: configuration)
         var logins = PendingLogins(limit: 10, timeoutMillis: 1_000)
         let login = logins.begin(redirectURI: "https://hub.example.test/auth/callback", now: 0)
         let url = metadata.authorizationURL(for: login, configuration: configuration)
@@ -54,7 +56,8 @@ import Testing
         #expect(throws: SignInFailure.self) {
             try ProviderMetadata.parse(Array(discovery(issuer: "https://evil.example.test").utf8), configuration: configuration)
         }
-        let plain = discovery(issuer: "https://login.example.test").replacingOccurrences(of: "https://login.example.test/token", with: "http://login.example.test/token")
+        let plain = discovery(issuer: "https://login.example.test").replacingOccurrences(
+            of: "https://login.example.test/token", with: "http://login.example.test/token")
         #expect(throws: SignInFailure.self) { try ProviderMetadata.parse(Array(plain.utf8), configuration: configuration) }
         #expect(throws: SignInFailure.self) { try ProviderMetadata.parse(Array("<html>".utf8), configuration: configuration) }
     }

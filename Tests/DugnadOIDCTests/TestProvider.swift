@@ -20,7 +20,8 @@ struct TestProvider {
     /// `{"keys":[...]}` with this provider's public key.
     var jwks: [UInt8] {
         let (x, y) = privateKey.publicKey.parameters!
-        return Array(#"{"keys":[{"kty":"EC","crv":"P-256","use":"sig","alg":"ES256","kid":"\#(kid)","x":"\#(x)","y":"\#(y)"}]}"#.utf8)
+        return Array(
+            #"{"keys":[{"kty":"EC","crv":"P-256","use":"sig","alg":"ES256","kid":"\#(kid)","x":"\#(x)","y":"\#(y)"}]}"#.utf8)
     }
 
     func keys() async throws -> ProviderKeys { try await ProviderKeys.parse(jwks: jwks) }
