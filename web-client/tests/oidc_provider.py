@@ -18,6 +18,7 @@ import threading
 import time
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
+from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core import UserInfo
@@ -266,13 +267,19 @@ class Provider:
 
         @app.route("/authorize", methods=["GET", "POST"])
         def authorize():
+            try:
+                # A request without PKCE, with an unregistered redirect_uri, etc. never sees the form.
+                grant = server.get_consent_grant(end_user=None)
+            except OAuth2Error as error:
+                return f"invalid authorization request: {error.error}: {error.description}", 400
             if request.method == "GET":
                 return _login_form(request.query_string.decode(), error=None)
             user = request.form.get("username", "")
             person = provider.users.get(user)
             if not person or not secrets.compare_digest(request.form.get("password", ""), person["password"]):
                 return _login_form(request.query_string.decode(), error="Wrong username or password."), 401
-            return server.create_authorization_response(grant_user=user)
+            grant.request.user = user
+            return server.create_authorization_response(grant=grant, grant_user=user)
 
         @app.post("/token")
         def token():
