@@ -15,6 +15,11 @@ public actor ProviderClient {
     private var keys: ProviderKeys?
     /// When the JWKS was last fetched (ms since the epoch), for the refetch bound.
     private var keysFetchedAt: Int64?
+    /// The last failed fetch of the discovery document: for `discoveryRetryDelay` after
+    /// it, sign-ins are answered with that failure at once, so that a provider that is
+    /// down is not asked (and waited for) once per click.
+    private var discoveryFailure: (at: ContinuousClock.Instant, failure: SignInFailure)?
+    static let discoveryRetryDelay = Duration.seconds(5)
     /// Largest answer read from the provider. 1 MiB: a JWKS or a token response is a few KiB.
     static let maxResponseBytes = 1 << 20
     static let timeout = TimeAmount.seconds(10)
@@ -28,11 +33,20 @@ public actor ProviderClient {
     /// the hub's start is asked again at the next sign-in).
     public func discover() async throws(SignInFailure) -> ProviderMetadata {
         if let metadata { return metadata }
+        if let discoveryFailure, ContinuousClock.now - discoveryFailure.at < Self.discoveryRetryDelay {
+            throw discoveryFailure.failure
+        }
         let url = configuration.issuer.hasSuffix("/") ? configuration.issuer : configuration.issuer + "/"
-        let bytes = try await get(url + ".well-known/openid-configuration")
-        let parsed = try ProviderMetadata.parse(bytes, configuration: configuration)
-        metadata = parsed
-        return parsed
+        do {
+            let bytes = try await get(url + ".well-known/openid-configuration")
+            let parsed = try ProviderMetadata.parse(bytes, configuration: configuration)
+            metadata = parsed
+            discoveryFailure = nil
+            return parsed
+        } catch {
+            discoveryFailure = (ContinuousClock.now, error)
+            throw error
+        }
     }
 
     /// The discovery document if it was fetched already (no request).

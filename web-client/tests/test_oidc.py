@@ -335,10 +335,16 @@ def oidc_browser(oidc_hub, output_dir):
 
 
 def test_sign_in_with_the_company_account_in_the_browser(oidc_hub, provider, oidc_browser):
+    norsk = oidc_browser("oidc-nb", lang="nb-NO")
+    norsk.d.get(oidc_hub.base_url + "/")
+    button = norsk.wait(lambda: visible(norsk, "signin-oidc-link"), "no provider button in bokmål")
+    assert button.text == f"Logg inn med {PROVIDER_NAME}"
+
     page = oidc_browser("oidc")
     page.d.get(oidc_hub.base_url + "/")
     button = page.wait(lambda: visible(page, "signin-oidc-link"), "no provider button on the sign-in screen")
     assert button.text == f"Sign in with {PROVIDER_NAME}"
+    page.screenshot("oidc-sign-in")
     button.click()
     page.wait(lambda: page.d.current_url.startswith(provider.issuer), "not sent to the provider")
     page.d.find_element(By.ID, "username").send_keys("kari")
