@@ -26,6 +26,31 @@ extension PostgresStore {
         Migration(name: "v6-announcement-until", statements: announcementUntil),
         // SQLite's v7-directory (its v4-probe-room has no counterpart here).
         Migration(name: "v7-directory", statements: directoryColumns, fill: fillSearchKeys),
+        Migration(name: "v8-search", statements: searchIndex),
+    ]
+
+    /// Full-text search (`search`): each message's words as a `tsvector` that PostgreSQL
+    /// computes from `body` itself (a stored generated column), so every writer keeps it
+    /// right, whoever it is: a publish, an edit (an UPDATE of `body`), a deletion (a body
+    /// emptied or NULL has no words). A GIN index finds the words and the prefixes (`:*`).
+    ///
+    /// The text is lower-cased with ICU's root collation first: the database runs under
+    /// the "C" locale (bytes order, as SQLite), where `to_tsvector` folds ASCII only and
+    /// "Årsmøtet" would stay "Årsmøtet". Everything that is not a letter or a decimal
+    /// digit (for ICU) becomes a space before the parser sees it, so that words are split
+    /// as SQLite's `unicode61` splits them ("dugnad.no" is "dugnad" and "no", not one host
+    /// name; "e-post" is "e" and "post"). The 'simple' configuration keeps every word as
+    /// it is: no stemming, no stop words, no accents removed (å stays å, as in SQLite).
+    /// Building the column rewrites the table: on a large existing history, this
+    /// migration takes a while (docs/operations.md).
+    private static let searchIndex: [String] = [
+        """
+        ALTER TABLE messages ADD COLUMN search_words tsvector GENERATED ALWAYS AS (
+            to_tsvector('simple'::regconfig,
+                regexp_replace(lower(body COLLATE "und-x-icu"), '[^[:alnum:]]+', ' ', 'g'))
+        ) STORED
+        """,
+        "CREATE INDEX messages_search ON messages USING gin (search_words)",
     ]
 
     /// Announcements current until a time (see the SQLite store's v6-announcement-until).

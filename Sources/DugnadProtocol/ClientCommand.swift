@@ -18,6 +18,8 @@ public enum ClientCommand: Sendable, Equatable {
     case channels(DirectoryQuery)
     /// Sets (nil: removes) a channel's description: admins and the channel's creator.
     case describe(channel: String, description: String?)
+    /// Messages holding the query's words, best first, from channels the caller may read.
+    case search(SearchRequest)
     case refresh(token: String)
     case ping
 
@@ -41,6 +43,7 @@ public enum ClientCommand: Sendable, Equatable {
         case .announcements: "announcements"
         case .channels: "channels"
         case .describe: "describe"
+        case .search: "search"
         case .refresh: "refresh"
         case .ping: "ping"
         }

@@ -125,6 +125,13 @@ private struct Fields {
         case "describe":
             guard object["description"] != nil else { throw .badRequest("missing field 'description' (null removes it)") }
             return .describe(channel: try channel(), description: try ChannelDescription.checked(object["description"]))
+        case "search":
+            return .search(
+                try SearchRequest.checked(
+                    query: try optionalString("query", maxBytes: SearchRequest.maxQueryCharacters * 4),
+                    channel: try optionalString("channel", maxBytes: 64 * 4),
+                    from: try optionalString("from", maxBytes: Limits.maxIDBytes),
+                    before: try optionalInt("before", min: 0), limit: try optionalInt("limit", min: 1)))
         case "refresh":
             return .refresh(token: try requiredString("token", maxBytes: 16_384))
         case "ping":

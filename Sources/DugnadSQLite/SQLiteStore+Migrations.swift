@@ -13,6 +13,7 @@ extension SQLiteStore {
         migrator.registerMigration("v5-goals", migrate: createGoalTables)
         migrator.registerMigration("v6-announcement-until", migrate: addAnnouncementUntil)
         migrator.registerMigration("v7-directory", migrate: addDirectoryColumns)
+        migrator.registerMigration("v8-search", migrate: createSearchIndex)
         return migrator
     }
 
@@ -395,5 +396,53 @@ extension SQLiteStore {
                 sql: "UPDATE channels SET search_key = ? WHERE name = ?",
                 arguments: [ChannelSearchKey.of(name: name, title: title), name])
         }
+    }
+
+    /// Full-text search (`search`): an FTS5 index of the messages' bodies with external
+    /// content (the text stays in `messages` alone; the index holds the words), kept by
+    /// triggers, so that every writer keeps it right, whoever it is: a publish, an edit
+    /// (an UPDATE of `body`), a deletion (a body emptied or set NULL, or the row removed).
+    ///
+    /// `unicode61` folds case by Unicode's rules ("Årsmøtet" is the word "årsmøtet");
+    /// `remove_diacritics 0` keeps å, æ, ø, é as the letters they are, so that "sa" does
+    /// not find "så", nor "for" "får". `prefix '2 3'` keeps an index of every word's first
+    /// two and three characters, so a short prefix reads one entry instead of merging every
+    /// word it begins (see docs/benchmarks.md for the size and the time).
+    ///
+    /// The rowid links index and row: `messages` has no INTEGER PRIMARY KEY, so a VACUUM
+    /// could renumber its rowids; the hub never runs one, and docs/operations.md says to
+    /// `rebuild` the index after one.
+    private static func createSearchIndex(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                CREATE VIRTUAL TABLE messages_fts USING fts5 (
+                    body, content = 'messages', content_rowid = 'rowid',
+                    tokenize = 'unicode61 remove_diacritics 0', prefix = '2 3'
+                )
+                """)
+        try db.execute(
+            sql: """
+                CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages
+                BEGIN
+                    INSERT INTO messages_fts (rowid, body) VALUES (NEW.rowid, NEW.body);
+                END
+                """)
+        try db.execute(
+            sql: """
+                CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages
+                BEGIN
+                    INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', OLD.rowid, OLD.body);
+                END
+                """)
+        try db.execute(
+            sql: """
+                CREATE TRIGGER messages_fts_update AFTER UPDATE OF body ON messages
+                BEGIN
+                    INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', OLD.rowid, OLD.body);
+                    INSERT INTO messages_fts (rowid, body) VALUES (NEW.rowid, NEW.body);
+                END
+                """)
+        // The messages written before this migration.
+        try db.execute(sql: "INSERT INTO messages_fts (messages_fts) VALUES ('rebuild')")
     }
 }

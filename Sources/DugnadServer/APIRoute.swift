@@ -26,6 +26,8 @@ enum APIRoute: Equatable {
     case getReceipts(announcement: String)
     case putGoals
     case getGoals
+    /// Full-text search of the messages the caller may read.
+    case getSearch
 
     init?(method: HTTPMethod, segments: [String]) {
         guard segments.count >= 3, segments[0] == "api", segments[1] == "v1" else { return nil }
@@ -54,6 +56,7 @@ enum APIRoute: Equatable {
         case (.GET, 1) where rest[0] == "audit": self = .getAudit
         case (.PUT, 1) where rest[0] == "goals": self = .putGoals
         case (.GET, 1) where rest[0] == "goals": self = .getGoals
+        case (.GET, 1) where rest[0] == "search": self = .getSearch
         default: return nil
         }
     }

@@ -157,6 +157,8 @@ struct APIRouter {
             return putGoals(body, by: principal, on: loop)
         case .getGoals:
             return getGoals(by: principal, on: loop)
+        case .getSearch:
+            return search(query, by: principal, on: loop)
         case .putMember(let channel, let user):
             return run(on: loop) { try await hub.addMember(user, to: channel, by: principal) }.map { created in
                 .json(created ? .created : .ok) { writer in

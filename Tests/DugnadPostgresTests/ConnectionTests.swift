@@ -20,6 +20,7 @@ extension PostgresTests {
                     == [
                         "v1-hub", "v2-announcements", "v3-bus-spool", "v4-governance", "v5-goals", "v6-announcement-until",
                         "v7-directory",
+                        "v8-search",
                     ])
             // The tables live in the store's own schema.
             #expect(

@@ -24,6 +24,9 @@ protocol StoreHarness: Sendable {
     func texts(_ sql: String) throws -> [String]
     /// A new store on the same data, as the same node; `prepare()` is the caller's.
     func restarted() throws -> any Store
+    /// Runs one statement that changes data: what another writer (an edit, a deletion)
+    /// would do to the tables, beside the store.
+    func execute(_ sql: String) throws
 }
 
 extension StoreHarness {
@@ -65,6 +68,10 @@ final class SQLiteHarness: StoreHarness {
 
     func restarted() throws -> any Store {
         try SQLiteStore(path: path)
+    }
+
+    func execute(_ sql: String) throws {
+        try sqlite.pool.write { db in try db.execute(sql: sql) }
     }
 
     static func run(_ body: (SQLiteHarness) throws -> Void) throws {
@@ -119,6 +126,10 @@ final class PostgresHarness: StoreHarness {
 
     func restarted() throws -> any Store {
         try another()
+    }
+
+    func execute(_ sql: String) throws {
+        try postgres.readers.withConnection { db in _ = try db.query(PostgresQuery(unsafeSQL: sql)) }
     }
 
     static func run(_ body: (PostgresHarness) throws -> Void) throws {

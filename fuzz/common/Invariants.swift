@@ -153,6 +153,18 @@ func checkCommandLimits(_ command: ClientCommand, limits: Limits, _ input: [UInt
         if let description, description.isEmpty || description.count > Limits.maxDescriptionCharacters {
             violated("description of \(description.count) characters", input)
         }
+    case .search(let request):
+        if request.text.isEmpty || request.text.count > SearchRequest.maxQueryCharacters {
+            violated("search query of \(request.text.count) characters", input)
+        }
+        if request.text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            violated("search query with a control character", input)
+        }
+        if let name = request.channel { channel(name) }
+        id(request.fromID, "from")
+        if let from = request.fromID, from.isEmpty { violated("accepted an empty from", input) }
+        if let before = request.before, before < 0 { violated("negative search before", input) }
+        if !(1...SearchRequest.maxLimit).contains(request.limit) { violated("search limit \(request.limit)", input) }
     case .refresh(let token): id(token, "token", max: 16_384)
     case .ping: break
     }
@@ -225,6 +237,12 @@ func encode(_ command: ClientCommand) -> JSONObject {
     case .describe(let channel, let description):
         set("channel", channel)
         object["description"] = description.map(JSONValue.string) ?? .null
+    case .search(let request):
+        set("query", request.text)
+        set("channel", request.channel)
+        set("from", request.fromID)
+        set("before", request.before)
+        set("limit", Int64(request.limit))
     case .refresh(let token): set("token", token)
     case .ping: break
     }

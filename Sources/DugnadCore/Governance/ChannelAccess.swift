@@ -43,6 +43,23 @@ public enum ChannelAccess {
         return memberMayRead(channel, membership: membership, principal: principal)
     }
 
+    /// Whether `search` reads the channel's messages for the principal: what a `join`
+    /// would let it read. Every public and announce channel (any person may join one and
+    /// read its whole history); a private one only while the membership gives access now
+    /// (`memberMayRead`: a non-member, or a member an admin removed, finds nothing there;
+    /// a token's claim without a join is not enough); admins every channel; a key what it
+    /// reaches with `read`. Each kind is named, so that a new kind must be decided here.
+    public static func maySearch(_ channel: ChannelRecord, membership: MembershipKind?, principal: Principal) -> Bool {
+        if principal.isBot { return botMay(.read, channel, principal: principal) }
+        switch channel.kind {
+        case .public, .announce:
+            return true
+        case .private:
+            guard let membership else { return principal.isAdmin }
+            return memberMayRead(channel, membership: membership, principal: principal)
+        }
+    }
+
     /// What a bot may do with a channel it reaches: read needs the `read` scope, posting
     /// `publish` (an `admin` key may do both).
     public enum Intent: Sendable {

@@ -64,6 +64,13 @@ public enum ReplyBound {
         return (Array(entries.prefix(count)), count < entries.count)
     }
 
+    /// Search results that fit `maxBytes`, best first (50 bodies of 16 KiB, escaped, would
+    /// be a frame of megabytes): the worst ranked are left out.
+    public static func fit(_ hits: [SearchHit], maxBytes: Int) -> (hits: [SearchHit], trimmed: Bool) {
+        let count = fittingPrefix(hits, maxBytes: maxBytes) { hit, writer in EventEncoding.writeSearchHit(hit, into: &writer) }
+        return (Array(hits.prefix(count)), count < hits.count)
+    }
+
     /// How many of `items`, from the first, fit `maxBytes` once written (at least one).
     private static func fittingPrefix<Item>(
         _ items: [Item], maxBytes: Int, write: (Item, inout JSONWriter) -> Void

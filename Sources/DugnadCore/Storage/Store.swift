@@ -49,6 +49,11 @@ public protocol Store: Sendable {
     /// direction asked (older ones for `.latest`); see `HistoryPage` for how engines read it.
     func messages(channel: String, page: HistoryPage) throws -> (messages: [StoredMessage], hasMore: Bool)
     func message(id: String) throws -> StoredMessage?
+    /// Messages of `search.channels` that hold every term (a prefix term: a word that
+    /// begins with it), best first (the engine's relevance among the newest
+    /// `MessageSearch.candidateLimit` matches, then newest first); at most `search.limit`,
+    /// and whether more matched. A deleted message (no body) is never found.
+    func searchMessages(_ search: MessageSearch) throws -> (messages: [StoredMessage], hasMore: Bool)
     /// Members ordered by user id, starting after `afterUserID`; `hasMore` when the page is
     /// full and more follow (engines read it through `MemberPage`).
     func members(channel: String, afterUserID: String?, limit: Int) throws -> (members: [UserRecord], hasMore: Bool)

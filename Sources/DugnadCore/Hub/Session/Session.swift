@@ -182,6 +182,8 @@ public final class Session {
             channels(query, ref: ref)
         case .describe(let channel, let description):
             describe(channel, description: description, ref: ref)
+        case .search(let request):
+            search(request, ref: ref)
         }
     }
 
