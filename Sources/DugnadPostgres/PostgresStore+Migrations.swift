@@ -26,6 +26,18 @@ extension PostgresStore {
         Migration(name: "v6-announcement-until", statements: announcementUntil),
         // SQLite's v7-directory (its v4-probe-room has no counterpart here).
         Migration(name: "v7-directory", statements: directoryColumns, fill: fillSearchKeys),
+        // v8 and v9 are other branches' (their numbers are taken).
+        Migration(name: "v10-direct", statements: directChannels),
+    ]
+
+    /// Direct channels, stored as private ones and named here, as in the SQLite store's
+    /// v10-direct (one schema for both engines, although PostgreSQL could alter the CHECK).
+    private static let directChannels: [String] = [
+        """
+        CREATE TABLE direct_channels (
+            channel TEXT COLLATE "C" NOT NULL PRIMARY KEY REFERENCES channels (name)
+        )
+        """
     ]
 
     /// Announcements current until a time (see the SQLite store's v6-announcement-until).

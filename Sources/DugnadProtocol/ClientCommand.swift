@@ -18,6 +18,8 @@ public enum ClientCommand: Sendable, Equatable {
     case channels(DirectoryQuery)
     /// Sets (nil: removes) a channel's description: admins and the channel's creator.
     case describe(channel: String, description: String?)
+    /// Opens (or finds) the direct channel of the caller and `users`.
+    case direct(DirectRequest)
     case refresh(token: String)
     case ping
 
@@ -41,6 +43,7 @@ public enum ClientCommand: Sendable, Equatable {
         case .announcements: "announcements"
         case .channels: "channels"
         case .describe: "describe"
+        case .direct: "direct"
         case .refresh: "refresh"
         case .ping: "ping"
         }

@@ -125,6 +125,8 @@ private struct Fields {
         case "describe":
             guard object["description"] != nil else { throw .badRequest("missing field 'description' (null removes it)") }
             return .describe(channel: try channel(), description: try ChannelDescription.checked(object["description"]))
+        case "direct":
+            return .direct(try DirectRequest.checked(object["users"]))
         case "refresh":
             return .refresh(token: try requiredString("token", maxBytes: 16_384))
         case "ping":

@@ -153,6 +153,13 @@ func checkCommandLimits(_ command: ClientCommand, limits: Limits, _ input: [UInt
         if let description, description.isEmpty || description.count > Limits.maxDescriptionCharacters {
             violated("description of \(description.count) characters", input)
         }
+    case .direct(let request):
+        if !(1...DirectRequest.maxOthers).contains(request.users.count) { violated("direct with \(request.users.count) users", input) }
+        if Set(request.users).count != request.users.count { violated("direct with a repeated user", input) }
+        for user in request.users {
+            if user.isEmpty { violated("direct with an empty user id", input) }
+            id(user, "users")
+        }
     case .refresh(let token): id(token, "token", max: 16_384)
     case .ping: break
     }
@@ -225,6 +232,8 @@ func encode(_ command: ClientCommand) -> JSONObject {
     case .describe(let channel, let description):
         set("channel", channel)
         object["description"] = description.map(JSONValue.string) ?? .null
+    case .direct(let request):
+        object["users"] = .array(request.users.map(JSONValue.string))
     case .refresh(let token): set("token", token)
     case .ping: break
     }
