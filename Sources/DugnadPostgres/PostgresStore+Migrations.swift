@@ -27,6 +27,7 @@ extension PostgresStore {
         // SQLite's v7-directory (its v4-probe-room has no counterpart here).
         Migration(name: "v7-directory", statements: directoryColumns, fill: fillSearchKeys),
         Migration(name: "v8-search", statements: searchIndex),
+        Migration(name: "v10-direct", statements: directChannels),
     ]
 
     /// Full-text search (`search`): each message's words as a `tsvector` that PostgreSQL
@@ -51,6 +52,16 @@ extension PostgresStore {
         ) STORED
         """,
         "CREATE INDEX messages_search ON messages USING gin (search_words)",
+    ]
+
+    /// Direct channels, stored as private ones and named here, as in the SQLite store's
+    /// v10-direct (one schema for both engines, although PostgreSQL could alter the CHECK).
+    private static let directChannels: [String] = [
+        """
+        CREATE TABLE direct_channels (
+            channel TEXT COLLATE "C" NOT NULL PRIMARY KEY REFERENCES channels (name)
+        )
+        """
     ]
 
     /// Announcements current until a time (see the SQLite store's v6-announcement-until).

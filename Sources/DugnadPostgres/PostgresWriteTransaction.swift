@@ -126,11 +126,12 @@ struct PostgresWriteTransaction: WriteTransaction {
             """
             INSERT INTO channels (name, kind, title, epoch, last_seq, created_at, created_by, search_key)
             VALUES (
-                \(record.name), \(record.kind.rawValue), \(record.title), \(record.epoch), 0, \(record.createdAt),
+                \(record.name), \(kind == .direct ? ChannelKind.private.rawValue : kind.rawValue), \(record.title), \(record.epoch), 0, \(record.createdAt),
                 \(createdBy), \(searchKey))
             ON CONFLICT (name) DO NOTHING
             """)
         if inserted > 0 {
+            if kind == .direct { _ = try db.execute("INSERT INTO direct_channels (channel) VALUES (\(name))") }
             return .channel(record, created: true)
         }
         guard let existing = try PostgresStore.fetchChannel(db, named: name) else {

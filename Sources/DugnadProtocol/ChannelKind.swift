@@ -6,6 +6,13 @@ public enum ChannelKind: String, Sendable, Codable, CaseIterable {
     case `private`
     /// Everyone may join and read; only leaders, admins and bots may post.
     case announce
+    /// A conversation of 2 to 9 people (`direct`): its members are exactly those people,
+    /// fixed when it is made; nobody else may join or read it (admins only where the
+    /// deployment allows, `HubConfiguration.adminsReadDirect`). Never made by name.
+    case direct
+
+    /// The kinds an admin may create by name (`direct` channels come from `direct` only).
+    public static let creatable: [ChannelKind] = [.public, .private, .announce]
 }
 
 /// Roles a token can carry. Unknown role strings are ignored, not rejected, so an

@@ -20,6 +20,8 @@ public enum ClientCommand: Sendable, Equatable {
     case describe(channel: String, description: String?)
     /// Messages holding the query's words, best first, from channels the caller may read.
     case search(SearchRequest)
+    /// Opens (or finds) the direct channel of the caller and `users`.
+    case direct(DirectRequest)
     case refresh(token: String)
     case ping
 
@@ -44,6 +46,7 @@ public enum ClientCommand: Sendable, Equatable {
         case .channels: "channels"
         case .describe: "describe"
         case .search: "search"
+        case .direct: "direct"
         case .refresh: "refresh"
         case .ping: "ping"
         }

@@ -132,6 +132,8 @@ private struct Fields {
                     channel: try optionalString("channel", maxBytes: 64 * 4),
                     from: try optionalString("from", maxBytes: Limits.maxIDBytes),
                     before: try optionalInt("before", min: 0), limit: try optionalInt("limit", min: 1)))
+        case "direct":
+            return .direct(try DirectRequest.checked(object["users"]))
         case "refresh":
             return .refresh(token: try requiredString("token", maxBytes: 16_384))
         case "ping":

@@ -14,6 +14,7 @@ extension SQLiteStore {
         migrator.registerMigration("v6-announcement-until", migrate: addAnnouncementUntil)
         migrator.registerMigration("v7-directory", migrate: addDirectoryColumns)
         migrator.registerMigration("v8-search", migrate: createSearchIndex)
+        migrator.registerMigration("v10-direct", migrate: createDirectChannels)
         return migrator
     }
 
@@ -380,6 +381,15 @@ extension SQLiteStore {
         try db.execute(sql: "ALTER TABLE announcements ADD COLUMN current_until INTEGER")
         try db.execute(
             sql: "CREATE INDEX announcements_current ON announcements (current_until) WHERE current_until IS NOT NULL")
+    }
+
+    /// Direct channels (`direct`): stored as private channels (the kind's CHECK is part of
+    /// the channels table, which SQLite cannot alter in place), each named here; reads
+    /// report their kind as `direct` (`channelColumns`). Only `createChannel` with
+    /// `kind: .direct` writes a row, with the channel's.
+    private static func createDirectChannels(_ db: Database) throws {
+        try db.execute(
+            sql: "CREATE TABLE direct_channels (channel TEXT NOT NULL PRIMARY KEY REFERENCES channels (name)) WITHOUT ROWID")
     }
 
     /// The channel directory: a description, and the folded name and title its `query`

@@ -116,8 +116,12 @@ extension SQLiteStore {
 
 extension SQLiteStore {
     /// Qualified with the alias `c` so that the list also works in joins.
+    /// A direct channel is stored as private and named in `direct_channels`; its kind is
+    /// read as `direct` (a primary-key lookup per channel read).
     static let channelColumns = """
-        c.name AS name, c.kind AS kind, c.title AS title, c.epoch AS epoch, \
+        c.name AS name, \
+        CASE WHEN c.kind = 'private' AND EXISTS (SELECT 1 FROM direct_channels d WHERE d.channel = c.name) \
+        THEN 'direct' ELSE c.kind END AS kind, c.title AS title, c.epoch AS epoch, \
         c.last_seq AS last_seq, c.created_at AS created_at, c.description AS description, \
         c.created_by AS created_by
         """

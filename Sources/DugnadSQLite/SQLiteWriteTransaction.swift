@@ -72,9 +72,12 @@ struct SQLiteWriteTransaction: WriteTransaction {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
-                record.name, record.kind.rawValue, record.title, record.epoch, record.lastSeq, record.createdAt, createdBy,
-                ChannelSearchKey.of(name: name, title: title),
+                record.name, kind == .direct ? ChannelKind.private.rawValue : kind.rawValue, record.title, record.epoch,
+                record.lastSeq, record.createdAt, createdBy, ChannelSearchKey.of(name: name, title: title),
             ])
+        if kind == .direct {
+            try db.executeCached(sql: "INSERT INTO direct_channels (channel) VALUES (?)", arguments: [name])
+        }
         return .channel(record, created: true)
     }
 

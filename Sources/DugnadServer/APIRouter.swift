@@ -288,7 +288,7 @@ struct APIRouter {
             return loop.makeSucceededFuture(.error(.badRequest("'name' must match ^[a-z0-9][a-z0-9._-]{0,63}$")))
         }
         let kindText = object["kind"]?.stringValue ?? "public"
-        guard let kind = ChannelKind(rawValue: kindText) else {
+        guard let kind = ChannelKind(rawValue: kindText), ChannelKind.creatable.contains(kind) else {
             return loop.makeSucceededFuture(.error(.badRequest("'kind' must be public, private or announce")))
         }
         let title = object["title"]?.stringValue ?? name

@@ -35,7 +35,13 @@ struct Channels: AsyncParsableCommand {
 
         func validate() throws {
             try AdminInput.checkChannelName(name)
-            guard ChannelKind(rawValue: kind) != nil else { throw ValidationError("--kind must be public, private or announce.") }
+            guard let kind = ChannelKind(rawValue: kind), ChannelKind.creatable.contains(kind) else {
+                throw ValidationError("--kind must be public, private or announce.")
+            }
+            guard !DirectChannelName.isReserved(name) else {
+                throw ValidationError(
+                    "'\(name)' has the form of a direct channel's name (dm- and 32 hex digits): choose another.")
+            }
             if let title, title.isEmpty || title.count > Limits.maxTitleCharacters {
                 throw ValidationError("--title must be 1 to \(Limits.maxTitleCharacters) characters.")
             }

@@ -150,6 +150,9 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Refuse to create public channels on join (admins create every channel).")
     var noAutoCreate = false
 
+    @Flag(help: "Let admins join and read direct channels (they show up as members). Default off: only its people.")
+    var adminsReadDirect = false
+
     @Flag(help: "Never print (or write) the local admin's sign-in link.")
     var noAdminLink = false
 
@@ -180,8 +183,9 @@ struct Serve: AsyncParsableCommand {
         guard announceRate > 0 else { throw ValidationError("--announce-rate must be greater than 0.") }
         guard remindInterval >= 0 else { throw ValidationError("--remind-interval must be 0 or more.") }
         guard channelCreationLimit >= 0 else { throw ValidationError("--channel-creation-limit must be 0 or more.") }
-        for name in defaultChannels where !ChannelName.isValid(name) {
-            throw ValidationError("--default-channel '\(name)' must match ^[a-z0-9][a-z0-9._-]{0,63}$.")
+        for name in defaultChannels where !ChannelName.isValid(name) || DirectChannelName.isReserved(name) {
+            throw ValidationError(
+                "--default-channel '\(name)' must match ^[a-z0-9][a-z0-9._-]{0,63}$ (and not be dm- and 32 hex digits).")
         }
         if noDefaultChannel, !defaultChannels.isEmpty {
             throw ValidationError("--no-default-channel and --default-channel exclude each other.")
@@ -222,6 +226,7 @@ struct Serve: AsyncParsableCommand {
         configuration.hub.fanoutFlushWindowMillis = flushWindow
         configuration.hub.fanoutMaxLagMillis = fanoutMaxLag
         configuration.hub.autoCreatePublicChannels = !noAutoCreate
+        configuration.hub.adminsReadDirect = adminsReadDirect
         configuration.hub.announcesPerMinute = announceRate
         configuration.hub.remindIntervalMillis = remindInterval * 1_000
         configuration.hub.reservedChannels = ReservedChannelNames(reservedChannels)

@@ -18,9 +18,9 @@ extension PostgresTests {
             #expect(
                 try harness.texts("SELECT name FROM dugnad_migrations ORDER BY name")
                     == [
-                        "v1-hub", "v2-announcements", "v3-bus-spool", "v4-governance", "v5-goals", "v6-announcement-until",
-                        "v7-directory",
-                        "v8-search",
+                        // ORDER BY name: "v10" sorts after "v1-".
+                        "v1-hub", "v10-direct", "v2-announcements", "v3-bus-spool", "v4-governance", "v5-goals",
+                        "v6-announcement-until", "v7-directory", "v8-search",
                     ])
             // The tables live in the store's own schema.
             #expect(

@@ -165,6 +165,13 @@ func checkCommandLimits(_ command: ClientCommand, limits: Limits, _ input: [UInt
         if let from = request.fromID, from.isEmpty { violated("accepted an empty from", input) }
         if let before = request.before, before < 0 { violated("negative search before", input) }
         if !(1...SearchRequest.maxLimit).contains(request.limit) { violated("search limit \(request.limit)", input) }
+    case .direct(let request):
+        if !(1...DirectRequest.maxOthers).contains(request.users.count) { violated("direct with \(request.users.count) users", input) }
+        if Set(request.users).count != request.users.count { violated("direct with a repeated user", input) }
+        for user in request.users {
+            if user.isEmpty { violated("direct with an empty user id", input) }
+            id(user, "users")
+        }
     case .refresh(let token): id(token, "token", max: 16_384)
     case .ping: break
     }
@@ -243,6 +250,8 @@ func encode(_ command: ClientCommand) -> JSONObject {
         set("from", request.fromID)
         set("before", request.before)
         set("limit", Int64(request.limit))
+    case .direct(let request):
+        object["users"] = .array(request.users.map(JSONValue.string))
     case .refresh(let token): set("token", token)
     case .ping: break
     }

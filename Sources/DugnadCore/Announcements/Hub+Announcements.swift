@@ -85,21 +85,33 @@ extension Hub {
                     guard let record else {
                         throw principal.isBot ? ChannelAccess.notReached(name) : ProtocolError.notFound("no channel '\(name)'")
                     }
+                    if principal.isBot, record.kind == .direct { throw ChannelAccess.notReached(name) }
                     if case .bot(_, _, let keyChannels) = principal.kind, record.kind == .private, !principal.isAdmin,
                         !keyChannels.contains(name)
                     {
                         throw ChannelAccess.notReached(name)
                     }
+                    if record.kind == .direct { throw Self.noAnnouncementsInDirect }
                 }
             }
             return channel(named: name, on: loop).flatMap { [self] record in
                 guard let record else { return loop.makeFailedFuture(ChannelAccess.notReadable(name)) }
-                guard record.kind == .private else { return loop.makeSucceededVoidFuture() }
-                return readableChannel(name, by: principal, on: loop).map { _ in }
+                switch record.kind {
+                case .public, .announce: return loop.makeSucceededVoidFuture()
+                case .private: return readableChannel(name, by: principal, on: loop).map { _ in }
+                case .direct:
+                    // Its people learn that announcements do not go there; others, nothing.
+                    return readableChannel(name, by: principal, on: loop).flatMapThrowing { _ in
+                        throw Self.noAnnouncementsInDirect
+                    }
+                }
             }
         }
         return EventLoopFuture.andAllSucceed(checks, on: loop)
     }
+
+    /// An announcement reaches a team or everyone; a direct conversation is not an audience.
+    static let noAnnouncementsInDirect = ProtocolError.badRequest("announcements do not go to direct channels")
 
     /// Records a read or an acknowledgement (the first time; repeating is harmless).
     public func acknowledge(

@@ -11,15 +11,29 @@ extension Hub {
         guard principal.isLeader || principal.isAdmin else {
             return loop.makeFailedFuture(ProtocolError.forbidden("only leaders and admins can see engagement figures"))
         }
+        let adminsReadDirect = self.adminsReadDirect
         return read(on: loop) { store in
             var stats = try store.engagement(days: days, now: WallClock.nowMillis())
-            guard !principal.isAdmin else { return stats }
+            if principal.isAdmin {
+                // A direct channel is its people's: admins see its figures only where the
+                // deployment lets them read it.
+                guard !adminsReadDirect else { return stats }
+                let direct = Set(try store.allChannels().filter { $0.kind == .direct }.map(\.name))
+                stats.channels = stats.channels.filter { !direct.contains($0.channel) }
+                return stats
+            }
             let privateAccess = Set(
                 try store.memberships(userID: principal.userID)
-                    .filter { ChannelAccess.memberMayRead($0.channel, membership: $0.kind, principal: principal) }
+                    .filter {
+                        ChannelAccess.memberMayRead(
+                            $0.channel, membership: $0.kind, principal: principal,
+                            adminsReadDirect: adminsReadDirect)
+                    }
                     .map(\.channel.name))
             let readable = Set(
-                try store.allChannels().filter { $0.kind != .private || privateAccess.contains($0.name) }.map(\.name))
+                try store.allChannels().filter {
+                    ($0.kind != .private && $0.kind != .direct) || privateAccess.contains($0.name)
+                }.map(\.name))
             stats.channels = stats.channels.filter { readable.contains($0.channel) }
             stats.announcements = try stats.announcements.filter { figures in
                 guard let record = try store.announcement(id: figures.id) else { return false }

@@ -13,6 +13,7 @@ extension Hub {
     ) -> EventLoopFuture<(entries: [DirectoryEntry], hasMore: Bool)> {
         let folded = query.text.map(ChannelSearchKey.fold)
         let userID = principal.userID
+        let adminsReadDirect = self.adminsReadDirect
         return read(on: loop) { store -> (entries: [DirectoryEntry], hasMore: Bool) in
             var found: [DirectoryEntry] = []
             var cursor = query.after
@@ -21,9 +22,12 @@ extension Hub {
                     DirectoryPageRequest(userID: userID, folded: folded, afterName: cursor, limit: query.limit))
                 for entry in page.entries
                 where ChannelAccess.isListed(
-                    entry.channel, membership: entry.membership, principal: principal, claimsCount: claimsCount)
+                    entry.channel, membership: entry.membership, principal: principal, claimsCount: claimsCount,
+                    adminsReadDirect: adminsReadDirect)
                 {
                     if found.count == query.limit { return (found, true) }
+                    var entry = entry
+                    entry.channel = try Self.titledForViewer(entry.channel, viewer: userID, store: store)
                     found.append(entry)
                 }
                 guard page.hasMore, let last = page.entries.last else { return (found, false) }
@@ -43,6 +47,9 @@ extension Hub {
     {
         let record = try await read { store in try store.channel(named: name) }
         let isCreator = !principal.isBot && record?.createdBy == principal.userID
+        guard record?.kind != .direct else {
+            throw ProtocolError.forbidden("'\(name)' is a direct channel: it has no description")
+        }
         guard principal.isAdmin || isCreator else {
             throw ProtocolError.forbidden("only admins and the channel's creator may describe '\(name)'")
         }

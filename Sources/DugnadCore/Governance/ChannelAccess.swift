@@ -8,18 +8,31 @@ import DugnadProtocol
 /// - Private channels: readable and joinable by members an admin granted, by users whose
 ///   current token lists the channel in its `channels` claim, and by admins. A membership
 ///   made through a claim gives nothing once the token no longer lists the channel.
+/// - Direct channels: their people (granted when the channel was made) and nobody else; no
+///   claim reaches one, no key, and admins only where the deployment allows it
+///   (`adminsReadDirect`, `--admins-read-direct`), by joining as a visible member.
 /// - Bots: their key's scopes and the private channels the key was made for.
 public enum ChannelAccess {
     /// Whether a member (of the given kind) may read the channel with the credentials it
     /// holds now.
-    public static func memberMayRead(_ channel: ChannelRecord, membership: MembershipKind, principal: Principal) -> Bool {
+    public static func memberMayRead(
+        _ channel: ChannelRecord, membership: MembershipKind, principal: Principal, adminsReadDirect: Bool = false
+    ) -> Bool {
+        if channel.kind == .direct {
+            return membership == .granted || adminMayEnterDirect(principal, adminsReadDirect: adminsReadDirect)
+        }
         guard channel.kind == .private else { return true }
         return membership == .granted || principal.isAdmin || principal.channels.contains(channel.name)
     }
 
     /// Whether the principal may join (become a member of) the channel; `membership` is
     /// how it is a member already, if it is.
-    public static func mayJoin(_ channel: ChannelRecord, membership: MembershipKind?, principal: Principal) -> Bool {
+    public static func mayJoin(
+        _ channel: ChannelRecord, membership: MembershipKind?, principal: Principal, adminsReadDirect: Bool = false
+    ) -> Bool {
+        if channel.kind == .direct {
+            return membership == .granted || adminMayEnterDirect(principal, adminsReadDirect: adminsReadDirect)
+        }
         if case .bot(_, _, let keyChannels) = principal.kind {
             guard principal.isAdmin || principal.hasScope("read") else { return false }
             return channel.kind != .private || keyChannels.contains(channel.name) || principal.isAdmin
@@ -35,8 +48,12 @@ public enum ChannelAccess {
     /// without their having joined; the `channels` command lists only memberships, so a
     /// non-member never finds a private channel there.
     public static func isListed(
-        _ channel: ChannelRecord, membership: MembershipKind?, principal: Principal, claimsCount: Bool = false
+        _ channel: ChannelRecord, membership: MembershipKind?, principal: Principal, claimsCount: Bool = false,
+        adminsReadDirect: Bool = false
     ) -> Bool {
+        if channel.kind == .direct {
+            return membership == .granted || adminMayEnterDirect(principal, adminsReadDirect: adminsReadDirect)
+        }
         if principal.isAdmin || channel.kind != .private { return true }
         if principal.isBot { return botMay(.read, channel, principal: principal) }
         guard let membership else { return claimsCount && principal.channels.contains(channel.name) }
@@ -69,10 +86,16 @@ public enum ChannelAccess {
 
     /// Whether a bot's key reaches the channel for `intent`.
     public static func botMay(_ intent: Intent, _ channel: ChannelRecord, principal: Principal) -> Bool {
-        guard case .bot(_, _, let keyChannels) = principal.kind else { return false }
+        guard case .bot(_, _, let keyChannels) = principal.kind, channel.kind != .direct else { return false }
         let scope = intent == .read ? "read" : "publish"
         guard principal.isAdmin || principal.hasScope(scope) else { return false }
         return channel.kind != .private || keyChannels.contains(channel.name) || principal.isAdmin
+    }
+
+    /// An admin (a person: keys never reach a direct channel) where the deployment lets
+    /// admins into direct channels.
+    static func adminMayEnterDirect(_ principal: Principal, adminsReadDirect: Bool) -> Bool {
+        adminsReadDirect && principal.isAdmin && !principal.isBot
     }
 
     // MARK: One answer for "missing" and "not yours"

@@ -12,6 +12,10 @@ extension Hub {
         name: String, kind: ChannelKind, title: String, description: String? = nil,
         by actor: String = AuditEntry.cliActor
     ) async throws -> ChannelRecord {
+        guard kind != .direct, !DirectChannelName.isReserved(name) else {
+            throw ProtocolError.badRequest(
+                "direct channels are made with 'direct', never by name ('dm-' and 32 hex digits is their form)")
+        }
         let now = WallClock.nowMillis()
         var detail: [(String, JSONValue)] = [("kind", .string(kind.rawValue)), ("title", .string(title))]
         if let description { detail.append(("description", .string(description))) }
@@ -42,7 +46,7 @@ extension Hub {
                     "no channel '\(name)': admins create channels explicitly (POST /api/v1/channels or dugnad channels create)"))
         }
         guard configuration.autoCreatePublicChannels, !principal.channels.contains(name),
-            !configuration.reservedChannels.contains(name)
+            !configuration.reservedChannels.contains(name), !DirectChannelName.isReserved(name)
         else { return loop.makeFailedFuture(ChannelAccess.notJoinable(name)) }
         let userID = principal.userID
         if let retry = budgets.take(.channelCreation, for: userID, now: NIODeadline.now().uptimeNanoseconds) {

@@ -19,6 +19,7 @@ extension Hub {
 
     /// Makes `userID` a member of `channel` (an admin's grant). True when the grant is new.
     public func addMember(_ userID: String, to channel: String, by actor: Principal) async throws -> Bool {
+        try await refuseIfDirect(channel)
         let entry = AuditEntry.make(
             actor: actor.userID, .memberAdded, target: channel, detail: [("user", .string(userID))],
             at: WallClock.nowMillis())
@@ -30,6 +31,7 @@ extension Hub {
 
     /// Ends `userID`'s membership of `channel`, however it came about. True when there was one.
     public func removeMember(_ userID: String, from channel: String, by actor: Principal) async throws -> Bool {
+        try await refuseIfDirect(channel)
         let entry = AuditEntry.make(
             actor: actor.userID, .memberRemoved, target: channel, detail: [("user", .string(userID))],
             at: WallClock.nowMillis())
@@ -98,6 +100,8 @@ extension Hub {
             noteMembership(userID: userID, channel: entry.target, kind: .granted)
         case .userBanned:
             closeConnections(of: entry.target, code: .revoked, reason: AuthFailure.banned.rawValue)
+        case .channelCreated where entry.detail("kind") == ChannelKind.direct.rawValue:
+            applyDirectCreated(entry.target)
         case .channelCreated, .channelChanged:
             forgetChannel(entry.target)
         case .userUnbanned, .keyCreated, .keyRevoked, .announcementPosted, .usersImported, .goalsSet, nil:
@@ -133,9 +137,12 @@ extension Hub {
     ) -> EventLoopFuture<(members: [UserRecord], hasMore: Bool)> {
         let reachable: EventLoopFuture<ChannelRecord>
         if principal.isAdmin {
-            reachable = self.channel(named: channel, on: loop).flatMapThrowing { record in
-                guard let record else { throw ProtocolError.notFound("no channel '\(channel)'") }
-                return record
+            reachable = self.channel(named: channel, on: loop).flatMap { [self] record in
+                guard let record else { return loop.makeFailedFuture(ProtocolError.notFound("no channel '\(channel)'")) }
+                // A direct channel's people are its own business: admins as anyone else,
+                // unless the deployment lets admins in.
+                if record.kind == .direct, !adminsReadDirect { return readableChannel(channel, by: principal, on: loop) }
+                return loop.makeSucceededFuture(record)
             }
         } else {
             reachable = readableChannel(channel, by: principal, on: loop)

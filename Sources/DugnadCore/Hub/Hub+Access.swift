@@ -30,7 +30,10 @@ extension Hub {
             guard let membership else { return loop.makeFailedFuture(ChannelAccess.notReadable(name)) }
             return channel(named: name, on: loop).flatMapThrowing { [self] record in
                 guard let record else { throw ChannelAccess.notReadable(name) }
-                guard ChannelAccess.memberMayRead(record, membership: membership, principal: principal) else {
+                guard
+                    ChannelAccess.memberMayRead(
+                        record, membership: membership, principal: principal, adminsReadDirect: self.adminsReadDirect)
+                else {
                     // A membership through a claim the token no longer holds: it ends.
                     endLapsedMembership(userID: principal.userID, channel: name)
                     throw ChannelAccess.notReadable(name)
@@ -54,7 +57,10 @@ extension Hub {
     public func checkJoin(_ record: ChannelRecord, by principal: Principal, on loop: any EventLoop) -> EventLoopFuture<Void> {
         let name = record.name
         return membershipKind(userID: principal.userID, channel: name, on: loop).flatMapThrowing { membership in
-            guard ChannelAccess.mayJoin(record, membership: membership, principal: principal) else {
+            guard
+                ChannelAccess.mayJoin(
+                    record, membership: membership, principal: principal, adminsReadDirect: self.adminsReadDirect)
+            else {
                 throw principal.isBot ? ChannelAccess.notReached(name) : ChannelAccess.notJoinable(name)
             }
         }

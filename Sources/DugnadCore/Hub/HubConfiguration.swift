@@ -12,6 +12,10 @@ public struct HubConfiguration: Sendable {
     /// Names (`*` for any run of characters) a `join` never creates: an admin creates them.
     /// Default none (`--reserved-channel`, repeatable).
     public var reservedChannels = ReservedChannelNames()
+    /// Whether admins may join and read direct channels (as visible members: nobody reads
+    /// one unseen). Default false: a direct channel is its people's alone
+    /// (`--admins-read-direct`). Nobody may ever be granted into one.
+    public var adminsReadDirect = false
     /// Public channels every person is a member of from their first connection; the hub
     /// creates those missing when it starts. Default none here; `dugnad serve` defaults to
     /// `general` (`--default-channel`, repeatable; `--no-default-channel` for none).

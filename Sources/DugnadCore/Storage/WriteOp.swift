@@ -16,6 +16,11 @@ public enum WriteOp: Sendable {
     /// the name is taken. `createdBy`: the user whose `join` created it (counted against
     /// that user's daily quota of new channels); nil for an admin's explicit creation.
     case createChannel(name: String, kind: ChannelKind, title: String, createdAt: Int64, createdBy: String? = nil)
+    /// Creates the direct channel `name` (kind `.direct`) with `members` granted in, or
+    /// returns it (created: false) when it exists; `.conflict` when the name is taken by a
+    /// channel that is not direct. The hub derives `name` from the members
+    /// (`DirectChannelName`), so an existing direct channel has exactly these members.
+    case createDirect(name: String, title: String, members: [String], at: Int64)
     /// Sets (nil: removes) the channel's description; `.channel(record, created: true)`
     /// with the record as it is now, `.notFound` for an unknown channel. Who may is the
     /// hub's to check.
@@ -129,6 +134,7 @@ extension WriteOp {
         switch self {
         case .publish(let message): "publish to '\(message.channel)'"
         case .createChannel(let name, _, _, _, _): "create channel '\(name)'"
+        case .createDirect(let name, _, _, _): "create direct channel '\(name)'"
         case .describeChannel(let name, _): "describe channel '\(name)'"
         case .join(let userID, let channel, _): "add '\(userID)' to '\(channel)'"
         case .forget(let userID, let channel): "remove '\(userID)' from '\(channel)'"

@@ -65,6 +65,22 @@ public protocol WriteTransaction {
     mutating func appendAudit(_ entry: AuditEntry) throws
 }
 
+extension WriteTransaction {
+    /// `WriteOp.createDirect`, made of the engine's own steps: the channel, then a grant
+    /// for each member, in the op's savepoint (all or nothing).
+    @inlinable
+    public mutating func createDirect(name: String, title: String, members: [String], at: Int64) throws -> WriteOutcome {
+        let outcome = try createChannel(name: name, kind: .direct, title: title, createdAt: at, createdBy: nil)
+        guard case .channel(let record, let created) = outcome else { return outcome }
+        guard record.kind == .direct else {
+            throw StoreError(.conflict, "channel '\(name)' exists and is not a direct channel")
+        }
+        guard created else { return outcome }
+        for member in members { _ = try grantMembership(userID: member, channel: name, at: at) }
+        return outcome
+    }
+}
+
 extension WriteOp {
     /// Runs the op on `transaction`, the engine's open transaction.
     ///
@@ -78,6 +94,8 @@ extension WriteOp {
             try transaction.publish(message)
         case .createChannel(let name, let kind, let title, let createdAt, let createdBy):
             try transaction.createChannel(name: name, kind: kind, title: title, createdAt: createdAt, createdBy: createdBy)
+        case .createDirect(let name, let title, let members, let at):
+            try transaction.createDirect(name: name, title: title, members: members, at: at)
         case .describeChannel(let name, let description):
             try transaction.describeChannel(name: name, description: description)
         case .join(let userID, let channel, let at):

@@ -41,7 +41,7 @@ extension Session {
         }
     }
 
-    private func subscribe(_ channel: String) {
+    func subscribe(_ channel: String) {
         guard !ended, let output, !joined.contains(channel) else { return }
         joined.insert(channel)
         hub.local.router(for: loop).subscribe(output, to: channel)
@@ -93,6 +93,11 @@ extension Session {
     func leave(channel: String, forget: Bool, ref: JSONValue?, ticket: WriteTicket) {
         // Everyone stays in the default channels (the next connection would add them back):
         // leaving one is refused whole, so the client's view stays true.
+        if forget, DirectChannelName.isReserved(channel) {
+            ticket.release()
+            return fail(
+                ref, .forbidden("'\(channel)' is a direct channel: its people stay (leave without 'forget' to unsubscribe)"))
+        }
         if forget, hub.configuration.defaultChannels.contains(channel), !principal.isBot {
             ticket.release()
             return fail(

@@ -55,13 +55,20 @@ public final class Session {
         hub.metrics.connectionsOpened.increment()
         let userID = principal.userID
         let opened = hub.read(on: loop) { store in
-            (try store.memberships(userID: userID), try store.pendingAnnouncements(userID: userID, now: now))
+            let memberships = try store.memberships(userID: userID).map { membership in
+                var titled = membership
+                titled.channel = try Hub.titledForViewer(membership.channel, viewer: userID, store: store)
+                return titled
+            }
+            return (memberships, try store.pendingAnnouncements(userID: userID, now: now))
         }
         .flatMap { memberships, announcements in
             // Only what the credentials held now reach: a private channel joined through a
             // claim that the token no longer lists is not in the welcome, and it ends.
             let (current, lapsed) = memberships.partitioned {
-                ChannelAccess.memberMayRead($0.channel, membership: $0.kind, principal: principal)
+                ChannelAccess.memberMayRead(
+                    $0.channel, membership: $0.kind, principal: principal,
+                    adminsReadDirect: hub.configuration.adminsReadDirect)
             }
             for membership in lapsed { hub.endLapsedMembership(userID: userID, channel: membership.channel.name) }
             return hub.ensureDefaultMemberships(current, of: principal, on: loop).map { ($0, announcements) }
@@ -70,8 +77,12 @@ public final class Session {
         .map { current, announcements in
             hub.retainMemberships(userID: userID, memberships: current)
             session.retainedMemberships = true
-            for membership in current { hub.cacheChannel(membership.channel) }
+            // A direct channel's record here is titled for this user: not the shared copy.
+            for membership in current where membership.channel.kind != .direct { hub.cacheChannel(membership.channel) }
             session.sendWelcome(memberships: current, announcements: announcements, server: server)
+            // Direct channels are followed from the start: a person written to directly
+            // sees it without knowing the channel's name.
+            for membership in current where membership.channel.kind == .direct { session.followDirect(membership.channel) }
             // Announcements still current that the user was not in the audience of (a new
             // hire): after the upsert in the writer's order, and after the welcome, so that
             // the `announcement` event never comes before it (the client starts from the
@@ -184,6 +195,8 @@ public final class Session {
             describe(channel, description: description, ref: ref)
         case .search(let request):
             search(request, ref: ref)
+        case .direct(let request):
+            direct(request, ref: ref)
         }
     }
 
