@@ -26,6 +26,26 @@ extension PostgresStore {
         Migration(name: "v6-announcement-until", statements: announcementUntil),
         // SQLite's v7-directory (its v4-probe-room has no counterpart here).
         Migration(name: "v7-directory", statements: directoryColumns, fill: fillSearchKeys),
+        Migration(name: "v9-edits", statements: editsAndMentions),
+    ]
+
+    /// Edits, deletions and mentions (see the SQLite store's v9-edits for the reasons).
+    private static let editsAndMentions: [String] = [
+        "ALTER TABLE messages ADD COLUMN edited_at BIGINT",
+        "ALTER TABLE messages ADD COLUMN deleted_at BIGINT",
+        "ALTER TABLE messages ADD COLUMN changed_at_seq BIGINT",
+        "ALTER TABLE messages ADD COLUMN mentions TEXT",
+        "ALTER TABLE messages ADD COLUMN mentions_channel BOOLEAN NOT NULL DEFAULT false",
+        "CREATE INDEX messages_changed ON messages (channel, changed_at_seq) WHERE changed_at_seq IS NOT NULL",
+        """
+        CREATE TABLE mentions (
+            user_id TEXT COLLATE "C" NOT NULL,
+            channel TEXT COLLATE "C" NOT NULL REFERENCES channels (name),
+            seq BIGINT NOT NULL,
+            PRIMARY KEY (user_id, channel, seq)
+        )
+        """,
+        "CREATE INDEX mentions_by_message ON mentions (channel, seq)",
     ]
 
     /// Announcements current until a time (see the SQLite store's v6-announcement-until).

@@ -26,6 +26,10 @@ enum APIRoute: Equatable {
     case getReceipts(announcement: String)
     case putGoals
     case getGoals
+    /// `edit` over HTTP: the author's new body.
+    case patchMessage(id: String)
+    /// `delete` over HTTP: the author, or an admin.
+    case deleteMessage(id: String)
 
     init?(method: HTTPMethod, segments: [String]) {
         guard segments.count >= 3, segments[0] == "api", segments[1] == "v1" else { return nil }
@@ -54,6 +58,8 @@ enum APIRoute: Equatable {
         case (.GET, 1) where rest[0] == "audit": self = .getAudit
         case (.PUT, 1) where rest[0] == "goals": self = .putGoals
         case (.GET, 1) where rest[0] == "goals": self = .getGoals
+        case (.PATCH, 2) where rest[0] == "messages": self = .patchMessage(id: rest[1])
+        case (.DELETE, 2) where rest[0] == "messages": self = .deleteMessage(id: rest[1])
         default: return nil
         }
     }
@@ -61,7 +67,8 @@ enum APIRoute: Equatable {
     /// Whether the route takes a request body (the others answer without reading one).
     var takesBody: Bool {
         switch self {
-        case .postMessage, .postChannel, .putChannel, .postAnnouncement, .postUsers, .postBan, .putGoals: true
+        case .postMessage, .postChannel, .putChannel, .postAnnouncement, .postUsers, .postBan, .putGoals, .patchMessage:
+            true
         default: false
         }
     }

@@ -19,7 +19,7 @@ extension PostgresTests {
                 try harness.texts("SELECT name FROM dugnad_migrations ORDER BY name")
                     == [
                         "v1-hub", "v2-announcements", "v3-bus-spool", "v4-governance", "v5-goals", "v6-announcement-until",
-                        "v7-directory",
+                        "v7-directory", "v9-edits",
                     ])
             // The tables live in the store's own schema.
             #expect(

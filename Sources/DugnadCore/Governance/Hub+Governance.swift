@@ -100,7 +100,8 @@ extension Hub {
             closeConnections(of: entry.target, code: .revoked, reason: AuthFailure.banned.rawValue)
         case .channelCreated, .channelChanged:
             forgetChannel(entry.target)
-        case .userUnbanned, .keyCreated, .keyRevoked, .announcementPosted, .usersImported, .goalsSet, nil:
+        case .userUnbanned, .keyCreated, .keyRevoked, .announcementPosted, .usersImported, .goalsSet,
+            .messageDeleted, nil:
             break
         }
     }
