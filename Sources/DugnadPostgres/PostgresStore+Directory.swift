@@ -13,7 +13,8 @@ extension PostgresStore {
                 SELECT \(unescaped: Self.channelColumns),
                     (SELECT count(*) FROM memberships mc WHERE mc.channel = c.name) AS member_count,
                     (SELECT ms.ts FROM messages ms WHERE ms.channel = c.name AND ms.seq = c.last_seq) AS last_activity,
-                    m.user_id IS NOT NULL AS is_member, m.granted_at AS granted_at
+                    m.user_id IS NOT NULL AS is_member, m.granted_at AS granted_at,
+                    \(unescaped: Self.unreadMentionsColumn)
                 FROM channels c LEFT JOIN memberships m ON m.channel = c.name AND m.user_id = \(request.userID)
                 WHERE (\(request.afterName)::text IS NULL OR c.name > \(request.afterName)::text)
                     AND (\(request.folded)::text IS NULL OR strpos(c.search_key, \(request.folded)::text) > 0)
@@ -30,6 +31,7 @@ extension PostgresStore {
         let memberCount: Int64 = try row.decode("member_count")
         return DirectoryEntry(
             channel: try channelRecord(row), memberCount: Int(memberCount), lastActivity: try row.decode("last_activity"),
-            membership: isMember ? (grantedAt != nil ? .granted : .joined) : nil)
+            membership: isMember ? (grantedAt != nil ? .granted : .joined) : nil,
+            unreadMentions: Int(try row.decode("unread_mentions", as: Int64.self)))
     }
 }

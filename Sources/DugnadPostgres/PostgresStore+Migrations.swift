@@ -27,6 +27,7 @@ extension PostgresStore {
         // SQLite's v7-directory (its v4-probe-room has no counterpart here).
         Migration(name: "v7-directory", statements: directoryColumns, fill: fillSearchKeys),
         Migration(name: "v8-search", statements: searchIndex),
+        Migration(name: "v9-edits", statements: editsAndMentions),
         Migration(name: "v10-direct", statements: directChannels),
     ]
 
@@ -62,6 +63,25 @@ extension PostgresStore {
             channel TEXT COLLATE "C" NOT NULL PRIMARY KEY REFERENCES channels (name)
         )
         """
+    ]
+
+    /// Edits, deletions and mentions (see the SQLite store's v9-edits for the reasons).
+    private static let editsAndMentions: [String] = [
+        "ALTER TABLE messages ADD COLUMN edited_at BIGINT",
+        "ALTER TABLE messages ADD COLUMN deleted_at BIGINT",
+        "ALTER TABLE messages ADD COLUMN changed_at_seq BIGINT",
+        "ALTER TABLE messages ADD COLUMN mentions TEXT",
+        "ALTER TABLE messages ADD COLUMN mentions_channel BOOLEAN NOT NULL DEFAULT false",
+        "CREATE INDEX messages_changed ON messages (channel, changed_at_seq) WHERE changed_at_seq IS NOT NULL",
+        """
+        CREATE TABLE mentions (
+            user_id TEXT COLLATE "C" NOT NULL,
+            channel TEXT COLLATE "C" NOT NULL REFERENCES channels (name),
+            seq BIGINT NOT NULL,
+            PRIMARY KEY (user_id, channel, seq)
+        )
+        """,
+        "CREATE INDEX mentions_by_message ON mentions (channel, seq)",
     ]
 
     /// Announcements current until a time (see the SQLite store's v6-announcement-until).

@@ -20,7 +20,8 @@ extension PostgresStore {
         try reading("read the memberships of '\(userID)'") { db in
             try db.rows(
                 """
-                SELECT \(unescaped: Self.channelColumns), m.read_seq, m.granted_at
+                SELECT \(unescaped: Self.channelColumns), m.read_seq, m.granted_at,
+                    \(unescaped: Self.unreadMentionsColumn)
                 FROM memberships m JOIN channels c ON c.name = m.channel
                 WHERE m.user_id = \(userID)
                 ORDER BY c.name
@@ -28,7 +29,8 @@ extension PostgresStore {
             ).map { row in
                 MembershipRecord(
                     channel: try Self.channelRecord(row), readSeq: try row.decode("read_seq"),
-                    kind: try row.decode("granted_at", as: Int64?.self) == nil ? .joined : .granted)
+                    kind: try row.decode("granted_at", as: Int64?.self) == nil ? .joined : .granted,
+                    unreadMentions: Int(try row.decode("unread_mentions", as: Int64.self)))
             }
         }
     }
@@ -66,6 +68,22 @@ extension PostgresStore {
             }
             let (messages, hasMore) = page.page(fromFetched: try db.rows(query))
             return (try messages.map(Self.storedMessage), hasMore)
+        }
+    }
+
+    /// Through `messages_changed`: only messages ever edited or deleted are in it.
+    public func changedMessages(channel: String, since: Int64, limit: Int) throws -> (
+        messages: [StoredMessage], hasMore: Bool
+    ) {
+        try reading("read the changes of '\(channel)'") { db in
+            let rows = try db.rows(
+                """
+                SELECT \(unescaped: Self.messageColumns) FROM messages
+                WHERE channel = \(channel) AND changed_at_seq >= \(since) AND seq <= \(since)
+                ORDER BY changed_at_seq, seq LIMIT \(Int64(limit + 1))
+                """)
+            let (kept, hasMore) = rows.splittingPage(limit: limit)
+            return (try kept.map(Self.storedMessage), hasMore)
         }
     }
 
@@ -117,7 +135,17 @@ extension PostgresStore {
         c.last_seq AS last_seq, c.created_at AS created_at, c.description AS description, \
         c.created_by AS created_by
         """
-    static let messageColumns = "id, channel, seq, from_id, from_name, body, meta, reply_to, client_id, ts"
+    /// Every column a message is read with (a publish fills the first ten).
+    static let messageColumns = """
+        id, channel, seq, from_id, from_name, body, meta, reply_to, client_id, ts, \
+        edited_at, deleted_at, mentions, mentions_channel
+        """
+
+    /// The caller's mentions after its read position, in a query over `memberships m`.
+    static let unreadMentionsColumn = """
+        (SELECT count(*) FROM mentions mn
+         WHERE mn.user_id = m.user_id AND mn.channel = m.channel AND mn.seq > m.read_seq) AS unread_mentions
+        """
 
     static func fetchChannel(_ db: BlockingConnection, named name: String) throws -> ChannelRecord? {
         try db.row("SELECT \(unescaped: Self.channelColumns) FROM channels c WHERE c.name = \(name)")
@@ -148,7 +176,10 @@ extension PostgresStore {
             id: try row.decode("id"), channel: try row.decode("channel"), seq: try row.decode("seq"),
             fromID: try row.decode("from_id"), fromName: try row.decode("from_name"), body: try row.decode("body"),
             metaJSON: try row.decode("meta"), replyTo: try row.decode("reply_to"),
-            clientID: try row.decode("client_id"), ts: try row.decode("ts"))
+            clientID: try row.decode("client_id"), ts: try row.decode("ts"), editedAt: try row.decode("edited_at"),
+            deleted: try row.decode("deleted_at", as: Int64?.self) != nil,
+            mentions: Mentions.ids(storedText: try row.decode("mentions")),
+            mentionsChannel: try row.decode("mentions_channel"))
     }
 
     static func userRecord(_ row: PostgresRandomAccessRow) throws -> UserRecord {

@@ -74,7 +74,12 @@ struct PostgresWriteTransaction: WriteTransaction {
         let stored: Int64? = try row.decode("stored")
         let repeated: Bool = try row.decode("repeated")
         if let seq = stored {
-            return .success(.message(new.stored(seq: seq), duplicate: false))
+            var message = new.stored(seq: seq)
+            if new.hasMentions {
+                try PostgresMentions.record(
+                    in: &message, candidates: new.mentionCandidates, channelWide: new.mentionsChannel, db)
+            }
+            return .success(.message(message, duplicate: false))
         }
         if reserved != nil {
             // Another node stored the same (sender, client_id) after `earlier` looked (the

@@ -10,6 +10,10 @@ public enum ClientCommand: Sendable, Equatable {
     case members(channel: String, limit: Int, afterUserID: String?)
     case typing(channel: String)
     case react(messageID: String, emoji: String, remove: Bool)
+    /// Replaces the body of one's own message (within the hub's edit window).
+    case edit(messageID: String, body: String)
+    /// Deletes a message: its author, or an admin (moderation, audited).
+    case delete(messageID: String)
     case announce(AnnounceRequest)
     case ack(announcementID: String, kind: AckKind)
     case announcementStats(announcementID: String)
@@ -38,6 +42,8 @@ public enum ClientCommand: Sendable, Equatable {
         case .members: "members"
         case .typing: "typing"
         case .react: "react"
+        case .edit: "edit"
+        case .delete: "delete"
         case .announce: "announce"
         case .ack: "ack"
         case .announcementStats: "announcement_stats"

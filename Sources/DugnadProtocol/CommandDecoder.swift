@@ -98,6 +98,10 @@ private struct Fields {
             return .react(
                 messageID: try requiredString("message_id", maxBytes: Limits.maxIDBytes), emoji: emoji,
                 remove: try optionalBool("remove") ?? false)
+        case "edit":
+            return .edit(messageID: try messageID(), body: try body())
+        case "delete":
+            return .delete(messageID: try messageID())
         case "announce":
             return .announce(try announce())
         case "ack":
@@ -160,6 +164,12 @@ private struct Fields {
         guard !text.isEmpty else { throw .badRequest("'body' must not be empty") }
         try Self.refuseNUL(text, "body")
         return text
+    }
+
+    private func messageID() throws(ProtocolError) -> String {
+        let id = try requiredString("message_id", maxBytes: Limits.maxIDBytes)
+        guard !id.isEmpty else { throw .badRequest("'message_id' must not be empty") }
+        return id
     }
 
     private func clientID() throws(ProtocolError) -> String? {

@@ -59,10 +59,10 @@ struct SQLitePublishRun {
             throw StoreError(.notFound, "no channel '\(new.channel)'")
         }
 
-        let stored = new.stored(seq: last + 1)
+        var stored = new.stored(seq: last + 1)
         try db.cachedStatement(
             sql: """
-                INSERT INTO messages (\(SQLiteStore.messageColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO messages (\(SQLiteStore.insertedMessageColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT DO NOTHING
                 """
         ).execute(arguments: [
@@ -79,6 +79,10 @@ struct SQLitePublishRun {
         }
         // Only now is the seq taken: a refused insert leaves no gap.
         lastSeqs[new.channel] = stored.seq
+        if new.hasMentions {
+            try SQLiteMentions.record(
+                in: &stored, candidates: new.mentionCandidates, channelWide: new.mentionsChannel, db)
+        }
         // Publishing moves the publisher's own read position (protocol, section 5).
         readPositions[ReaderKey(userID: new.fromID, channel: new.channel)] = (stored.seq, new.ts)
         return .message(stored, duplicate: false)

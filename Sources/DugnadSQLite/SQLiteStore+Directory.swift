@@ -16,7 +16,8 @@ extension SQLiteStore {
                             (SELECT count(*) FROM memberships mc WHERE mc.channel = c.name) AS member_count,
                             (SELECT ms.ts FROM messages ms WHERE ms.channel = c.name AND ms.seq = c.last_seq)
                                 AS last_activity,
-                            m.user_id IS NOT NULL AS is_member, m.granted_at AS granted_at
+                            m.user_id IS NOT NULL AS is_member, m.granted_at AS granted_at,
+                            \(Self.unreadMentionsColumn)
                         FROM channels c LEFT JOIN memberships m ON m.channel = c.name AND m.user_id = ?
                         WHERE (? IS NULL OR c.name > ?) AND (? IS NULL OR instr(c.search_key, ?) > 0)
                         ORDER BY c.name LIMIT ?
@@ -36,6 +37,7 @@ extension SQLiteStore {
             channel: try channelRecord(row),
             memberCount: try row.decode(Int.self, forColumn: "member_count"),
             lastActivity: try row.decode(Int64?.self, forColumn: "last_activity"),
-            membership: isMember ? (granted ? .granted : .joined) : nil)
+            membership: isMember ? (granted ? .granted : .joined) : nil,
+            unreadMentions: try row.decode(Int.self, forColumn: "unread_mentions"))
     }
 }

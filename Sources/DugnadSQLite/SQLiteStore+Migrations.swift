@@ -14,6 +14,7 @@ extension SQLiteStore {
         migrator.registerMigration("v6-announcement-until", migrate: addAnnouncementUntil)
         migrator.registerMigration("v7-directory", migrate: addDirectoryColumns)
         migrator.registerMigration("v8-search", migrate: createSearchIndex)
+        migrator.registerMigration("v9-edits", migrate: addEditsAndMentions)
         migrator.registerMigration("v10-direct", migrate: createDirectChannels)
         return migrator
     }
@@ -454,5 +455,35 @@ extension SQLiteStore {
                 """)
         // The messages written before this migration.
         try db.execute(sql: "INSERT INTO messages_fts (messages_fts) VALUES ('rebuild')")
+    }
+
+    /// Edits, deletions and mentions. A deleted message keeps its row (seqs stay gapless)
+    /// with an empty body. `changed_at_seq` is the channel's newest seq when the message
+    /// was last edited or deleted: a client back with `since` has every change made at
+    /// `since` or later, and the partial index holds only changed messages. `mentions` is
+    /// the ids the body mentions (space-separated); the `mentions` table has a row per
+    /// member mentioned, read with the member's read position for the unread count.
+    private static func addEditsAndMentions(_ db: Database) throws {
+        try db.execute(sql: "ALTER TABLE messages ADD COLUMN edited_at INTEGER")
+        try db.execute(sql: "ALTER TABLE messages ADD COLUMN deleted_at INTEGER")
+        try db.execute(sql: "ALTER TABLE messages ADD COLUMN changed_at_seq INTEGER")
+        try db.execute(sql: "ALTER TABLE messages ADD COLUMN mentions TEXT")
+        try db.execute(sql: "ALTER TABLE messages ADD COLUMN mentions_channel BOOLEAN NOT NULL DEFAULT 0")
+        try db.execute(
+            sql: """
+                CREATE INDEX messages_changed ON messages (channel, changed_at_seq)
+                WHERE changed_at_seq IS NOT NULL
+                """)
+        try db.execute(
+            sql: """
+                CREATE TABLE mentions (
+                    user_id TEXT NOT NULL,
+                    channel TEXT NOT NULL REFERENCES channels (name),
+                    seq INTEGER NOT NULL,
+                    PRIMARY KEY (user_id, channel, seq)
+                ) WITHOUT ROWID
+                """)
+        // A deletion removes the message's rows.
+        try db.execute(sql: "CREATE INDEX mentions_by_message ON mentions (channel, seq)")
     }
 }

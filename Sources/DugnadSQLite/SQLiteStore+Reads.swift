@@ -22,7 +22,8 @@ extension SQLiteStore {
             try Row.fetchAll(
                 db.cachedStatement(
                     sql: """
-                        SELECT \(Self.channelColumns), m.read_seq, m.granted_at
+                        SELECT \(Self.channelColumns), m.read_seq, m.granted_at,
+                            \(Self.unreadMentionsColumn)
                         FROM memberships m JOIN channels c ON c.name = m.channel
                         WHERE m.user_id = ?
                         ORDER BY c.name
@@ -32,7 +33,8 @@ extension SQLiteStore {
                 MembershipRecord(
                     channel: try Self.channelRecord(row),
                     readSeq: try row.decode(Int64.self, forColumn: "read_seq"),
-                    kind: try row.decode(Int64?.self, forColumn: "granted_at") == nil ? .joined : .granted)
+                    kind: try row.decode(Int64?.self, forColumn: "granted_at") == nil ? .joined : .granted,
+                    unreadMentions: try row.decode(Int.self, forColumn: "unread_mentions"))
             }
         }
     }
@@ -71,6 +73,24 @@ extension SQLiteStore {
             }
             let (messages, hasMore) = page.page(fromFetched: try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments))
             return (try messages.map(Self.storedMessage), hasMore)
+        }
+    }
+
+    /// Through `messages_changed`: only messages ever edited or deleted are in it.
+    public func changedMessages(channel: String, since: Int64, limit: Int) throws -> (
+        messages: [StoredMessage], hasMore: Bool
+    ) {
+        try reading("read the changes of '\(channel)'") { db in
+            let rows = try Row.fetchAll(
+                db.cachedStatement(
+                    sql: """
+                        SELECT \(Self.messageColumns) FROM messages
+                        WHERE channel = ? AND changed_at_seq >= ? AND seq <= ?
+                        ORDER BY changed_at_seq, seq LIMIT ?
+                        """),
+                arguments: [channel, since, since, limit + 1])
+            let (kept, hasMore) = rows.splittingPage(limit: limit)
+            return (try kept.map(Self.storedMessage), hasMore)
         }
     }
 
@@ -125,7 +145,17 @@ extension SQLiteStore {
         c.last_seq AS last_seq, c.created_at AS created_at, c.description AS description, \
         c.created_by AS created_by
         """
-    static let messageColumns = "id, channel, seq, from_id, from_name, body, meta, reply_to, client_id, ts"
+    /// The columns a publish fills.
+    static let insertedMessageColumns = "id, channel, seq, from_id, from_name, body, meta, reply_to, client_id, ts"
+    /// Every column a message is read with: also those an edit, a deletion and mentions fill.
+    static let messageColumns = insertedMessageColumns + ", edited_at, deleted_at, mentions, mentions_channel"
+
+    /// The caller's mentions after its read position, in a query over `memberships m`
+    /// (through the primary key of `mentions`: a range of one user's rows in one channel).
+    static let unreadMentionsColumn = """
+        (SELECT count(*) FROM mentions mn
+         WHERE mn.user_id = m.user_id AND mn.channel = m.channel AND mn.seq > m.read_seq) AS unread_mentions
+        """
 
     static func fetchChannel(_ db: Database, named name: String) throws -> ChannelRecord? {
         try Row.fetchOne(
@@ -167,7 +197,11 @@ extension SQLiteStore {
             metaJSON: try row.decode(String?.self, forColumn: "meta"),
             replyTo: try row.decode(String?.self, forColumn: "reply_to"),
             clientID: try row.decode(String?.self, forColumn: "client_id"),
-            ts: try row.decode(Int64.self, forColumn: "ts"))
+            ts: try row.decode(Int64.self, forColumn: "ts"),
+            editedAt: try row.decode(Int64?.self, forColumn: "edited_at"),
+            deleted: try row.decode(Int64?.self, forColumn: "deleted_at") != nil,
+            mentions: Mentions.ids(storedText: try row.decode(String?.self, forColumn: "mentions")),
+            mentionsChannel: try row.decode(Bool.self, forColumn: "mentions_channel"))
     }
 
     static func userRecord(_ row: Row) throws -> UserRecord {

@@ -28,6 +28,10 @@ enum APIRoute: Equatable {
     case getGoals
     /// Full-text search of the messages the caller may read.
     case getSearch
+    /// `edit` over HTTP: the author's new body.
+    case patchMessage(id: String)
+    /// `delete` over HTTP: the author, or an admin.
+    case deleteMessage(id: String)
 
     init?(method: HTTPMethod, segments: [String]) {
         guard segments.count >= 3, segments[0] == "api", segments[1] == "v1" else { return nil }
@@ -57,6 +61,8 @@ enum APIRoute: Equatable {
         case (.PUT, 1) where rest[0] == "goals": self = .putGoals
         case (.GET, 1) where rest[0] == "goals": self = .getGoals
         case (.GET, 1) where rest[0] == "search": self = .getSearch
+        case (.PATCH, 2) where rest[0] == "messages": self = .patchMessage(id: rest[1])
+        case (.DELETE, 2) where rest[0] == "messages": self = .deleteMessage(id: rest[1])
         default: return nil
         }
     }
@@ -64,7 +70,8 @@ enum APIRoute: Equatable {
     /// Whether the route takes a request body (the others answer without reading one).
     var takesBody: Bool {
         switch self {
-        case .postMessage, .postChannel, .putChannel, .postAnnouncement, .postUsers, .postBan, .putGoals: true
+        case .postMessage, .postChannel, .putChannel, .postAnnouncement, .postUsers, .postBan, .putGoals, .patchMessage:
+            true
         default: false
         }
     }

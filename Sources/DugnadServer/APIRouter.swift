@@ -105,6 +105,10 @@ struct APIRouter {
                     }
                 }
             }
+        case .patchMessage(let id):
+            return editMessage(id, body, by: principal, on: loop)
+        case .deleteMessage(let id):
+            return deleteMessage(id, by: principal, on: loop)
         case .getPresence(let name):
             return hub.readableChannel(name, by: principal, on: loop).map { _ in
                 .json(.ok) { writer in EventEncoding.writePresence(hub.presence(channel: name), into: &writer) }
@@ -342,7 +346,7 @@ struct APIRouter {
     // MARK: - Helpers
 
     /// Decodes a JSON body as the WebSocket command `type`, with extra fields from the path.
-    private func decode(
+    func decode(
         _ body: ByteBuffer?, as type: String, adding extra: [(String, JSONValue)] = [], on loop: any EventLoop,
         then: (ClientCommand) throws -> EventLoopFuture<HTTPResponse>
     ) -> EventLoopFuture<HTTPResponse> {
@@ -354,7 +358,7 @@ struct APIRouter {
         }
     }
 
-    private func decodeFields(
+    func decodeFields(
         _ fields: [(String, JSONValue)], as type: String, on loop: any EventLoop,
         then: (ClientCommand) throws -> EventLoopFuture<HTTPResponse>
     ) -> EventLoopFuture<HTTPResponse> {

@@ -85,6 +85,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Seconds before an announcement may be reminded again.")
     var remindInterval: Int64 = 300
 
+    @Option(help: "Minutes after sending it that an author may edit a message (0 turns editing off).")
+    var editWindow: Int64 = 24 * 60
+
     @Option(
         name: .customLong("reserved-channel"),
         help: "A channel name a join never creates, so that only an admin can (repeatable; '*' matches any run of characters, e.g. 'hr*').")
@@ -182,6 +185,9 @@ struct Serve: AsyncParsableCommand {
         guard outboundLimit >= 4096 else { throw ValidationError("--outbound-limit must be at least 4096 bytes.") }
         guard announceRate > 0 else { throw ValidationError("--announce-rate must be greater than 0.") }
         guard remindInterval >= 0 else { throw ValidationError("--remind-interval must be 0 or more.") }
+        guard (0...(366 * 24 * 60)).contains(editWindow) else {
+            throw ValidationError("--edit-window must be 0 to 527040 minutes (a year).")
+        }
         guard channelCreationLimit >= 0 else { throw ValidationError("--channel-creation-limit must be 0 or more.") }
         for name in defaultChannels where !ChannelName.isValid(name) || DirectChannelName.isReserved(name) {
             throw ValidationError(
@@ -229,6 +235,7 @@ struct Serve: AsyncParsableCommand {
         configuration.hub.adminsReadDirect = adminsReadDirect
         configuration.hub.announcesPerMinute = announceRate
         configuration.hub.remindIntervalMillis = remindInterval * 1_000
+        configuration.hub.editWindowMillis = editWindow * 60_000
         configuration.hub.reservedChannels = ReservedChannelNames(reservedChannels)
         configuration.hub.channelCreationsPerDay = channelCreationLimit
         configuration.hub.defaultChannels = noDefaultChannel ? [] : defaultChannels.isEmpty ? ["general"] : defaultChannels

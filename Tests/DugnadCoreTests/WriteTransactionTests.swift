@@ -30,6 +30,12 @@ import Testing
             (.forget(userID: "u1", channel: "general"), "forget u1 general"),
             (.markRead(userID: "u1", channel: "general", seq: 3), "markRead u1 general 3"),
             (.react(messageID: "m_1", userID: "u1", emoji: "+1", remove: true, at: 4), "react m_1 u1 +1 true 4"),
+            (
+                .editMessage(
+                    MessageEdit(messageID: "m_1", body: "ny", at: 5, mentionCandidates: ["kari"], mentionsChannel: true)),
+                "editMessage m_1 ny 5 kari true"
+            ),
+            (.deleteMessage(messageID: "m_1", at: 6), "deleteMessage m_1 6"),
             (.upsertUser(id: "u1", name: "U1", roles: ["leader"], seenAt: 5), "upsertUser u1 U1 [\"leader\"] 5"),
             (.openSession(id: "s_1", userID: "u1", at: 6), "openSession s_1 u1 6"),
             (.closeSession(id: "s_1", userID: "u1", at: 7), "closeSession s_1 u1 7"),
@@ -114,6 +120,16 @@ private struct RecordingTransaction: WriteTransaction {
         -> WriteOutcome
     {
         try record("react \(messageID) \(userID) \(emoji) \(remove) \(at)")
+    }
+
+    mutating func editMessage(_ edit: MessageEdit) throws -> WriteOutcome {
+        try record(
+            "editMessage \(edit.messageID) \(edit.body) \(edit.at) \(edit.mentionCandidates.joined(separator: ",")) \(edit.mentionsChannel)"
+        )
+    }
+
+    mutating func deleteMessage(messageID: String, at: Int64) throws -> WriteOutcome {
+        try record("deleteMessage \(messageID) \(at)")
     }
 
     mutating func createChannel(name: String, kind: ChannelKind, title: String, createdAt: Int64, createdBy: String?)

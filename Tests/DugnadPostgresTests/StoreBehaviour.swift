@@ -7,7 +7,7 @@ import Testing
 /// extensions.
 enum StoreBehaviour {
     static let all: [Behaviour] =
-        hub + announcements + engagement + governance + goals + receipts + lateRecipients + directory + search
+        hub + announcements + engagement + governance + goals + receipts + lateRecipients + directory + search + edits
 
     static let hub: [Behaviour] = [
         Behaviour(name: "seqs are gapless per channel across batches", check: seqsAreGaplessPerChannelAcrossBatches),

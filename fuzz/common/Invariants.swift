@@ -128,6 +128,13 @@ func checkCommandLimits(_ command: ClientCommand, limits: Limits, _ input: [UInt
     case .react(let messageID, let emoji, _):
         id(messageID, "message_id")
         if emoji.isEmpty || emoji.utf8.count > Limits.maxEmojiBytes { violated("emoji of \(emoji.utf8.count) bytes", input) }
+    case .edit(let messageID, let text):
+        id(messageID, "message_id")
+        if messageID.isEmpty { violated("accepted an empty message_id", input) }
+        body(text)
+    case .delete(let messageID):
+        id(messageID, "message_id")
+        if messageID.isEmpty { violated("accepted an empty message_id", input) }
     case .announce(let request):
         if request.title.isEmpty || request.title.count > Limits.maxTitleCharacters { violated("title of \(request.title.count) characters", input) }
         body(request.body)
@@ -217,6 +224,10 @@ func encode(_ command: ClientCommand) -> JSONObject {
         set("message_id", messageID)
         set("emoji", emoji)
         object["remove"] = .bool(remove)
+    case .edit(let messageID, let body):
+        set("message_id", messageID)
+        set("body", body)
+    case .delete(let messageID): set("message_id", messageID)
     case .announce(let request):
         set("title", request.title)
         set("body", request.body)

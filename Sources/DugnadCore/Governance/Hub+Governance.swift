@@ -104,7 +104,8 @@ extension Hub {
             applyDirectCreated(entry.target)
         case .channelCreated, .channelChanged:
             forgetChannel(entry.target)
-        case .userUnbanned, .keyCreated, .keyRevoked, .announcementPosted, .usersImported, .goalsSet, nil:
+        case .userUnbanned, .keyCreated, .keyRevoked, .announcementPosted, .usersImported, .goalsSet,
+            .messageDeleted, nil:
             break
         }
     }

@@ -32,6 +32,29 @@ extension Hub {
             retryAfterMs: Int(max(50, min(5_000, backlog.waitedMillis))))
     }
 
+    /// `too_large` for a message whose `message` or `mention` event would not fit one
+    /// frame as every recipient gets it: a 16 KiB body of control characters is six times
+    /// that once escaped in JSON. Encoded only when it could be too large (escaping at most
+    /// sextuples a byte, and the field names, numbers, mentions' framing and envelope take
+    /// under 300 bytes beside the text), so the hot path stays one encoding.
+    func messageFrameRefusal(_ message: StoredMessage) -> ProtocolError? {
+        let fields = [message.body, message.fromName, message.fromID, message.id, message.channel, message.channel]
+        let text = fields + [message.replyTo, message.clientID].compactMap { $0 } + message.mentions
+        let worstCase = 6 * text.reduce(0) { $0 + $1.utf8.count } + (message.metaJSON?.utf8.count ?? 0) + 300
+        guard worstCase > configuration.limits.maxFrameBytes else { return nil }
+        return frameRefusal(for: "message", bytes: EventEncoding.mentionEvent(message).readableBytes)
+    }
+
+    /// The ids a body mentions (`Mentions`), without the author's own, and `@channel` only
+    /// from leaders and admins (from anyone else it is just text).
+    func mentions(in body: String, by principal: Principal) -> Mentions {
+        guard body.utf8.contains(UInt8(ascii: "@")) else { return Mentions() }
+        var mentions = Mentions.parse(body)
+        mentions.ids.removeAll { $0 == principal.userID }
+        if !principal.isLeader && !principal.isAdmin { mentions.channel = false }
+        return mentions
+    }
+
     /// Stores a message and, once it is durable, fans it out. A retry with the same
     /// `client_id` returns the first message with `duplicate == true` and sends nothing.
     public func publish(
@@ -53,22 +76,12 @@ extension Hub {
                 return loop.makeFailedFuture(error)
             }
             let now = WallClock.nowMillis()
+            let mentions = mentions(in: request.body, by: principal)
             let message = NewMessage(
                 id: Identifiers.messageID(now: now), channel: record.name, fromID: principal.userID,
                 fromName: principal.name, body: request.body, metaJSON: request.metaJSON, replyTo: request.replyTo,
-                clientID: request.clientID, ts: now)
-            // What is stored must fit in one frame as every subscriber gets it: a 16 KiB
-            // body of control characters is six times that once escaped in JSON. Encoded
-            // only when it could be too large (escaping at most sextuples a byte, and the
-            // field names, numbers and envelope take under 300 bytes), so the hot path
-            // stays one encoding.
-            let text = [message.body, message.fromName, message.fromID, message.id, message.channel]
-                + [message.replyTo, message.clientID].compactMap { $0 }
-            let worstCase = 6 * text.reduce(0) { $0 + $1.utf8.count } + (message.metaJSON?.utf8.count ?? 0) + 300
-            let frameBytes =
-                worstCase <= configuration.limits.maxFrameBytes
-                ? 0 : EventEncoding.messageEvent(message.stored(seq: Int64.max)).readableBytes
-            if let tooLarge = frameRefusal(for: "message", bytes: frameBytes) {
+                clientID: request.clientID, ts: now, mentionCandidates: mentions.ids, mentionsChannel: mentions.channel)
+            if let tooLarge = messageFrameRefusal(message.stored(seq: Int64.max)) {
                 return loop.makeFailedFuture(tooLarge)
             }
             return write(.publish(message), on: loop, ticket: ticket) { [self] outcome, post in
@@ -76,6 +89,7 @@ extension Hub {
                 noteDurable(stored)
                 metrics.publishDurableLatency.recordNanoseconds((NIODeadline.now() - started).nanoseconds)
                 post.events.append(.message(stored))
+                post.events.append(contentsOf: FanoutEvent.mentions(stored))
             }.flatMapThrowing { outcome in
                 guard case .message(let stored, let duplicate) = outcome else {
                     throw ProtocolError(.internal, "unexpected store outcome")

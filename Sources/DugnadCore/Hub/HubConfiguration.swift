@@ -41,6 +41,11 @@ public struct HubConfiguration: Sendable {
     /// A `remind` of an announcement is refused (`rate_limited`) this soon after the last
     /// one. Default 5 minutes (`--remind-interval`).
     public var remindIntervalMillis: Int64 = 5 * 60 * 1000
+    /// How long after sending it an author may `edit` a message (`--edit-window`); 0 turns
+    /// editing off. Default 24 hours: long enough to fix a typo or a wrong time the same
+    /// day, short enough that what people read last week stays what was said. Deleting
+    /// has no window.
+    public var editWindowMillis: Int64 = 24 * 60 * 60 * 1000
     /// How often the hub reads the audit log for admin actions taken elsewhere (another
     /// node, the CLI) and applies them to open connections. Default 500 ms: a removal or a
     /// ban takes effect within a second everywhere.

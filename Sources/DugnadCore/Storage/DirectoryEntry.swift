@@ -10,12 +10,18 @@ public struct DirectoryEntry: Sendable, Equatable {
     /// How the caller is a member; nil when not at all. Whether that membership still
     /// gives access (a lapsed claim) is the hub's to decide (`ChannelAccess`).
     public var membership: MembershipKind?
+    /// Mentions of the caller in the channel after its read position (0 for a non-member).
+    public var unreadMentions: Int
 
-    public init(channel: ChannelRecord, memberCount: Int, lastActivity: Int64?, membership: MembershipKind?) {
+    public init(
+        channel: ChannelRecord, memberCount: Int, lastActivity: Int64?, membership: MembershipKind?,
+        unreadMentions: Int = 0
+    ) {
         self.channel = channel
         self.memberCount = memberCount
         self.lastActivity = lastActivity
         self.membership = membership
+        self.unreadMentions = unreadMentions
     }
 }
 

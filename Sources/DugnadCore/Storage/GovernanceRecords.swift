@@ -51,6 +51,9 @@ public enum AuditAction: String, Sendable, Equatable, CaseIterable {
     case announcementPosted = "announcement.posted"
     case usersImported = "users.imported"
     case goalsSet = "goals.set"
+    /// An admin deleted someone else's message (moderation); an author's own deletion is
+    /// not an admin action and is not logged.
+    case messageDeleted = "message.deleted"
 }
 
 /// One entry of the audit log: who did what to what, and when. Also how every node (and

@@ -45,7 +45,7 @@ extension HistoryPage {
 extension Array {
     /// Rows fetched with one more than `limit` (see `HistoryPage.fetchLimit`): the first
     /// `limit` of them, and whether there were more.
-    func splittingPage(limit: Int) -> (rows: [Element], hasMore: Bool) {
+    public func splittingPage(limit: Int) -> (rows: [Element], hasMore: Bool) {
         guard count > limit else { return (self, false) }
         var rows = self
         rows.removeLast(count - limit)

@@ -54,6 +54,10 @@ public protocol Store: Sendable {
     /// `MessageSearch.candidateLimit` matches, then newest first); at most `search.limit`,
     /// and whether more matched. A deleted message (no body) is never found.
     func searchMessages(_ search: MessageSearch) throws -> (messages: [StoredMessage], hasMore: Bool)
+    /// For recovery with `since`: the messages at or before `since` edited or deleted
+    /// since the channel's newest seq was `since` or later (their `changed_at_seq`), as
+    /// they are now, in the order they changed; at most `limit`, `hasMore` when more are.
+    func changedMessages(channel: String, since: Int64, limit: Int) throws -> (messages: [StoredMessage], hasMore: Bool)
     /// Members ordered by user id, starting after `afterUserID`; `hasMore` when the page is
     /// full and more follow (engines read it through `MemberPage`).
     func members(channel: String, afterUserID: String?, limit: Int) throws -> (members: [UserRecord], hasMore: Bool)

@@ -39,6 +39,7 @@ public struct StoredMessage: Sendable, Equatable {
     public var seq: Int64
     public var fromID: String
     public var fromName: String
+    /// The current body: the last edit's; empty once the message is deleted.
     public var body: String
     /// The client's `meta` object, kept as the compact JSON text it was sent as.
     public var metaJSON: String?
@@ -46,10 +47,22 @@ public struct StoredMessage: Sendable, Equatable {
     public var clientID: String?
     /// Milliseconds since the Unix epoch, set by the server.
     public var ts: Int64
+    /// When the body was last edited; nil for a message never edited.
+    public var editedAt: Int64?
+    /// Deleted by its author or an admin: the body is gone from storage, the seq stays.
+    public var deleted: Bool
+    /// The members of the channel that the current body mentions (`@id`), in order.
+    public var mentions: [String]
+    /// `@channel` by a leader or admin: every member was mentioned.
+    public var mentionsChannel: Bool
+    /// Not stored: who the write that produced this value mentioned for the first time
+    /// (a publish's mentions; an edit's added ones), for the `mention` events.
+    public var newlyMentioned: [String]
 
     public init(
         id: String, channel: String, seq: Int64, fromID: String, fromName: String, body: String,
-        metaJSON: String?, replyTo: String?, clientID: String?, ts: Int64
+        metaJSON: String?, replyTo: String?, clientID: String?, ts: Int64, editedAt: Int64? = nil, deleted: Bool = false,
+        mentions: [String] = [], mentionsChannel: Bool = false, newlyMentioned: [String] = []
     ) {
         self.id = id
         self.channel = channel
@@ -61,6 +74,11 @@ public struct StoredMessage: Sendable, Equatable {
         self.replyTo = replyTo
         self.clientID = clientID
         self.ts = ts
+        self.editedAt = editedAt
+        self.deleted = deleted
+        self.mentions = mentions
+        self.mentionsChannel = mentionsChannel
+        self.newlyMentioned = newlyMentioned
     }
 }
 
@@ -75,10 +93,16 @@ public struct NewMessage: Sendable, Equatable {
     public var replyTo: String?
     public var clientID: String?
     public var ts: Int64
+    /// The ids the body mentions (`Mentions.parse`, without the author); the store keeps
+    /// those who are members of the channel.
+    public var mentionCandidates: [String]
+    /// `@channel`, which the hub keeps only for leaders and admins.
+    public var mentionsChannel: Bool
 
     public init(
         id: String, channel: String, fromID: String, fromName: String, body: String,
-        metaJSON: String?, replyTo: String?, clientID: String?, ts: Int64
+        metaJSON: String?, replyTo: String?, clientID: String?, ts: Int64, mentionCandidates: [String] = [],
+        mentionsChannel: Bool = false
     ) {
         self.id = id
         self.channel = channel
@@ -89,7 +113,12 @@ public struct NewMessage: Sendable, Equatable {
         self.replyTo = replyTo
         self.clientID = clientID
         self.ts = ts
+        self.mentionCandidates = mentionCandidates
+        self.mentionsChannel = mentionsChannel
     }
+
+    /// Whether storing it has mentions to record (the common publish has none).
+    public var hasMentions: Bool { mentionsChannel || !mentionCandidates.isEmpty }
 }
 
 extension NewMessage {
@@ -109,11 +138,14 @@ public struct MembershipRecord: Sendable, Equatable {
     /// Joined by the user, or granted by an admin (which decides access to a private
     /// channel once the token no longer lists it).
     public var kind: MembershipKind
+    /// Mentions of the user in the channel after `readSeq`.
+    public var unreadMentions: Int
 
-    public init(channel: ChannelRecord, readSeq: Int64, kind: MembershipKind = .joined) {
+    public init(channel: ChannelRecord, readSeq: Int64, kind: MembershipKind = .joined, unreadMentions: Int = 0) {
         self.channel = channel
         self.readSeq = readSeq
         self.kind = kind
+        self.unreadMentions = unreadMentions
     }
 }
 

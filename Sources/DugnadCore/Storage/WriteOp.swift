@@ -12,6 +12,16 @@ public enum WriteOp: Sendable {
     /// publisher's read position to the message. Fails with `.notFound` for an unknown
     /// channel or a `replyTo` that is not a message of the same channel.
     case publish(NewMessage)
+    /// Replaces a message's body, sets `edited_at` and records the change for recovery
+    /// (`Store.changedMessages`). Mentions follow the new body; a member is mentioned
+    /// (a row for the unread count, and `newlyMentioned`) once per message, so an edit
+    /// that adds a mention mentions and one that repeats it does not. `.changedMessage`;
+    /// `.notFound` for a message that is missing or deleted.
+    case editMessage(MessageEdit)
+    /// Deletes a message: its body (and meta, mentions and reactions) is gone from
+    /// storage, its seq stays, and the change is recorded for recovery. `.changedMessage`
+    /// with changed false when it was deleted already; `.notFound` for an unknown message.
+    case deleteMessage(messageID: String, at: Int64)
     /// Creates a channel with a fresh epoch; returns the existing one (created: false) if
     /// the name is taken. `createdBy`: the user whose `join` created it (counted against
     /// that user's daily quota of new channels); nil for an admin's explicit creation.
@@ -98,6 +108,9 @@ public enum WriteOutcome: Sendable, Equatable {
     case membership(channel: ChannelRecord, readSeq: Int64, created: Bool)
     case readSeq(Int64)
     case reaction(ReactionRecord)
+    /// A message as an edit or a deletion left it; `changed` false when nothing changed
+    /// (a deletion of a deleted message).
+    case changedMessage(StoredMessage, changed: Bool)
     /// The announcement and the user ids of its audience (empty for a duplicate).
     case announcement(AnnouncementRecord, audience: [String], duplicate: Bool)
     /// Whether a receipt was recorded now (false when it was already there).
@@ -122,6 +135,7 @@ extension WriteOutcome {
         case .channel(_, let created): created
         case .membership(_, _, let created): created
         case .message(_, let duplicate), .announcement(_, _, let duplicate): !duplicate
+        case .changedMessage(_, let changed): changed
         case .count(let count): count > 0
         default: true
         }
@@ -140,6 +154,8 @@ extension WriteOp {
         case .forget(let userID, let channel): "remove '\(userID)' from '\(channel)'"
         case .markRead(let userID, let channel, _): "move the read position of '\(userID)' in '\(channel)'"
         case .react(let messageID, _, _, _, _): "react to '\(messageID)'"
+        case .editMessage(let edit): "edit message '\(edit.messageID)'"
+        case .deleteMessage(let messageID, _): "delete message '\(messageID)'"
         case .upsertUser(let id, _, _, _): "record user '\(id)'"
         case .openSession(let id, _, _): "open session '\(id)'"
         case .closeSession(let id, _, _): "close session '\(id)'"

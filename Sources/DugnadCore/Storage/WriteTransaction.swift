@@ -19,6 +19,8 @@ public protocol WriteTransaction {
     mutating func publish(_ message: NewMessage) throws -> WriteOutcome
     mutating func react(messageID: String, userID: String, emoji: String, remove: Bool, at: Int64) throws
         -> WriteOutcome
+    mutating func editMessage(_ edit: MessageEdit) throws -> WriteOutcome
+    mutating func deleteMessage(messageID: String, at: Int64) throws -> WriteOutcome
 
     // MARK: Channels and memberships
 
@@ -106,6 +108,10 @@ extension WriteOp {
             try transaction.markRead(userID: userID, channel: channel, seq: seq)
         case .react(let messageID, let userID, let emoji, let remove, let at):
             try transaction.react(messageID: messageID, userID: userID, emoji: emoji, remove: remove, at: at)
+        case .editMessage(let edit):
+            try transaction.editMessage(edit)
+        case .deleteMessage(let messageID, let at):
+            try transaction.deleteMessage(messageID: messageID, at: at)
         case .upsertUser(let id, let name, let roles, let seenAt):
             try transaction.upsertUser(id: id, name: name, roles: roles, seenAt: seenAt)
         case .openSession(let id, let userID, let at):

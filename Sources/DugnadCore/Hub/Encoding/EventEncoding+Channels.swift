@@ -6,7 +6,8 @@ extension EventEncoding {
     /// `{name, kind, title, epoch}` as in a `join` reply; with `last_seq` (welcome, HTTP
     /// listings) and the user's `read_seq` (welcome) when asked.
     public static func writeChannel(
-        _ channel: ChannelRecord, withLastSeq: Bool = false, readSeq: Int64? = nil, into writer: inout JSONWriter
+        _ channel: ChannelRecord, withLastSeq: Bool = false, readSeq: Int64? = nil, unreadMentions: Int? = nil,
+        into writer: inout JSONWriter
     ) {
         writer.beginObject()
         writer.field("name", channel.name)
@@ -15,6 +16,7 @@ extension EventEncoding {
         writer.field("epoch", channel.epoch)
         if withLastSeq { writer.field("last_seq", channel.lastSeq) }
         if let readSeq { writer.field("read_seq", readSeq) }
+        if let unreadMentions { writer.field("unread_mentions", unreadMentions) }
         writer.endObject()
     }
 
@@ -24,7 +26,8 @@ extension EventEncoding {
     /// messages exist before the page) only when it asked for `history` (nil leaves each out).
     public static func writeJoined(
         _ channel: ChannelRecord, lastSeq: Int64, readSeq: Int64, messages: [StoredMessage], recovered: Bool,
-        truncated: Bool?, hasMore: Bool? = nil, presence: Presence, into writer: inout JSONWriter
+        truncated: Bool?, hasMore: Bool? = nil, changes: (messages: [StoredMessage], truncated: Bool)? = nil,
+        presence: Presence, into writer: inout JSONWriter
     ) {
         writer.key("channel")
         writeChannel(channel, into: &writer)
@@ -35,6 +38,7 @@ extension EventEncoding {
         writer.field("recovered", recovered)
         if let truncated { writer.field("truncated", truncated) }
         if let hasMore { writer.field("has_more", hasMore) }
+        if let changes { writeChanges(changes.messages, truncated: changes.truncated, into: &writer) }
         writePresence(presence, into: &writer)
     }
 }

@@ -5,7 +5,7 @@ import DugnadProtocol
 extension EventEncoding {
     /// `{name, kind, title, description, member_count, joined, last_activity,
     /// unread_mentions}`: one entry of the `channels` reply (contract §9). `description` and
-    /// `last_activity` are null when there is none; `unread_mentions` is 0 until mentions exist.
+    /// `last_activity` are null when there is none; `unread_mentions` counts the caller's mentions after its read position.
     public static func writeDirectoryEntry(_ entry: DirectoryEntry, into writer: inout JSONWriter) {
         writer.beginObject()
         writer.field("name", entry.channel.name)
@@ -15,7 +15,7 @@ extension EventEncoding {
         writer.field("member_count", entry.memberCount)
         writer.field("joined", entry.membership != nil)
         writeLastActivity(entry.lastActivity, into: &writer)
-        writer.field("unread_mentions", 0)
+        writer.field("unread_mentions", entry.unreadMentions)
         writer.endObject()
     }
 

@@ -6,18 +6,36 @@ import NIOCore
 extension EventEncoding {
     /// The members of a message object (without `type`): shared by the `message` event and
     /// every place a stored message is listed.
+    ///
+    /// A deleted message has `deleted: true` and no `body` (nor `meta`); an edited one its
+    /// current body and `edited_at`; one with mentions `mentions` (and `mentions_channel`
+    /// for `@channel`). The common message has none of these fields.
     public static func writeMessage(_ message: StoredMessage, into writer: inout JSONWriter) {
         writer.field("channel", message.channel)
         writer.field("seq", message.seq)
         writer.field("id", message.id)
         writer.key("from")
         writeUser(id: message.fromID, name: message.fromName, into: &writer)
-        writer.field("body", message.body)
+        if message.deleted {
+            writer.field("deleted", true)
+        } else {
+            writer.field("body", message.body)
+        }
         writer.key("meta")
-        if let meta = message.metaJSON { writer.raw(meta) } else { writer.null() }
+        if let meta = message.metaJSON, !message.deleted { writer.raw(meta) } else { writer.null() }
         writer.field("reply_to", message.replyTo)
         writer.field("ts", message.ts)
         if let clientID = message.clientID { writer.field("client_id", clientID) }
+        if let editedAt = message.editedAt, !message.deleted { writer.field("edited_at", editedAt) }
+        writeMentions(of: message, into: &writer)
+    }
+
+    /// `mentions` (and `mentions_channel`), when the message has any.
+    static func writeMentions(of message: StoredMessage, into writer: inout JSONWriter) {
+        if !message.mentions.isEmpty {
+            writeArray("mentions", message.mentions, into: &writer) { writer, id in writer.string(id) }
+        }
+        if message.mentionsChannel { writer.field("mentions_channel", true) }
     }
 
     /// A stored message as an object (replies, history).

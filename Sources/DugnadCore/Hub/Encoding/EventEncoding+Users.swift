@@ -29,7 +29,9 @@ extension EventEncoding {
             writer.field("max_frame_bytes", maxFrameBytes)
             writer.endObject()
             writeArray("channels", memberships, into: &writer) { writer, membership in
-                writeChannel(membership.channel, withLastSeq: true, readSeq: membership.readSeq, into: &writer)
+                writeChannel(
+                    membership.channel, withLastSeq: true, readSeq: membership.readSeq,
+                    unreadMentions: membership.unreadMentions, into: &writer)
             }
             writeArray("announcements", announcements, into: &writer) { writer, pending in
                 writeAnnouncementObject(pending.announcement, receipt: (pending.readAt, pending.ackedAt), into: &writer)

@@ -49,8 +49,16 @@ extension Session {
         hub.presenceState.withLockedValue { _ = $0.join(channel: channel, user: member) }
     }
 
+    /// What a `join` reply carries: the page of messages and, when recovering, the changes.
+    private struct JoinMessages: Sendable {
+        var messages: [StoredMessage]
+        var hasMore: Bool
+        var changes: (messages: [StoredMessage], truncated: Bool)?
+    }
+
     /// After subscribing (so nothing published meanwhile is missed), reads what the client
-    /// asked for: missed messages after `since`, or the latest `history`.
+    /// asked for: missed messages after `since` and the edits and deletions of older ones
+    /// made while it was away (`Store.changedMessages`), or the latest `history`.
     private func loadJoinMessages(_ request: JoinRequest, record: ChannelRecord, readSeq: Int64, ref: JSONValue?) {
         let channel = record.name
         // Only another epoch means the client's history is gone; without `since` there was
@@ -67,17 +75,27 @@ extension Session {
         } else {
             page = nil
         }
-        let messages: EventLoopFuture<(messages: [StoredMessage], hasMore: Bool)>
+        let messages: EventLoopFuture<JoinMessages>
         if let page {
+            // A recovery shares the reply's bound with the changes: a quarter for them.
             let maxBytes = hub.configuration.maxReplyBytes
+            let changesBytes = recovering ? maxBytes / 4 : 0
             let keep: ReplyBound.Keep = recovering ? .oldest : .newest
+            let changesSince = recovering ? request.since : nil
             messages = hub.read(on: loop) { store in
                 let read = try store.messages(channel: channel, page: page)
-                let fitted = ReplyBound.fit(read.messages, keep: keep, maxBytes: maxBytes)
-                return (fitted.messages, read.hasMore || fitted.trimmed)
+                let fitted = ReplyBound.fit(read.messages, keep: keep, maxBytes: maxBytes - changesBytes)
+                var result = JoinMessages(messages: fitted.messages, hasMore: read.hasMore || fitted.trimmed)
+                if let since = changesSince {
+                    let changed = try store.changedMessages(
+                        channel: channel, since: since, limit: Limits.maxRecoveredMessages)
+                    let fittedChanges = ReplyBound.fit(changed.messages, keep: .oldest, maxBytes: changesBytes)
+                    result.changes = (fittedChanges.messages, changed.hasMore || fittedChanges.trimmed)
+                }
+                return result
             }
         } else {
-            messages = loop.makeSucceededFuture(([], false))
+            messages = loop.makeSucceededFuture(JoinMessages(messages: [], hasMore: false))
         }
         respond(ref, messages) { [hub] writer, result in
             let cached = hub.channelCache.withLockedValue { $0[channel] }
@@ -85,8 +103,8 @@ extension Session {
             EventEncoding.writeJoined(
                 record, lastSeq: lastSeq, readSeq: readSeq, messages: result.messages, recovered: !epochChanged,
                 truncated: request.since != nil ? recovering && result.hasMore : nil,
-                hasMore: page != nil && !recovering ? result.hasMore : nil, presence: hub.presence(channel: channel),
-                into: &writer)
+                hasMore: page != nil && !recovering ? result.hasMore : nil, changes: result.changes,
+                presence: hub.presence(channel: channel), into: &writer)
         }
     }
 

@@ -146,7 +146,7 @@ public final class Session {
             return rateLimited(ref: ref, retryAfterMs: retry)
         }
         switch command {
-        case .publish:
+        case .publish, .edit:
             if let retry = budgets.take(.publish, for: userID, now: now) { return rateLimited(ref: ref, retryAfterMs: retry) }
         case .announce, .remind:
             if let retry = budgets.take(.announce, for: userID, now: now) { return rateLimited(ref: ref, retryAfterMs: retry) }
@@ -175,6 +175,10 @@ public final class Session {
             typing(channel: channel, ref: ref)
         case .react(let messageID, let emoji, let remove):
             react(messageID: messageID, emoji: emoji, remove: remove, ref: ref, ticket: order.ticket())
+        case .edit(let messageID, let body):
+            edit(messageID: messageID, body: body, ref: ref, ticket: order.ticket())
+        case .delete(let messageID):
+            delete(messageID: messageID, ref: ref, ticket: order.ticket())
         case .refresh(let token):
             refresh(token: token, ref: ref)
         case .ping:
