@@ -356,6 +356,9 @@ def test_announcement_is_acknowledged_and_the_reach_view_updates(hub, browser):
     leader.d.find_element(By.ID, "announce-require-ack").click()
     leader.screenshot("11-announcement-composer")
     leader.d.find_element(By.ID, "announce-submit").click()
+    # Urgent, to everyone: the page asks first (test_drafts.py checks the question).
+    leader.wait(lambda: leader.d.find_element(By.ID, "announce-confirm").is_displayed(), "no question before an urgent announcement to everyone")
+    leader.d.find_element(By.ID, "announce-confirm-send").click()
 
     reach_sel = ".reach"
     leader.wait(lambda: leader.d.find_elements(By.CSS_SELECTOR, reach_sel), "no reach view after announcing")

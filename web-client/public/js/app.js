@@ -4,9 +4,11 @@
 import { apiErrorText, listReceipts } from './api.js';
 import { Connection, hubURL, State } from './connection.js';
 import { $, h, icon, Icons, setChildren } from './dom.js';
+import { Drafts } from './drafts.js';
 import { avatarHue, displayName, initials, typingText } from './format.js';
 import { applyStatic, language, LANGUAGES, onLanguageChange, setLanguage, t } from './i18n.js';
 import { clearToken, storeToken, takeToken, tokenFromInput } from './session.js';
+import { applyJoinReply, applyLiveMessage, rejoinFields } from './recovery.js';
 import { AnnouncementInbox, ChannelState, newClientId, Outbox, ReachList } from './store.js';
 import { announceComposer, renderBanner, renderFeed, renderSent } from './views/announcements.js';
 import { ComposerView } from './views/composer.js';
@@ -53,6 +55,7 @@ class App {
     this.channelOrder = [];
     this.view = null; // {kind: 'channel', name} | {kind: 'announcements'} | {kind: 'empty'}
     this.outbox = new Outbox();
+    this.drafts = new Drafts();
     this.inbox = new AnnouncementInbox();
     this.reach = new ReachList();
     this.lastDownload = null; // {name, text} of the last CSV made (tests read it)
@@ -128,6 +131,8 @@ class App {
     c.on('reaction', (e) => this.onReaction(e));
     c.on('announcement', (a) => this.onAnnouncement(a));
     c.on('announcement_stats', (s) => this.onAnnouncementStats(s));
+    c.on('announcement_receipt', (e) => this.onAnnouncementReceipt(e));
+    c.on('read_position', (e) => this.onReadPosition(e));
     c.on('removed', (e) => this.onRemoved(e));
     c.on('error', (e) => this.onServerError(e));
     c.start();
@@ -205,6 +210,7 @@ class App {
     $('#signout').addEventListener('click', () => {
       this.outbox.items = [];
       this.outbox.save();
+      this.drafts.clear();
       this.endSession();
       this.showSignin(t('signin.signedOut'));
     });
@@ -387,6 +393,7 @@ class App {
           if (ch) this.conn?.send('typing', { channel: ch.name });
         },
       },
+      this.drafts,
     );
   }
 
@@ -497,6 +504,7 @@ class App {
     }
     $('#nav-dashboard').hidden = !this.canAnnounce;
     this.messages.setMe(this.me);
+    this.drafts.forUser(this.me.id);
     this.renderMe();
 
     // Channels: membership is durable, so the welcome is the list. Epochs of
@@ -527,17 +535,7 @@ class App {
     const stale = this.outbox.items.filter((i) => !this.channels.has(i.channel));
     for (const item of stale) this.outbox.remove(item.client_id);
 
-    // Announcements: the welcome lists everything still needing attention;
-    // what we hold that it no longer lists was dealt with on another device.
-    const listedAnn = Array.isArray(w.announcements) ? w.announcements : [];
-    const listedIds = new Set(listedAnn.map((a) => a && a.id));
-    for (const entry of this.inbox.needingAttention()) {
-      if (!listedIds.has(entry.announcement.id)) {
-        entry.read = true;
-        if (entry.announcement.require_ack) entry.acked = true;
-      }
-    }
-    for (const a of listedAnn) this.inbox.receive(a);
+    this.inbox.settleFromWelcome(Array.isArray(w.announcements) ? w.announcements : []);
 
     const viewGone = this.view && (this.view.kind === 'channel' || this.view.kind === 'members') && !this.channels.has(this.view.name);
     if (this.view && this.view.kind === 'members' && !this.isAdmin) this.closeMembers({ focus: false });
@@ -568,13 +566,7 @@ class App {
 
   /** Join (again) with `since`/`epoch` so nothing sent meanwhile is missed. */
   rejoin(ch) {
-    const fields = { channel: ch.name };
-    if (ch.epoch !== null && ch.epoch !== undefined) {
-      fields.since = ch.syncedSeq;
-      fields.epoch = ch.epoch;
-    } else {
-      fields.history = HISTORY_PAGE;
-    }
+    const fields = rejoinFields(ch, HISTORY_PAGE);
     const promise = this.conn
       .request('join', fields)
       .then((reply) => this.applyJoin(ch, reply, fields))
@@ -601,46 +593,9 @@ class App {
 
   applyJoin(ch, reply, fields) {
     if (this.channels.get(ch.name) !== ch) return;
-    const info = reply.channel || {};
-    ch.updateInfo(info);
-    const lastSeq = typeof reply.last_seq === 'number' ? reply.last_seq : ch.lastSeq;
-    const messages = Array.isArray(reply.messages) ? reply.messages : [];
-
-    if ('since' in fields) {
-      if (reply.recovered === false) {
-        // The channel's history was reset: what we hold belongs to an old epoch.
-        ch.reset({ epoch: info.epoch ?? ch.epoch, lastSeq });
-        ch.readSeq = Math.min(ch.readSeq, lastSeq);
-        this.toast(t('toast.reset', { name: ch.name }));
-      } else if (reply.truncated) {
-        // Too much was missed to replay; jump to the latest page instead.
-        ch.reset({ lastSeq });
-      } else {
-        for (const m of messages) this.absorb(ch, m);
-        ch.lastSeq = Math.max(ch.lastSeq, lastSeq);
-        ch.advanceSynced();
-      }
-      // The read position is shared by the user's devices and only moves forward.
-      if (typeof reply.read_seq === 'number') ch.readSeq = Math.max(ch.readSeq, Math.min(reply.read_seq, ch.lastSeq));
-    } else {
-      ch.epoch = info.epoch ?? ch.epoch;
-      for (const m of messages) this.absorb(ch, m);
-      ch.lastSeq = Math.max(ch.lastSeq, lastSeq);
-      ch.syncedSeq = Math.max(ch.syncedSeq, lastSeq);
-      ch.advanceSynced();
-      ch.historyLoaded = true;
-      ch.hasOlder = messages.length > 0 ? messages[0].seq > 1 : false;
-      if (typeof reply.read_seq === 'number') ch.readSeq = reply.read_seq;
-      else if (ch.readSeq === 0) ch.readSeq = lastSeq; // a new member starts at last_seq
-    }
-    if (info.epoch && ch.epoch === null) ch.epoch = info.epoch;
-
-    ch.presence = Array.isArray(reply.presence) ? reply.presence : [];
-    ch.presenceMode = reply.presence_mode === 'counts' ? 'counts' : 'list';
-    ch.presenceCount = typeof reply.presence_count === 'number' ? reply.presence_count : ch.presence.length;
-    ch.joined = true;
-
-    if (ch.hasGap) this.fillGap(ch);
+    const { outcome, fillGap } = applyJoinReply(ch, reply, fields, (c, m) => this.absorb(c, m));
+    if (outcome === 'reset') this.toast(t('toast.reset', { name: ch.name }));
+    if (fillGap) this.fillGap(ch);
     if (ch === this.activeChannel && !ch.historyLoaded) this.loadInitialHistory(ch);
 
     // A read position that moved while we were offline has not reached the hub.
@@ -727,9 +682,9 @@ class App {
   onMessage(m) {
     const ch = this.channels.get(m.channel);
     if (!ch) return;
-    if (!ch.addMessage(m)) return;
-    ch.advanceSynced();
-    if (ch.hasGap && !ch.joining) this.fillGap(ch);
+    const { added, gap } = applyLiveMessage(ch, m);
+    if (!added) return;
+    if (gap && !ch.joining) this.fillGap(ch);
     if (m.from) ch.typing.delete(m.from.id);
     const mine = this.me && m.from && m.from.id === this.me.id;
     if (mine) {
@@ -1074,7 +1029,7 @@ class App {
     this.conn
       .request('mark_read', { channel: ch.name, seq })
       .then((reply) => {
-        ch.serverReadSeq = Math.max(ch.serverReadSeq || 0, typeof reply.read_seq === 'number' ? reply.read_seq : seq);
+        if (ch.applyReadPosition(typeof reply.read_seq === 'number' ? reply.read_seq : seq)) this.invalidate('sidebar');
       })
       .catch((err) => {
         if (!['offline', 'disconnected'].includes(err.code)) console.warn('dugnad: mark_read failed', err);
@@ -1082,7 +1037,25 @@ class App {
     if (this.welcomeRead) this.welcomeRead.set(ch.name, Math.max(this.welcomeRead.get(ch.name) ?? 0, seq));
   }
 
+  /** Another device (or tab) of this user read further: the same count everywhere. */
+  onReadPosition(e) {
+    const ch = e && this.channels.get(e.channel);
+    if (ch && ch.applyReadPosition(e.read_seq)) this.invalidate('sidebar');
+  }
+
   // ---- announcements -------------------------------------------------------
+
+  /** This user read or acknowledged an announcement on some device: its banner and
+   *  badge go here too. Focus that was on the banner's buttons stays in the page. */
+  onAnnouncementReceipt(e) {
+    if (!e || !this.inbox.applyReceipt(e.id, e.kind)) return;
+    const active = document.activeElement;
+    const inCard = active?.closest?.(`#announcement-banner [data-announcement-id="${CSS.escape(String(e.id))}"]`);
+    this.invalidate('announcements', 'sidebar');
+    if (!inCard) return;
+    this.flushRender();
+    if (!active.isConnected) $('#main').focus();
+  }
 
   onAnnouncement(a) {
     const known = this.inbox.items.has(a.id);
@@ -1126,7 +1099,16 @@ class App {
     };
     const composer = announceComposer({
       channels: this.channelOrder.map((n) => this.channels.get(n)).filter(Boolean),
+      draft: this.drafts.announcement,
+      onDraft: (fields) => {
+        this.drafts.announcement = fields;
+      },
+      confirmText: (fields) => this.announceQuestion(fields),
       onCancel: close,
+      onDiscard: () => {
+        this.drafts.announcement = null;
+        close();
+      },
       onSubmit: async (fields) => {
         if (!this.conn) throw new Error(t('error.offline'));
         let reply;
@@ -1136,6 +1118,7 @@ class App {
           throw new Error(errorText(err));
         }
         const a = reply.announcement || { id: reply.id, ...fields, ts: Date.now() };
+        this.drafts.announcement = null;
         if (a && a.id) this.reach.addSent(a);
         slot.replaceChildren();
         $('#announce-new').hidden = false;
@@ -1148,6 +1131,17 @@ class App {
     slot.replaceChildren(composer.form);
     $('#announce-new').hidden = true;
     composer.focus();
+  }
+
+  /** An urgent announcement to everyone interrupts everyone: ask first, with how many
+   *  people that is. The hub has no head count of the directory for the client, so the
+   *  figure is the audience of the newest announcement to everyone this page knows of
+   *  (its own, from the reach list, or one it received); without one, the question
+   *  says "everyone". */
+  announceQuestion(fields) {
+    if (fields.priority !== 'urgent' || !fields.audience?.all) return null;
+    const n = everyoneAudience([...this.reach.list(), ...this.inbox.all()]);
+    return n === null ? t('compose.confirmEveryone') : t('compose.confirmPeople', { n });
   }
 
   /** The announcements whose reach this user follows, from the hub: a leader's
@@ -1427,6 +1421,7 @@ class App {
       connection: this.conn ? this.conn.state : this.stopped ? 'stopped' : 'none',
       connects: this.connects,
       reconnectScheduled: Boolean(this.conn && this.conn.reconnectAt),
+      lastClose: this.conn ? this.conn.lastClose : null,
       stopped: this.stopped,
       isAdmin: this.isAdmin,
       me: this.me,
@@ -1436,6 +1431,21 @@ class App {
       announcements: this.inbox.all().map((e) => ({ id: e.announcement.id, read: e.read, acked: e.acked })),
     };
   }
+}
+
+/** The audience of the newest announcement to everyone among reach and inbox entries
+ *  (`stats.audience`, else `audience_count`; a received one counts its author too). */
+function everyoneAudience(entries) {
+  let best = null;
+  for (const e of entries) {
+    const a = e.announcement;
+    if (!a?.audience?.all) continue;
+    const mine = Boolean(e.stats) || !('read' in e);
+    const size = typeof e.stats?.audience === 'number' ? e.stats.audience : typeof a.audience_count === 'number' ? a.audience_count : null;
+    if (size === null || (best && best.ts >= (a.ts || 0))) continue;
+    best = { ts: a.ts || 0, n: size + (mine ? 0 : 1) };
+  }
+  return best ? best.n : null;
 }
 
 function rememberView(value) {

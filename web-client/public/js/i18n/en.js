@@ -348,6 +348,18 @@ export const en = {
   'compose.needBody': 'Write the announcement itself.',
   'compose.needChannel': 'Choose at least one channel, or send to everyone.',
   'compose.failed': 'The announcement could not be sent.',
+  'compose.discard': 'Discard',
+  'compose.confirmSend': 'Yes, send it',
+  'compose.confirmBack': 'Go back',
+  'compose.confirmPeople': n('Send this urgent announcement to {n} person now? It interrupts everyone it reaches.', 'Send this urgent announcement to {n} people now? It interrupts everyone it reaches.'),
+  'compose.confirmEveryone': 'Send this urgent announcement to everyone now? It interrupts everyone it reaches.',
+  'empty.textMenu': 'Open the channels with ☰ above, or join one — try',
+  'banner.collapse': 'Show less',
+  'banner.expand': ({ n }) => `Show ${n === 1 ? 'the announcement' : `all ${n}`}`,
+  'banner.summary': ({ n }) => `${n} ${n === 1 ? 'announcement needs' : 'announcements need'} your attention`,
+  'messages.actionsFor': 'Actions for the message from {author}',
+  'messages.olderLoaded': ({ n }) => `${n} earlier ${n === 1 ? 'message' : 'messages'} loaded`,
+  'nav.close': 'Close the channel list',
   'banner.more': ({ n }) => `${n} more ${n === 1 ? 'announcement' : 'announcements'} — view all`,
 
   // ---- views/members.js ----

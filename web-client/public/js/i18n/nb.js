@@ -347,6 +347,18 @@ export const nb = {
   'compose.needBody': 'Skriv selve kunngjøringen.',
   'compose.needChannel': 'Velg minst én kanal, eller send til alle.',
   'compose.failed': 'Kunngjøringen kunne ikke sendes.',
+  'compose.discard': 'Forkast',
+  'compose.confirmSend': 'Ja, send',
+  'compose.confirmBack': 'Gå tilbake',
+  'compose.confirmPeople': n('Sende denne hastekunngjøringen til {n} person nå? Den avbryter alle den når.', 'Sende denne hastekunngjøringen til {n} personer nå? Den avbryter alle den når.'),
+  'compose.confirmEveryone': 'Sende denne hastekunngjøringen til alle nå? Den avbryter alle den når.',
+  'empty.textMenu': 'Åpne kanalene med ☰ øverst, eller bli med i en – prøv',
+  'banner.collapse': 'Vis mindre',
+  'banner.expand': ({ n }) => `Vis ${n === 1 ? 'kunngjøringen' : `alle ${n}`}`,
+  'banner.summary': ({ n }) => `${n} ${n === 1 ? 'kunngjøring trenger' : 'kunngjøringer trenger'} din oppmerksomhet`,
+  'messages.actionsFor': 'Handlinger for meldingen fra {author}',
+  'messages.olderLoaded': ({ n }) => `${n} tidligere ${n === 1 ? 'melding' : 'meldinger'} hentet`,
+  'nav.close': 'Lukk kanallisten',
   'banner.more': ({ n }) => `${n} ${n === 1 ? 'kunngjøring' : 'kunngjøringer'} til – se alle`,
 
   // ---- views/members.js ----
