@@ -117,15 +117,18 @@ def test_a_stalled_connection_is_noticed_within_5_s_and_nothing_is_lost_or_doubl
         other = f"Mens du var borte ({direction}, {hub.run_id})"
         publish_as(hub, hub.user_id("ola"), channel, [other])
 
-        # Header and message tell the same story: not "Connected" and "Sending…".
+        # Header, message and presence tell the same story: not "Connected", "2 online"
+        # and "Sending…".
         def header_and_message():
             header = page.js("return document.getElementById('conn').dataset.state")
             status = page.js("const s = document.querySelector('#message-list .msg--pending .msg-status'); return s && s.textContent")
-            return (header, status) if header != "ready" else None
+            presence = page.js("return document.getElementById('presence-toggle').textContent")
+            return (header, status, presence) if header != "ready" else None
 
-        header, status = page.wait(header_and_message, "the stall was not noticed", timeout=15)
+        header, status, presence = page.wait(header_and_message, "the stall was not noticed", timeout=15)
         detected = time.monotonic() - started
         assert status in (None, "Waiting for connection…"), f"the header says {header!r} while the message says {status!r}"
+        assert "online" not in presence, f"the header says {header!r} while presence says {presence!r}"
         page.wait(lambda: page.state()["connection"] == "ready" and page.state()["connects"] > connects_before, "no reconnect", timeout=30)
         page.wait(lambda: body in page.bodies() and other in page.bodies(), "a message was lost after the reconnect", timeout=30)
         page.wait(lambda: page.pending_bodies() == [], "the message stayed pending")

@@ -93,6 +93,8 @@ class App {
       else this.startSession(fresh);
     });
     setInterval(() => refreshTimes(), 30000);
+    // The offline shell (sw.js): the page opens from the home screen without a network.
+    if ('serviceWorker' in navigator && window.isSecureContext) navigator.serviceWorker.register('sw.js').catch(() => {});
     window.__dugnad = {
       debugDropConnection: (options) => this.conn?.debugDrop(options),
       debugReconnect: () => this.conn?.reconnectNow(),
@@ -104,9 +106,7 @@ class App {
   }
 
   showSignin(reason) {
-    $('#app').hidden = true;
-    $('#stopped').hidden = true;
-    $('#signin').hidden = false;
+    showScreen('signin');
     const reasonEl = $('#signin-reason');
     reasonEl.hidden = !reason;
     reasonEl.textContent = reason || '';
@@ -115,9 +115,7 @@ class App {
   }
 
   startSession(token) {
-    $('#signin').hidden = true;
-    $('#stopped').hidden = true;
-    $('#app').hidden = false;
+    showScreen('app');
     this.stopped = null;
     this.conn = new Connection({ url: hubURL(), token });
     const c = this.conn;
@@ -157,9 +155,7 @@ class App {
           help: t('stopped.other.help'),
           page: t('stopped.other.page'),
         };
-    $('#app').hidden = true;
-    $('#signin').hidden = true;
-    $('#stopped').hidden = false;
+    showScreen('stopped');
     $('#stopped').dataset.reason = reason || String(code);
     $('#stopped-title').textContent = texts.title;
     $('#stopped-help').textContent = texts.help;
@@ -239,7 +235,24 @@ class App {
         navToggle.focus();
       }
     });
-    NARROW.addEventListener('change', () => this.setNavOpen(false));
+    // The open phone menu keeps Tab inside: past its last control to ☰, before ☰ to
+    // its last control (the rest of the page is inert meanwhile, see setNavOpen).
+    document.addEventListener('keydown', (ev) => {
+      if (ev.key !== 'Tab' || !document.body.classList.contains('nav-open')) return;
+      const controls = [...$('#sidebar').querySelectorAll('button, input, a[href]')].filter((el) => !el.disabled && el.getClientRects().length);
+      const last = controls[controls.length - 1];
+      if (!ev.shiftKey && document.activeElement === last) {
+        ev.preventDefault();
+        navToggle.focus();
+      } else if (ev.shiftKey && document.activeElement === navToggle && last) {
+        ev.preventDefault();
+        last.focus();
+      }
+    });
+    NARROW.addEventListener('change', () => {
+      this.setNavOpen(false);
+      this.invalidate('announcements'); // the banner's default differs between widths
+    });
 
     // Two languages: the switch offers the other one, named in itself.
     $('#lang-switch').addEventListener('click', () => {
@@ -360,7 +373,7 @@ class App {
         onReply: (m) => this.composer.setReply(m),
         onReact: (m, emoji, remove) => this.react(m, emoji, remove),
         onSeen: (seq) => this.markSeen(seq),
-        onLoadOlder: () => this.loadOlder(this.activeChannel),
+        onLoadOlder: ({ byScroll }) => this.loadOlder(this.activeChannel, { byScroll }),
         onRetry: (item) => {
           item.status = 'queued';
           item.error = null;
@@ -428,6 +441,9 @@ class App {
     const isOpen = document.body.classList.contains('nav-open');
     $('#nav-toggle').setAttribute('aria-expanded', String(isOpen));
     $('#nav-scrim').hidden = !isOpen;
+    // While the phone's channel list covers the page, the rest of it is out of reach
+    // (inert): Tab goes round the list and the ☰ button that closes it.
+    for (const el of [$('#main'), $('#presence'), ...document.querySelectorAll('.topbar > :not(#nav-toggle)')]) el.inert = isOpen;
     if (isOpen && !wasOpen) $('#sidebar').querySelector('button, input')?.focus();
   }
 
@@ -477,7 +493,10 @@ class App {
     document.body.dataset.connection = kind;
     if (label !== null) text.textContent = label;
     retry.hidden = !(state === State.waiting || state === State.offline);
-    this.invalidate('messages');
+    // Now, not at the next frame: the header, the pending messages' status and presence
+    // change together, so no moment shows "Connected" beside "Waiting for connection…".
+    this.invalidate('messages', 'presence');
+    this.flushRender();
   }
 
   onServerError(e) {
@@ -617,9 +636,15 @@ class App {
     await this.loadOlder(ch, { initial: true });
   }
 
-  async loadOlder(ch, { initial = false } = {}) {
+  /** A page of earlier messages. From the button, focus goes to the newest of them (the
+   *  button itself may go: it leaves when the start is reached); from scrolling, focus
+   *  stays where it was. Either way the position on screen is kept. */
+  async loadOlder(ch, { initial = false, byScroll = false } = {}) {
     if (!ch || ch.loadingOlder || !this.conn) return;
     const before = ch.lowestSeq;
+    const pressed = !initial && !byScroll; // the button, by mouse or keyboard
+    const focusOnButton = document.activeElement === $('#load-older');
+    const held = ch.order.length;
     if (before <= 1) {
       ch.hasOlder = false;
       ch.historyLoaded = true;
@@ -640,6 +665,16 @@ class App {
     } finally {
       ch.loadingOlder = false;
       this.invalidate('messages');
+    }
+    const loaded = ch.order.length - held;
+    if (initial || loaded <= 0 || ch !== this.activeChannel) return;
+    $('#history-status').textContent = t('messages.olderLoaded', { n: loaded });
+    this.flushRender();
+    // Focus goes on to the newest of the messages loaded when the button was pressed,
+    // or when it held focus and went (the start was reached): never to <body>.
+    if (pressed || (focusOnButton && $('#load-older').hidden)) {
+      const newest = ch.order.filter((m) => m.seq < before).pop();
+      if (!newest || !this.messages.focus.focusSeq(newest.seq)) $('#message-list').focus();
     }
   }
 
@@ -832,6 +867,9 @@ class App {
       await this.conn.request('leave', { channel: ch.name, forget: true });
       this.removeChannel(ch.name);
       this.toast(t('leave.done', { name: ch.name }));
+      // Not the next channel's Leave button, where focus would otherwise stay: its title.
+      this.flushRender();
+      (this.activeChannel ? $('#channel-title') : $('#empty-title')).focus();
     } catch (err) {
       this.toast(t('leave.failed', { name: ch.name, error: errorText(err) }), { kind: 'warn' });
     }
@@ -1353,7 +1391,15 @@ class App {
     const inAnnouncements = this.view && this.view.kind === 'announcements';
     // Not above the dashboard either: its figures are what that page is for (the badge still counts).
     const noBanner = inAnnouncements || (this.view && this.view.kind === 'dashboard');
-    renderBanner($('#announcement-banner'), noBanner ? [] : this.inbox.needingAttention(), handlers);
+    renderBanner($('#announcement-banner'), noBanner ? [] : this.inbox.needingAttention(), handlers, {
+      collapsed: this.bannerCollapsed ?? NARROW.matches,
+      onToggle: () => {
+        this.bannerCollapsed = !(this.bannerCollapsed ?? NARROW.matches);
+        this.invalidate('announcements');
+        this.flushRender();
+        $('#banner-toggle')?.focus();
+      },
+    });
     if (inAnnouncements) {
       renderFeed($('#announcement-feed'), $('#announcement-feed-empty'), this.inbox.all(), handlers);
       if (this.canAnnounce) {
@@ -1446,6 +1492,18 @@ function everyoneAudience(entries) {
     best = { ts: a.ts || 0, n: size + (mine ? 0 : 1) };
   }
   return best ? best.n : null;
+}
+
+/** One screen at a time, and one main landmark in the page: the sign-in screen, the
+ *  stopped screen or the app's main area is `role="main"` only while it is shown (a
+ *  hidden <main> still counted as a second one for axe, and for some screen readers). */
+const MAIN_OF = { signin: 'signin', stopped: 'stopped', app: 'main' };
+function showScreen(name) {
+  for (const screen of Object.keys(MAIN_OF)) {
+    $(`#${screen}`).hidden = screen !== name;
+    if (screen === name) $(`#${MAIN_OF[screen]}`).setAttribute('role', 'main');
+    else $(`#${MAIN_OF[screen]}`).removeAttribute('role');
+  }
 }
 
 function rememberView(value) {

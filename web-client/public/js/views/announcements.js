@@ -63,13 +63,35 @@ export function announcementCard(entry, { onRead, onAck, headingLevel = 'h3', id
 }
 
 /** The banner above the channel view: urgent first, at most a few. */
-export function renderBanner(container, entries, handlers) {
+/**
+ * The banner above a channel. Collapsed (the default at phone width), it is one line: the
+ * first announcement needing attention (urgent ones come first, so an urgent one always
+ * stays in sight) with its button, and a toggle that shows them all.
+ */
+export function renderBanner(container, entries, handlers, { collapsed = false, onToggle = null } = {}) {
   if (entries.length === 0) {
     container.hidden = true;
     container.replaceChildren();
     return;
   }
   container.hidden = false;
+  container.classList.toggle('announcement-banner--collapsed', collapsed);
+  const toggle = onToggle
+    ? h(
+        'button',
+        { type: 'button', class: 'btn btn--ghost btn--xs banner-toggle', id: 'banner-toggle', 'aria-expanded': String(!collapsed), onclick: onToggle },
+        collapsed ? t('banner.expand', { n: entries.length }) : t('banner.collapse'),
+      )
+    : null;
+  if (collapsed) {
+    setChildren(
+      container,
+      h('h2', { class: 'visually-hidden' }, t('banner.summary', { n: entries.length })),
+      bannerLine(entries[0], handlers),
+      toggle,
+    );
+    return;
+  }
   const shown = entries.slice(0, BANNER_LIMIT);
   const more = entries.length - shown.length;
   setChildren(
@@ -79,6 +101,23 @@ export function renderBanner(container, entries, handlers) {
     more > 0
       ? h('button', { type: 'button', class: 'btn btn--ghost btn--sm banner-more', onclick: handlers.onViewAll }, t('banner.more', { n: more }))
       : null,
+    toggle,
+  );
+}
+
+/** One announcement as a single line: priority, title, and the one button it needs. */
+function bannerLine(entry, { onRead, onAck }) {
+  const a = entry.announcement;
+  const priority = priorityOf(a);
+  const needsAck = Boolean(a.require_ack) && !entry.acked;
+  return h(
+    'article',
+    { class: `announcement announcement--line announcement--${priority}`, 'aria-labelledby': `line-${a.id}-title`, dataset: { announcementId: a.id } },
+    h('span', { class: `priority-badge priority-badge--${priority}` }, icon(priority === 'urgent' ? Icons.bell : Icons.megaphone, { size: 14 }), priorityLabel(priority)),
+    h('h3', { class: 'announcement-title', id: `line-${a.id}-title`, title: a.title || '' }, a.title || t('ann.untitled')),
+    needsAck
+      ? h('button', { type: 'button', class: 'btn btn--primary btn--xs', 'data-action': 'ack', onclick: () => onAck(entry) }, t('ann.ack'))
+      : h('button', { type: 'button', class: 'btn btn--secondary btn--xs', 'data-action': 'read', onclick: () => onRead(entry) }, t('ann.markRead')),
   );
 }
 
