@@ -268,6 +268,7 @@ def shoot_phone(hub, kari: Person, tapped: dict, out: pathlib.Path):
         driver.find_element(By.ID, "banner-toggle").click()
         wait(driver, lambda: len(driver.find_elements(By.CSS_SELECTOR, "#announcement-banner .announcement:not(.announcement--line)")) == 2, "banner did not open")
         quiet_page(driver)
+        driver.execute_script("document.getElementById('announcement-banner').scrollTop = 0")
         driver.save_screenshot(str(out / "phone-banner.png"))
         driver.find_element(By.ID, "banner-toggle").click()
         driver.find_element(By.ID, "nav-toggle").click()
@@ -333,7 +334,8 @@ def main() -> int:
         data_dir = tmp_path / "data"
         data_dir.mkdir()
         try:
-            hub = start_hub(hub_binary(), data_dir, tmp_path / "hub.log")
+            # The seed makes its channels itself (serve would make `general` first).
+            hub = start_hub(hub_binary(), data_dir, tmp_path / "hub.log", extra_args=["--no-default-channel"])
         except HubStartError as err:
             print(err, file=sys.stderr)
             return 1

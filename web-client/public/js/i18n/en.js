@@ -356,6 +356,7 @@ export const en = {
   'empty.textMenu': 'Open the channels with ☰ above, or join one — try',
   'banner.collapse': 'Show less',
   'banner.expand': ({ n }) => `Show ${n === 1 ? 'the announcement' : `all ${n}`}`,
+  'banner.expandShort': ({ n }) => (n === 1 ? 'Show' : `All ${n}`),
   'banner.summary': ({ n }) => `${n} ${n === 1 ? 'announcement needs' : 'announcements need'} your attention`,
   'messages.actionsFor': 'Actions for the message from {author}',
   'messages.olderLoaded': ({ n }) => `${n} earlier ${n === 1 ? 'message' : 'messages'} loaded`,

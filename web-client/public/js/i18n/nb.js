@@ -355,6 +355,7 @@ export const nb = {
   'empty.textMenu': 'Åpne kanalene med ☰ øverst, eller bli med i en – prøv',
   'banner.collapse': 'Vis mindre',
   'banner.expand': ({ n }) => `Vis ${n === 1 ? 'kunngjøringen' : `alle ${n}`}`,
+  'banner.expandShort': ({ n }) => (n === 1 ? 'Vis' : `Alle ${n}`),
   'banner.summary': ({ n }) => `${n} ${n === 1 ? 'kunngjøring trenger' : 'kunngjøringer trenger'} din oppmerksomhet`,
   'messages.actionsFor': 'Handlinger for meldingen fra {author}',
   'messages.olderLoaded': ({ n }) => `${n} tidligere ${n === 1 ? 'melding' : 'meldinger'} hentet`,

@@ -79,8 +79,16 @@ export function renderBanner(container, entries, handlers, { collapsed = false, 
   const toggle = onToggle
     ? h(
         'button',
-        { type: 'button', class: 'btn btn--ghost btn--xs banner-toggle', id: 'banner-toggle', 'aria-expanded': String(!collapsed), onclick: onToggle },
-        collapsed ? t('banner.expand', { n: entries.length }) : t('banner.collapse'),
+        {
+          type: 'button',
+          class: 'btn btn--ghost btn--xs banner-toggle',
+          id: 'banner-toggle',
+          'aria-expanded': String(!collapsed),
+          // Short on screen (the title needs the width), whole for screen readers.
+          'aria-label': collapsed ? t('banner.expand', { n: entries.length }) : null,
+          onclick: onToggle,
+        },
+        collapsed ? t('banner.expandShort', { n: entries.length }) : t('banner.collapse'),
       )
     : null;
   if (collapsed) {
