@@ -9,7 +9,9 @@ import json
 import time
 
 import pytest
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 
 from conftest import WSClient
 from stall_proxy import StallProxy
@@ -22,6 +24,16 @@ def two_devices(hub, browser, name: str, role: str | None = None):
     laptop = browser(f"{sub}-laptop").sign_in(name, role=role, sub=sub)
     phone = browser(f"{sub}-phone", *PHONE).sign_in(name, role=role, sub=sub)
     return laptop, phone
+
+
+def tab_to(page, css: str, limit: int = 40):
+    """Press Shift+Tab until the element `css` has focus, as a keyboard user would; fails
+    if it is not reached within `limit` presses."""
+    for _ in range(limit):
+        if page.js("return document.activeElement.matches(arguments[0])", css):
+            return
+        ActionChains(page.d).key_down(Keys.SHIFT).send_keys(Keys.TAB).key_up(Keys.SHIFT).perform()
+    raise AssertionError(f"{page.label}: {css} not reached by keyboard in {limit} presses")
 
 
 def publish_as(hub, sender: str, channel: str, bodies: list[str]):
@@ -61,7 +73,11 @@ def test_reading_on_the_laptop_clears_the_count_on_the_phone(hub, browser):
     assert phone.unread_badge(channel) == "3"
     phone.screenshot("devices-phone-unread")
 
-    laptop.open_channel(channel)  # reads all three
+    # By keyboard alone: back from the message box to the channel, Enter opens it (and
+    # reads all three).
+    tab_to(laptop, f"#channel-list [data-channel='{channel}']")
+    ActionChains(laptop.d).send_keys(Keys.ENTER).perform()
+    laptop.wait(lambda: laptop.active_channel() == channel, "Enter did not open the channel")
     laptop.wait(lambda: laptop.state()["channels"][channel]["unread"] == 0, "the laptop did not read them")
     phone.wait(lambda: phone.state()["channels"][channel]["unread"] == 0, "the phone still counts them unread")
     phone.wait(lambda: phone.unread_badge(channel) == "", "the phone still shows a badge")
@@ -87,7 +103,10 @@ def test_acknowledging_on_one_device_takes_the_banner_away_on_the_other(hub, bro
         page.wait(lambda p=page: p.d.find_elements(By.CSS_SELECTOR, card), f"{page.label}: no banner")
         page.wait(lambda p=page: p.js("return document.getElementById('announcements-badge').textContent") == "1", f"{page.label}: no badge")
 
-    laptop.d.find_element(By.CSS_SELECTOR, f"{card} [data-action='ack']").click()
+    # By keyboard alone, from the message box back to the banner's Acknowledge.
+    laptop.composer().click()
+    tab_to(laptop, f"{card} [data-action='ack']")
+    ActionChains(laptop.d).send_keys(Keys.ENTER).perform()
     laptop.wait(lambda: not laptop.d.find_elements(By.CSS_SELECTOR, card), "the laptop kept the banner")
     phone.wait(lambda: not phone.d.find_elements(By.CSS_SELECTOR, card), "the phone kept the banner after the laptop acknowledged")
     phone.wait(lambda: phone.js("return document.getElementById('announcements-badge').hidden"), "the phone kept the badge")
