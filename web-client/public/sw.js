@@ -27,6 +27,7 @@ const SHELL = [
   'js/i18n/en.js',
   'js/i18n/nb.js',
   'js/recovery.js',
+  'js/sender.js',
   'js/session.js',
   'js/stall.js',
   'js/store.js',

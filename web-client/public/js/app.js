@@ -9,6 +9,7 @@ import { avatarHue, displayName, initials, typingText } from './format.js';
 import { applyStatic, language, LANGUAGES, onLanguageChange, setLanguage, t } from './i18n.js';
 import { clearToken, storeToken, takeToken, tokenFromInput } from './session.js';
 import { applyJoinReply, applyLiveMessage, rejoinFields } from './recovery.js';
+import { Sender } from './sender.js';
 import { AnnouncementInbox, ChannelState, newClientId, Outbox, ReachList } from './store.js';
 import { announceComposer, renderBanner, renderFeed, renderSent } from './views/announcements.js';
 import { ComposerView } from './views/composer.js';
@@ -59,7 +60,20 @@ class App {
     this.inbox = new AnnouncementInbox();
     this.reach = new ReachList();
     this.lastDownload = null; // {name, text} of the last CSV made (tests read it)
-    this.sendChains = new Map(); // channel -> promise chaining its publishes in order
+    this.sender = new Sender(this.outbox, {
+      publish: (fields) => this.conn.request('publish', fields, { timeoutMs: 20000 }),
+      canSend: (channel) => Boolean(this.conn && this.conn.isReady && this.channels.get(channel)?.joined),
+      confirmed: (item, m) => {
+        const target = this.channels.get(m.channel || item.channel);
+        if (!target) return;
+        this.absorb(target, m);
+        target.advanceSynced();
+        target.readSeq = Math.max(target.readSeq, m.seq);
+        if (target.hasGap && !target.joining) this.fillGap(target);
+      },
+      describe: (err) => errorText(err),
+      changed: () => this.invalidate('messages', 'sidebar'),
+    });
     this.markReadTimers = new Map();
     this.renderQueued = new Set();
     this.composerSlotOpen = false;
@@ -377,7 +391,7 @@ class App {
         onRetry: (item) => {
           item.status = 'queued';
           item.error = null;
-          this.queueSend(item);
+          this.sender.queue(item);
           this.invalidate('messages');
         },
         onDiscard: (item) => {
@@ -621,7 +635,7 @@ class App {
     const serverRead = this.welcomeRead?.get(ch.name);
     if (typeof serverRead === 'number' && ch.readSeq > serverRead) this.sendMarkRead(ch);
 
-    this.flushOutbox(ch.name);
+    this.sender.flush(ch.name);
     this.invalidate('sidebar', 'messages', 'presence');
   }
 
@@ -925,7 +939,7 @@ class App {
     this.channelOrder = this.channelOrder.filter((n) => n !== name);
     clearTimeout(this.markReadTimers.get(name));
     this.markReadTimers.delete(name);
-    this.sendChains.delete(name);
+    this.sender.forget(name);
     for (const item of this.outbox.forChannel(name)) this.outbox.remove(item.client_id);
     this.welcomeRead?.delete(name);
   }
@@ -970,63 +984,9 @@ class App {
     if (!ch) return false;
     const item = this.outbox.add({ channel: ch.name, body, reply_to: replyTo ? replyTo.id : null });
     this.mineHint = true;
-    this.queueSend(item);
+    this.sender.queue(item);
     this.invalidate('messages');
     return true;
-  }
-
-  /** Publishes of one channel go out one after another, in the order written. */
-  queueSend(item) {
-    const prev = this.sendChains.get(item.channel) || Promise.resolve();
-    const next = prev.then(() => this.trySend(item));
-    this.sendChains.set(item.channel, next);
-  }
-
-  flushOutbox(channel) {
-    for (const item of this.outbox.forChannel(channel)) {
-      if (item.status !== 'failed' && !item.inFlight) this.queueSend(item);
-    }
-  }
-
-  async trySend(item) {
-    if (!this.outbox.find(item.client_id) || item.inFlight || item.status === 'failed') return;
-    const ch = this.channels.get(item.channel);
-    if (!this.conn || !this.conn.isReady || !ch || !ch.joined) return; // retried after the rejoin
-    item.inFlight = true;
-    item.status = 'sending';
-    this.invalidate('messages');
-    try {
-      const fields = { channel: item.channel, body: item.body, client_id: item.client_id };
-      if (item.reply_to) fields.reply_to = item.reply_to;
-      const reply = await this.conn.request('publish', fields, { timeoutMs: 20000 });
-      this.outbox.remove(item.client_id);
-      const m = reply.message;
-      if (m && typeof m.seq === 'number') {
-        const target = this.channels.get(m.channel || item.channel);
-        if (target) {
-          this.absorb(target, m);
-          target.advanceSynced();
-          target.readSeq = Math.max(target.readSeq, m.seq);
-          if (target.hasGap && !target.joining) this.fillGap(target);
-        }
-      }
-    } catch (err) {
-      if (err.code === 'rate_limited') {
-        item.status = 'queued';
-        setTimeout(() => this.queueSend(item), err.retryAfterMs ?? 1000);
-      } else if (err.code === 'timeout') {
-        item.status = 'queued';
-        setTimeout(() => this.queueSend(item), 2000);
-      } else if (['offline', 'disconnected', 'stopped'].includes(err.code)) {
-        item.status = 'queued'; // the rejoin after the reconnect sends it again
-      } else {
-        item.status = 'failed';
-        item.error = errorText(err);
-      }
-    } finally {
-      item.inFlight = false;
-      this.invalidate('messages', 'sidebar');
-    }
   }
 
   async react(message, emoji, remove) {
