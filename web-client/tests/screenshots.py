@@ -9,6 +9,11 @@ and saves:
 
   main-view.png      #general as Kari Nordmann sees it: a conversation about lunch after
                      the staff meeting, an urgent announcement to acknowledge, who is online
+  phone-channel.png  #general on a phone (390 x 844) as Kari sees it: two announcements
+                     waiting, collapsed to one line (the urgent one), and the actions of
+                     a message she tapped
+  phone-banner.png   the same with the banner opened
+  phone-menu.png     the channel list behind ☰
   members-panel.png  the admin's Members panel of the private channel #ledergruppe, just
                      after adding a new member
   dashboard-nb.png   the engagement dashboard in bokmål, as the leader Kari Nordmann sees
@@ -212,6 +217,19 @@ def shoot(hub, stack: contextlib.ExitStack, out: pathlib.Path):
     finally:
         driver.quit()
 
+    # -- phone-*.png: Kari's phone, with a second announcement waiting -------------------------
+    ingrid_phone = Person(hub, stack, ingrid.id, ingrid.name, ("leader", "admin"))
+    ingrid_phone.request(
+        "announce",
+        title="Ny kantinemeny fra mandag",
+        body="Kantina serverer varm lunsj hver dag fra 11:00 til 13:00. Menyen henger ved inngangen.",
+        audience={"all": True},
+        priority="important",
+        require_ack=False,
+    )
+    ingrid_phone.close()
+    shoot_phone(hub, kari, done, out)
+
     # -- members-panel.png: Ingrid (admin) manages #ledergruppe --------------------------------
     for person in (kari, per, sofie, lars):
         admin_call(hub, ingrid.token, "PUT", f"/api/v1/channels/ledergruppe/members/{person.id}")
@@ -230,6 +248,33 @@ def shoot(hub, stack: contextlib.ExitStack, out: pathlib.Path):
         wait(driver, lambda: "Added Jonas Dahl" in driver.find_element(By.ID, "members-status").text, "Jonas not added")
         quiet_page(driver)
         driver.save_screenshot(str(out / "members-panel.png"))
+    finally:
+        driver.quit()
+
+
+def shoot_phone(hub, kari: Person, tapped: dict, out: pathlib.Path):
+    driver = new_driver(390, 844)  # a phone: conftest emulates one below 500 px
+    try:
+        driver.get(hub.sign_in_url(kari.token))
+        state = lambda: driver.execute_script("return window.__dugnad && window.__dugnad.state()") or {}  # noqa: E731
+        wait(driver, lambda: state().get("connection") == "ready", "Kari's phone did not connect")
+        wait(driver, lambda: (state().get("view") or {}).get("name") == "general", "#general not open on the phone")
+        wait(driver, lambda: driver.find_elements(By.CSS_SELECTOR, "#announcement-banner .announcement--line.announcement--urgent"), "no one-line banner")
+        wait(driver, lambda: len(driver.find_elements(By.CSS_SELECTOR, "#message-list .msg:not(.msg--pending)")) >= 6, "messages not shown on the phone")
+        driver.execute_script("const s = document.getElementById('message-scroll'); s.scrollTop = s.scrollHeight;")
+        driver.find_element(By.CSS_SELECTOR, f"#message-list .msg[data-id='{tapped['id']}'] .msg-body").click()
+        quiet_page(driver)
+        driver.save_screenshot(str(out / "phone-channel.png"))
+        driver.find_element(By.ID, "banner-toggle").click()
+        wait(driver, lambda: len(driver.find_elements(By.CSS_SELECTOR, "#announcement-banner .announcement:not(.announcement--line)")) == 2, "banner did not open")
+        quiet_page(driver)
+        driver.execute_script("document.getElementById('announcement-banner').scrollTop = 0")
+        driver.save_screenshot(str(out / "phone-banner.png"))
+        driver.find_element(By.ID, "banner-toggle").click()
+        driver.find_element(By.ID, "nav-toggle").click()
+        wait(driver, lambda: driver.execute_script("return document.getElementById('sidebar').getBoundingClientRect().left") >= 0, "menu did not open")
+        quiet_page(driver)
+        driver.save_screenshot(str(out / "phone-menu.png"))
     finally:
         driver.quit()
 
@@ -289,7 +334,8 @@ def main() -> int:
         data_dir = tmp_path / "data"
         data_dir.mkdir()
         try:
-            hub = start_hub(hub_binary(), data_dir, tmp_path / "hub.log")
+            # The seed makes its channels itself (serve would make `general` first).
+            hub = start_hub(hub_binary(), data_dir, tmp_path / "hub.log", extra_args=["--no-default-channel"])
         except HubStartError as err:
             print(err, file=sys.stderr)
             return 1
@@ -302,7 +348,7 @@ def main() -> int:
             stop_hub(hub)
         if demo_and_shoot(tmp_path, args.out) != 0:
             return 1
-    for name in ("main-view.png", "members-panel.png", "dashboard-nb.png"):
+    for name in ("main-view.png", "phone-channel.png", "phone-banner.png", "phone-menu.png", "members-panel.png", "dashboard-nb.png"):
         print(args.out / name)
     return 0
 

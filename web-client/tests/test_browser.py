@@ -283,7 +283,9 @@ def test_earlier_history_loads_on_request_in_order(hub, browser, ws_client):
     assert "old 001" not in first_page and len(first_page) < total
     older = page.d.find_element(By.ID, "load-older")
     assert older.is_displayed()
-    older.click()
+    # Clicked where it is, without scrolling to it: scrolling near the top would load the
+    # page by itself (test_phone.py checks that).
+    page.js("arguments[0].click()", older)
     page.wait(lambda: "old 001" in page.bodies(), "earlier messages not loaded")
     bodies = page.bodies()
     assert bodies == [f"old {i:03d}" for i in range(1, total + 1)]
@@ -356,6 +358,9 @@ def test_announcement_is_acknowledged_and_the_reach_view_updates(hub, browser):
     leader.d.find_element(By.ID, "announce-require-ack").click()
     leader.screenshot("11-announcement-composer")
     leader.d.find_element(By.ID, "announce-submit").click()
+    # Urgent, to everyone: the page asks first (test_drafts.py checks the question).
+    leader.wait(lambda: leader.d.find_element(By.ID, "announce-confirm").is_displayed(), "no question before an urgent announcement to everyone")
+    leader.d.find_element(By.ID, "announce-confirm-send").click()
 
     reach_sel = ".reach"
     leader.wait(lambda: leader.d.find_elements(By.CSS_SELECTOR, reach_sel), "no reach view after announcing")

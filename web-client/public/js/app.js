@@ -4,10 +4,13 @@
 import { apiErrorText, listReceipts } from './api.js';
 import { Connection, hubURL, State } from './connection.js';
 import { $, h, icon, Icons, setChildren } from './dom.js';
+import { Drafts } from './drafts.js';
 import { avatarHue, displayName, initials, typingText } from './format.js';
 import { applyStatic, language, LANGUAGES, onLanguageChange, setLanguage, t } from './i18n.js';
 import { providerConfig, providerSessionToken, providerSignOut, TokenRenewer } from './provider-session.js';
 import { clearToken, storeToken, takeToken, tokenFromInput } from './session.js';
+import { applyJoinReply, applyLiveMessage, rejoinFields } from './recovery.js';
+import { Sender } from './sender.js';
 import { AnnouncementInbox, ChannelState, newClientId, Outbox, ReachList } from './store.js';
 import { announceComposer, renderBanner, renderFeed, renderSent } from './views/announcements.js';
 import { ComposerView } from './views/composer.js';
@@ -54,10 +57,24 @@ class App {
     this.channelOrder = [];
     this.view = null; // {kind: 'channel', name} | {kind: 'announcements'} | {kind: 'empty'}
     this.outbox = new Outbox();
+    this.drafts = new Drafts();
     this.inbox = new AnnouncementInbox();
     this.reach = new ReachList();
     this.lastDownload = null; // {name, text} of the last CSV made (tests read it)
-    this.sendChains = new Map(); // channel -> promise chaining its publishes in order
+    this.sender = new Sender(this.outbox, {
+      publish: (fields) => this.conn.request('publish', fields, { timeoutMs: 20000 }),
+      canSend: (channel) => Boolean(this.conn && this.conn.isReady && this.channels.get(channel)?.joined),
+      confirmed: (item, m) => {
+        const target = this.channels.get(m.channel || item.channel);
+        if (!target) return;
+        this.absorb(target, m);
+        target.advanceSynced();
+        target.readSeq = Math.max(target.readSeq, m.seq);
+        if (target.hasGap && !target.joining) this.fillGap(target);
+      },
+      describe: (err) => errorText(err),
+      changed: () => this.invalidate('messages', 'sidebar'),
+    });
     this.markReadTimers = new Map();
     this.renderQueued = new Set();
     this.composerSlotOpen = false;
@@ -91,6 +108,8 @@ class App {
       else this.startSession(fresh);
     });
     setInterval(() => refreshTimes(), 30000);
+    // The offline shell (sw.js): the page opens from the home screen without a network.
+    if ('serviceWorker' in navigator && window.isSecureContext) navigator.serviceWorker.register('sw.js').catch(() => {});
     window.__dugnad = {
       debugDropConnection: (options) => this.conn?.debugDrop(options),
       debugReconnect: () => this.conn?.reconnectNow(),
@@ -104,9 +123,7 @@ class App {
   }
 
   showSignin(reason) {
-    $('#app').hidden = true;
-    $('#stopped').hidden = true;
-    $('#signin').hidden = false;
+    showScreen('signin');
     const reasonEl = $('#signin-reason');
     reasonEl.hidden = !reason;
     reasonEl.textContent = reason || '';
@@ -139,9 +156,7 @@ class App {
 
   /** `expiresAt` (ms): a token from the provider's session, renewed before then. */
   startSession(token, { expiresAt = null } = {}) {
-    $('#signin').hidden = true;
-    $('#stopped').hidden = true;
-    $('#app').hidden = false;
+    showScreen('app');
     this.stopped = null;
     this.conn = new Connection({ url: hubURL(), token });
     const c = this.conn;
@@ -156,6 +171,8 @@ class App {
     c.on('reaction', (e) => this.onReaction(e));
     c.on('announcement', (a) => this.onAnnouncement(a));
     c.on('announcement_stats', (s) => this.onAnnouncementStats(s));
+    c.on('announcement_receipt', (e) => this.onAnnouncementReceipt(e));
+    c.on('read_position', (e) => this.onReadPosition(e));
     c.on('removed', (e) => this.onRemoved(e));
     c.on('error', (e) => this.onServerError(e));
     c.start();
@@ -188,9 +205,7 @@ class App {
           help: t('stopped.other.help'),
           page: t('stopped.other.page'),
         };
-    $('#app').hidden = true;
-    $('#signin').hidden = true;
-    $('#stopped').hidden = false;
+    showScreen('stopped');
     $('#stopped').dataset.reason = reason || String(code);
     $('#stopped-title').textContent = texts.title;
     $('#stopped-help').textContent = texts.help;
@@ -245,6 +260,7 @@ class App {
     $('#signout').addEventListener('click', () => {
       this.outbox.items = [];
       this.outbox.save();
+      this.drafts.clear();
       this.endSession({ signOut: true });
       this.showSignin(t('signin.signedOut'));
     });
@@ -273,7 +289,24 @@ class App {
         navToggle.focus();
       }
     });
-    NARROW.addEventListener('change', () => this.setNavOpen(false));
+    // The open phone menu keeps Tab inside: past its last control to ☰, before ☰ to
+    // its last control (the rest of the page is inert meanwhile, see setNavOpen).
+    document.addEventListener('keydown', (ev) => {
+      if (ev.key !== 'Tab' || !document.body.classList.contains('nav-open')) return;
+      const controls = [...$('#sidebar').querySelectorAll('button, input, a[href]')].filter((el) => !el.disabled && el.getClientRects().length);
+      const last = controls[controls.length - 1];
+      if (!ev.shiftKey && document.activeElement === last) {
+        ev.preventDefault();
+        navToggle.focus();
+      } else if (ev.shiftKey && document.activeElement === navToggle && last) {
+        ev.preventDefault();
+        last.focus();
+      }
+    });
+    NARROW.addEventListener('change', () => {
+      this.setNavOpen(false);
+      this.invalidate('announcements'); // the banner's default differs between widths
+    });
 
     // Two languages: the switch offers the other one, named in itself.
     $('#lang-switch').addEventListener('click', () => {
@@ -394,11 +427,11 @@ class App {
         onReply: (m) => this.composer.setReply(m),
         onReact: (m, emoji, remove) => this.react(m, emoji, remove),
         onSeen: (seq) => this.markSeen(seq),
-        onLoadOlder: () => this.loadOlder(this.activeChannel),
+        onLoadOlder: ({ byScroll }) => this.loadOlder(this.activeChannel, { byScroll }),
         onRetry: (item) => {
           item.status = 'queued';
           item.error = null;
-          this.queueSend(item);
+          this.sender.queue(item);
           this.invalidate('messages');
         },
         onDiscard: (item) => {
@@ -427,6 +460,7 @@ class App {
           if (ch) this.conn?.send('typing', { channel: ch.name });
         },
       },
+      this.drafts,
     );
   }
 
@@ -462,6 +496,9 @@ class App {
     const isOpen = document.body.classList.contains('nav-open');
     $('#nav-toggle').setAttribute('aria-expanded', String(isOpen));
     $('#nav-scrim').hidden = !isOpen;
+    // While the phone's channel list covers the page, the rest of it is out of reach
+    // (inert): Tab goes round the list and the ☰ button that closes it.
+    for (const el of [$('#main'), $('#presence'), ...document.querySelectorAll('.topbar > :not(#nav-toggle)')]) el.inert = isOpen;
     if (isOpen && !wasOpen) $('#sidebar').querySelector('button, input')?.focus();
   }
 
@@ -511,7 +548,10 @@ class App {
     document.body.dataset.connection = kind;
     if (label !== null) text.textContent = label;
     retry.hidden = !(state === State.waiting || state === State.offline);
-    this.invalidate('messages');
+    // Now, not at the next frame: the header, the pending messages' status and presence
+    // change together, so no moment shows "Connected" beside "Waiting for connection…".
+    this.invalidate('messages', 'presence');
+    this.flushRender();
   }
 
   onServerError(e) {
@@ -540,6 +580,7 @@ class App {
     }
     $('#nav-dashboard').hidden = !this.canAnnounce;
     this.messages.setMe(this.me);
+    this.drafts.forUser(this.me.id);
     this.renderMe();
 
     // Channels: membership is durable, so the welcome is the list. Epochs of
@@ -570,17 +611,7 @@ class App {
     const stale = this.outbox.items.filter((i) => !this.channels.has(i.channel));
     for (const item of stale) this.outbox.remove(item.client_id);
 
-    // Announcements: the welcome lists everything still needing attention;
-    // what we hold that it no longer lists was dealt with on another device.
-    const listedAnn = Array.isArray(w.announcements) ? w.announcements : [];
-    const listedIds = new Set(listedAnn.map((a) => a && a.id));
-    for (const entry of this.inbox.needingAttention()) {
-      if (!listedIds.has(entry.announcement.id)) {
-        entry.read = true;
-        if (entry.announcement.require_ack) entry.acked = true;
-      }
-    }
-    for (const a of listedAnn) this.inbox.receive(a);
+    this.inbox.settleFromWelcome(Array.isArray(w.announcements) ? w.announcements : []);
 
     const viewGone = this.view && (this.view.kind === 'channel' || this.view.kind === 'members') && !this.channels.has(this.view.name);
     if (this.view && this.view.kind === 'members' && !this.isAdmin) this.closeMembers({ focus: false });
@@ -611,13 +642,7 @@ class App {
 
   /** Join (again) with `since`/`epoch` so nothing sent meanwhile is missed. */
   rejoin(ch) {
-    const fields = { channel: ch.name };
-    if (ch.epoch !== null && ch.epoch !== undefined) {
-      fields.since = ch.syncedSeq;
-      fields.epoch = ch.epoch;
-    } else {
-      fields.history = HISTORY_PAGE;
-    }
+    const fields = rejoinFields(ch, HISTORY_PAGE);
     const promise = this.conn
       .request('join', fields)
       .then((reply) => this.applyJoin(ch, reply, fields))
@@ -644,53 +669,16 @@ class App {
 
   applyJoin(ch, reply, fields) {
     if (this.channels.get(ch.name) !== ch) return;
-    const info = reply.channel || {};
-    ch.updateInfo(info);
-    const lastSeq = typeof reply.last_seq === 'number' ? reply.last_seq : ch.lastSeq;
-    const messages = Array.isArray(reply.messages) ? reply.messages : [];
-
-    if ('since' in fields) {
-      if (reply.recovered === false) {
-        // The channel's history was reset: what we hold belongs to an old epoch.
-        ch.reset({ epoch: info.epoch ?? ch.epoch, lastSeq });
-        ch.readSeq = Math.min(ch.readSeq, lastSeq);
-        this.toast(t('toast.reset', { name: ch.name }));
-      } else if (reply.truncated) {
-        // Too much was missed to replay; jump to the latest page instead.
-        ch.reset({ lastSeq });
-      } else {
-        for (const m of messages) this.absorb(ch, m);
-        ch.lastSeq = Math.max(ch.lastSeq, lastSeq);
-        ch.advanceSynced();
-      }
-      // The read position is shared by the user's devices and only moves forward.
-      if (typeof reply.read_seq === 'number') ch.readSeq = Math.max(ch.readSeq, Math.min(reply.read_seq, ch.lastSeq));
-    } else {
-      ch.epoch = info.epoch ?? ch.epoch;
-      for (const m of messages) this.absorb(ch, m);
-      ch.lastSeq = Math.max(ch.lastSeq, lastSeq);
-      ch.syncedSeq = Math.max(ch.syncedSeq, lastSeq);
-      ch.advanceSynced();
-      ch.historyLoaded = true;
-      ch.hasOlder = messages.length > 0 ? messages[0].seq > 1 : false;
-      if (typeof reply.read_seq === 'number') ch.readSeq = reply.read_seq;
-      else if (ch.readSeq === 0) ch.readSeq = lastSeq; // a new member starts at last_seq
-    }
-    if (info.epoch && ch.epoch === null) ch.epoch = info.epoch;
-
-    ch.presence = Array.isArray(reply.presence) ? reply.presence : [];
-    ch.presenceMode = reply.presence_mode === 'counts' ? 'counts' : 'list';
-    ch.presenceCount = typeof reply.presence_count === 'number' ? reply.presence_count : ch.presence.length;
-    ch.joined = true;
-
-    if (ch.hasGap) this.fillGap(ch);
+    const { outcome, fillGap } = applyJoinReply(ch, reply, fields, (c, m) => this.absorb(c, m));
+    if (outcome === 'reset') this.toast(t('toast.reset', { name: ch.name }));
+    if (fillGap) this.fillGap(ch);
     if (ch === this.activeChannel && !ch.historyLoaded) this.loadInitialHistory(ch);
 
     // A read position that moved while we were offline has not reached the hub.
     const serverRead = this.welcomeRead?.get(ch.name);
     if (typeof serverRead === 'number' && ch.readSeq > serverRead) this.sendMarkRead(ch);
 
-    this.flushOutbox(ch.name);
+    this.sender.flush(ch.name);
     this.invalidate('sidebar', 'messages', 'presence');
   }
 
@@ -705,9 +693,15 @@ class App {
     await this.loadOlder(ch, { initial: true });
   }
 
-  async loadOlder(ch, { initial = false } = {}) {
+  /** A page of earlier messages. From the button, focus goes to the newest of them (the
+   *  button itself may go: it leaves when the start is reached); from scrolling, focus
+   *  stays where it was. Either way the position on screen is kept. */
+  async loadOlder(ch, { initial = false, byScroll = false } = {}) {
     if (!ch || ch.loadingOlder || !this.conn) return;
     const before = ch.lowestSeq;
+    const pressed = !initial && !byScroll; // the button, by mouse or keyboard
+    const focusOnButton = document.activeElement === $('#load-older');
+    const held = ch.order.length;
     if (before <= 1) {
       ch.hasOlder = false;
       ch.historyLoaded = true;
@@ -728,6 +722,16 @@ class App {
     } finally {
       ch.loadingOlder = false;
       this.invalidate('messages');
+    }
+    const loaded = ch.order.length - held;
+    if (initial || loaded <= 0 || ch !== this.activeChannel) return;
+    $('#history-status').textContent = t('messages.olderLoaded', { n: loaded });
+    this.flushRender();
+    // Focus goes on to the newest of the messages loaded when the button was pressed,
+    // or when it held focus and went (the start was reached): never to <body>.
+    if (pressed || (focusOnButton && $('#load-older').hidden)) {
+      const newest = ch.order.filter((m) => m.seq < before).pop();
+      if (!newest || !this.messages.focus.focusSeq(newest.seq)) $('#message-list').focus();
     }
   }
 
@@ -770,9 +774,9 @@ class App {
   onMessage(m) {
     const ch = this.channels.get(m.channel);
     if (!ch) return;
-    if (!ch.addMessage(m)) return;
-    ch.advanceSynced();
-    if (ch.hasGap && !ch.joining) this.fillGap(ch);
+    const { added, gap } = applyLiveMessage(ch, m);
+    if (!added) return;
+    if (gap && !ch.joining) this.fillGap(ch);
     if (m.from) ch.typing.delete(m.from.id);
     const mine = this.me && m.from && m.from.id === this.me.id;
     if (mine) {
@@ -920,6 +924,9 @@ class App {
       await this.conn.request('leave', { channel: ch.name, forget: true });
       this.removeChannel(ch.name);
       this.toast(t('leave.done', { name: ch.name }));
+      // Not the next channel's Leave button, where focus would otherwise stay: its title.
+      this.flushRender();
+      (this.activeChannel ? $('#channel-title') : $('#empty-title')).focus();
     } catch (err) {
       this.toast(t('leave.failed', { name: ch.name, error: errorText(err) }), { kind: 'warn' });
     }
@@ -975,7 +982,7 @@ class App {
     this.channelOrder = this.channelOrder.filter((n) => n !== name);
     clearTimeout(this.markReadTimers.get(name));
     this.markReadTimers.delete(name);
-    this.sendChains.delete(name);
+    this.sender.forget(name);
     for (const item of this.outbox.forChannel(name)) this.outbox.remove(item.client_id);
     this.welcomeRead?.delete(name);
   }
@@ -1020,63 +1027,9 @@ class App {
     if (!ch) return false;
     const item = this.outbox.add({ channel: ch.name, body, reply_to: replyTo ? replyTo.id : null });
     this.mineHint = true;
-    this.queueSend(item);
+    this.sender.queue(item);
     this.invalidate('messages');
     return true;
-  }
-
-  /** Publishes of one channel go out one after another, in the order written. */
-  queueSend(item) {
-    const prev = this.sendChains.get(item.channel) || Promise.resolve();
-    const next = prev.then(() => this.trySend(item));
-    this.sendChains.set(item.channel, next);
-  }
-
-  flushOutbox(channel) {
-    for (const item of this.outbox.forChannel(channel)) {
-      if (item.status !== 'failed' && !item.inFlight) this.queueSend(item);
-    }
-  }
-
-  async trySend(item) {
-    if (!this.outbox.find(item.client_id) || item.inFlight || item.status === 'failed') return;
-    const ch = this.channels.get(item.channel);
-    if (!this.conn || !this.conn.isReady || !ch || !ch.joined) return; // retried after the rejoin
-    item.inFlight = true;
-    item.status = 'sending';
-    this.invalidate('messages');
-    try {
-      const fields = { channel: item.channel, body: item.body, client_id: item.client_id };
-      if (item.reply_to) fields.reply_to = item.reply_to;
-      const reply = await this.conn.request('publish', fields, { timeoutMs: 20000 });
-      this.outbox.remove(item.client_id);
-      const m = reply.message;
-      if (m && typeof m.seq === 'number') {
-        const target = this.channels.get(m.channel || item.channel);
-        if (target) {
-          this.absorb(target, m);
-          target.advanceSynced();
-          target.readSeq = Math.max(target.readSeq, m.seq);
-          if (target.hasGap && !target.joining) this.fillGap(target);
-        }
-      }
-    } catch (err) {
-      if (err.code === 'rate_limited') {
-        item.status = 'queued';
-        setTimeout(() => this.queueSend(item), err.retryAfterMs ?? 1000);
-      } else if (err.code === 'timeout') {
-        item.status = 'queued';
-        setTimeout(() => this.queueSend(item), 2000);
-      } else if (['offline', 'disconnected', 'stopped'].includes(err.code)) {
-        item.status = 'queued'; // the rejoin after the reconnect sends it again
-      } else {
-        item.status = 'failed';
-        item.error = errorText(err);
-      }
-    } finally {
-      item.inFlight = false;
-      this.invalidate('messages', 'sidebar');
-    }
   }
 
   async react(message, emoji, remove) {
@@ -1117,7 +1070,7 @@ class App {
     this.conn
       .request('mark_read', { channel: ch.name, seq })
       .then((reply) => {
-        ch.serverReadSeq = Math.max(ch.serverReadSeq || 0, typeof reply.read_seq === 'number' ? reply.read_seq : seq);
+        if (ch.applyReadPosition(typeof reply.read_seq === 'number' ? reply.read_seq : seq)) this.invalidate('sidebar');
       })
       .catch((err) => {
         if (!['offline', 'disconnected'].includes(err.code)) console.warn('dugnad: mark_read failed', err);
@@ -1125,7 +1078,25 @@ class App {
     if (this.welcomeRead) this.welcomeRead.set(ch.name, Math.max(this.welcomeRead.get(ch.name) ?? 0, seq));
   }
 
+  /** Another device (or tab) of this user read further: the same count everywhere. */
+  onReadPosition(e) {
+    const ch = e && this.channels.get(e.channel);
+    if (ch && ch.applyReadPosition(e.read_seq)) this.invalidate('sidebar');
+  }
+
   // ---- announcements -------------------------------------------------------
+
+  /** This user read or acknowledged an announcement on some device: its banner and
+   *  badge go here too. Focus that was on the banner's buttons stays in the page. */
+  onAnnouncementReceipt(e) {
+    if (!e || !this.inbox.applyReceipt(e.id, e.kind)) return;
+    const active = document.activeElement;
+    const inCard = active?.closest?.(`#announcement-banner [data-announcement-id="${CSS.escape(String(e.id))}"]`);
+    this.invalidate('announcements', 'sidebar');
+    if (!inCard) return;
+    this.flushRender();
+    if (!active.isConnected) $('#main').focus();
+  }
 
   onAnnouncement(a) {
     const known = this.inbox.items.has(a.id);
@@ -1169,7 +1140,16 @@ class App {
     };
     const composer = announceComposer({
       channels: this.channelOrder.map((n) => this.channels.get(n)).filter(Boolean),
+      draft: this.drafts.announcement,
+      onDraft: (fields) => {
+        this.drafts.announcement = fields;
+      },
+      confirmText: (fields) => this.announceQuestion(fields),
       onCancel: close,
+      onDiscard: () => {
+        this.drafts.announcement = null;
+        close();
+      },
       onSubmit: async (fields) => {
         if (!this.conn) throw new Error(t('error.offline'));
         let reply;
@@ -1179,6 +1159,7 @@ class App {
           throw new Error(errorText(err));
         }
         const a = reply.announcement || { id: reply.id, ...fields, ts: Date.now() };
+        this.drafts.announcement = null;
         if (a && a.id) this.reach.addSent(a);
         slot.replaceChildren();
         $('#announce-new').hidden = false;
@@ -1191,6 +1172,17 @@ class App {
     slot.replaceChildren(composer.form);
     $('#announce-new').hidden = true;
     composer.focus();
+  }
+
+  /** An urgent announcement to everyone interrupts everyone: ask first, with how many
+   *  people that is. The hub has no head count of the directory for the client, so the
+   *  figure is the audience of the newest announcement to everyone this page knows of
+   *  (its own, from the reach list, or one it received); without one, the question
+   *  says "everyone". */
+  announceQuestion(fields) {
+    if (fields.priority !== 'urgent' || !fields.audience?.all) return null;
+    const n = everyoneAudience([...this.reach.list(), ...this.inbox.all()]);
+    return n === null ? t('compose.confirmEveryone') : t('compose.confirmPeople', { n });
   }
 
   /** The announcements whose reach this user follows, from the hub: a leader's
@@ -1402,7 +1394,15 @@ class App {
     const inAnnouncements = this.view && this.view.kind === 'announcements';
     // Not above the dashboard either: its figures are what that page is for (the badge still counts).
     const noBanner = inAnnouncements || (this.view && this.view.kind === 'dashboard');
-    renderBanner($('#announcement-banner'), noBanner ? [] : this.inbox.needingAttention(), handlers);
+    renderBanner($('#announcement-banner'), noBanner ? [] : this.inbox.needingAttention(), handlers, {
+      collapsed: this.bannerCollapsed ?? NARROW.matches,
+      onToggle: () => {
+        this.bannerCollapsed = !(this.bannerCollapsed ?? NARROW.matches);
+        this.invalidate('announcements');
+        this.flushRender();
+        $('#banner-toggle')?.focus();
+      },
+    });
     if (inAnnouncements) {
       renderFeed($('#announcement-feed'), $('#announcement-feed-empty'), this.inbox.all(), handlers);
       if (this.canAnnounce) {
@@ -1470,6 +1470,7 @@ class App {
       connection: this.conn ? this.conn.state : this.stopped ? 'stopped' : 'none',
       connects: this.connects,
       reconnectScheduled: Boolean(this.conn && this.conn.reconnectAt),
+      lastClose: this.conn ? this.conn.lastClose : null,
       stopped: this.stopped,
       isAdmin: this.isAdmin,
       me: this.me,
@@ -1478,6 +1479,33 @@ class App {
       outbox: this.outbox.items.map((i) => ({ client_id: i.client_id, channel: i.channel, status: i.status })),
       announcements: this.inbox.all().map((e) => ({ id: e.announcement.id, read: e.read, acked: e.acked })),
     };
+  }
+}
+
+/** The audience of the newest announcement to everyone among reach and inbox entries
+ *  (`stats.audience`, else `audience_count`; a received one counts its author too). */
+function everyoneAudience(entries) {
+  let best = null;
+  for (const e of entries) {
+    const a = e.announcement;
+    if (!a?.audience?.all) continue;
+    const mine = Boolean(e.stats) || !('read' in e);
+    const size = typeof e.stats?.audience === 'number' ? e.stats.audience : typeof a.audience_count === 'number' ? a.audience_count : null;
+    if (size === null || (best && best.ts >= (a.ts || 0))) continue;
+    best = { ts: a.ts || 0, n: size + (mine ? 0 : 1) };
+  }
+  return best ? best.n : null;
+}
+
+/** One screen at a time, and one main landmark in the page: the sign-in screen, the
+ *  stopped screen or the app's main area is `role="main"` only while it is shown (a
+ *  hidden <main> still counted as a second one for axe, and for some screen readers). */
+const MAIN_OF = { signin: 'signin', stopped: 'stopped', app: 'main' };
+function showScreen(name) {
+  for (const screen of Object.keys(MAIN_OF)) {
+    $(`#${screen}`).hidden = screen !== name;
+    if (screen === name) $(`#${MAIN_OF[screen]}`).setAttribute('role', 'main');
+    else $(`#${MAIN_OF[screen]}`).removeAttribute('role');
   }
 }
 

@@ -1,9 +1,12 @@
 // The Dugnad protocol client: one WebSocket to the hub, authentication by a
 // first `auth` frame, request/reply matched by `ref`, event dispatch, and
-// reconnection with exponential backoff and jitter.
+// reconnection with exponential backoff and jitter, and a stall watch (stall.js) that
+// drops a connection which stopped answering while something waits.
 //
 // This module knows nothing about the DOM. The app subscribes to events with
 // `on(type, handler)` and talks to the hub with `request()` and `send()`.
+
+import { StallWatch } from './stall.js';
 
 /** Subprotocol offered on every upgrade (protocol.md §1). */
 export const SUBPROTOCOL = 'dugnad.v1';
@@ -47,10 +50,17 @@ const DEFAULTS = {
   welcomeTimeoutMs: 15000,
   backoffBaseMs: 500,
   backoffMaxMs: 30000,
-  // A client-side liveness check: browsers answer the hub's pings on their
-  // own but cannot tell us when a silent network has died.
+  // A client-side liveness check while nothing else is going on: browsers answer the
+  // hub's pings on their own but cannot tell us when a silent network has died.
   livenessIntervalMs: 30000,
-  livenessTimeoutMs: 10000,
+  // The stall watch (stall.js): how long a request may go without a word from the hub
+  // before the hub is pinged, and how long that ping may take.
+  suspectAfterMs: 1000,
+  probeTimeoutMs: 3000,
+  // Tests hand in a stand-in for the browser's WebSocket, window and document.
+  WebSocket: typeof WebSocket === 'undefined' ? null : WebSocket,
+  window: typeof window === 'undefined' ? null : window,
+  document: typeof document === 'undefined' ? null : document,
 };
 
 export class Connection {
@@ -77,11 +87,23 @@ export class Connection {
     this.reconnectAt = null;
     this.lastClose = null;
     this.welcome = null;
+    this.stall = new StallWatch(
+      {
+        probe: () => this.sendPing(),
+        dead: (why) => this.dropSocket(this.ws, why),
+        waiting: () => this.pending.size > 0,
+      },
+      { suspectAfterMs: this.options.suspectAfterMs, probeTimeoutMs: this.options.probeTimeoutMs },
+    );
+    // The browser's word on the network: going offline, back online, or a page shown
+    // again after a laptop slept each ask the hub at once rather than at the next tick.
     this.onBrowserOnline = () => {
       if (this.state === State.waiting) this.reconnectNow();
+      else this.checkLiveness();
     };
+    this.onBrowserOffline = () => this.checkLiveness();
     this.onVisible = () => {
-      if (document.visibilityState === 'visible') this.checkLiveness();
+      if (this.options.document.visibilityState === 'visible') this.checkLiveness();
     };
   }
 
@@ -119,10 +141,10 @@ export class Connection {
   // ---- lifecycle ----------------------------------------------------------
 
   start() {
-    if (typeof window !== 'undefined') {
-      window.addEventListener('online', this.onBrowserOnline);
-      document.addEventListener('visibilitychange', this.onVisible);
-    }
+    const { window: win, document: doc } = this.options;
+    win?.addEventListener('online', this.onBrowserOnline);
+    win?.addEventListener('offline', this.onBrowserOffline);
+    doc?.addEventListener('visibilitychange', this.onVisible);
     this.open();
   }
 
@@ -134,10 +156,10 @@ export class Connection {
     this.ws = null;
     if (ws) ws.close(1000, 'bye');
     this.failPending('stopped', 'The connection was closed.');
-    if (typeof window !== 'undefined') {
-      window.removeEventListener('online', this.onBrowserOnline);
-      document.removeEventListener('visibilitychange', this.onVisible);
-    }
+    const { window: win, document: doc } = this.options;
+    win?.removeEventListener('online', this.onBrowserOnline);
+    win?.removeEventListener('offline', this.onBrowserOffline);
+    doc?.removeEventListener('visibilitychange', this.onVisible);
     this.setState(State.stopped, { reason: 'signed_out' });
   }
 
@@ -149,10 +171,11 @@ export class Connection {
     this.clearTimers();
     this.reconnectAt = null;
     this.welcome = null;
+    this.stall.reset();
     this.setState(State.connecting);
     let ws;
     try {
-      ws = new WebSocket(this.options.url, [this.options.protocol]);
+      ws = new this.options.WebSocket(this.options.url, [this.options.protocol]);
     } catch (err) {
       console.error('dugnad: cannot open WebSocket', err);
       this.scheduleReconnect(null);
@@ -163,6 +186,7 @@ export class Connection {
       if (ws !== this.ws) return;
       // The token travels in the first frame, never in the URL.
       ws.send(JSON.stringify({ type: 'auth', token: this.token }));
+      this.authSentAt = Date.now();
       this.welcomeTimer = setTimeout(() => {
         if (ws === this.ws && this.state === State.connecting) this.dropSocket(ws, 'welcome_timeout');
       }, this.options.welcomeTimeoutMs);
@@ -182,6 +206,7 @@ export class Connection {
   }
 
   handleFrame(data) {
+    this.stall.heard(); // whatever it is, the hub is there
     if (typeof data !== 'string') return; // the hub sends text frames only
     let frame;
     try {
@@ -195,6 +220,7 @@ export class Connection {
     switch (frame.type) {
       case 'welcome':
         clearTimeout(this.welcomeTimer);
+        this.stall.roundTrip(Date.now() - this.authSentAt);
         this.welcome = frame;
         this.attempt = 0;
         this.lastClose = null;
@@ -222,6 +248,7 @@ export class Connection {
     if (!entry) return; // a reply to a request we gave up on
     this.pending.delete(frame.ref);
     clearTimeout(entry.timer);
+    this.stall.roundTrip(Date.now() - entry.sentAt);
     if (frame.ok) {
       entry.resolve(frame);
     } else {
@@ -231,6 +258,7 @@ export class Connection {
   }
 
   handleClose(code, reason, wasClean) {
+    this.stall.reset();
     clearTimeout(this.welcomeTimer);
     clearInterval(this.livenessTimer);
     this.failPending('disconnected', 'The connection dropped before the hub answered.');
@@ -327,14 +355,17 @@ export class Connection {
     this.livenessTimer = setInterval(() => this.checkLiveness(), this.options.livenessIntervalMs);
   }
 
-  /** Ping the hub; a connection that does not answer is treated as dropped.
-   *  Also called when the page becomes visible again (after a laptop slept). */
+  /** Ping the hub; a connection that does not answer within probeTimeoutMs is
+   *  dropped (the stall watch decides). */
   checkLiveness() {
+    if (this.isReady) this.stall.check();
+  }
+
+  /** The stall watch's probe. Its reply, like any frame, is what the watch waits for;
+   *  the request's own outcome does not matter. */
+  sendPing() {
     if (!this.isReady) return;
-    const ws = this.ws;
-    this.request('ping', {}, { timeoutMs: this.options.livenessTimeoutMs }).catch((err) => {
-      if (err.code === 'timeout' && ws === this.ws) this.dropSocket(ws, 'liveness_timeout');
-    });
+    this.request('ping', {}, { timeoutMs: this.options.probeTimeoutMs * 2 }).catch(() => {});
   }
 
   failPending(code, message) {
@@ -362,9 +393,10 @@ export class Connection {
       const timer = setTimeout(() => {
         if (this.pending.delete(ref)) reject(new ProtocolError('timeout', 'The hub did not answer in time.'));
       }, timeoutMs ?? this.options.requestTimeoutMs);
-      this.pending.set(ref, { resolve, reject, timer, type });
+      this.pending.set(ref, { resolve, reject, timer, type, sentAt: Date.now() });
       try {
         this.ws.send(JSON.stringify(frame));
+        this.stall.requestSent();
       } catch (err) {
         clearTimeout(timer);
         this.pending.delete(ref);
@@ -401,7 +433,7 @@ export class Connection {
 }
 
 /** The hub's WebSocket endpoint on the page's own host. */
-export function hubURL(loc = window.location) {
+export function hubURL(loc = globalThis.location) {
   const scheme = loc.protocol === 'https:' ? 'wss:' : 'ws:';
   return `${scheme}//${loc.host}/ws`;
 }

@@ -39,6 +39,21 @@ export class ChannelState {
     return Math.max(0, this.lastSeq - this.readSeq);
   }
 
+  /** A read position the hub reported (`read_position` from another device of this
+   *  user, a `join` or `mark_read` reply). It only moves forward: a late event from
+   *  before a newer local read must not bring back an unread count. Returns true if
+   *  the count changed. */
+  applyReadPosition(readSeq) {
+    if (typeof readSeq !== 'number' || !Number.isFinite(readSeq) || readSeq < 0) return false;
+    this.serverReadSeq = Math.max(this.serverReadSeq || 0, readSeq);
+    if (readSeq <= this.readSeq) return false;
+    const before = this.unread;
+    this.readSeq = readSeq;
+    // A device may have read a message this one has not received yet.
+    if (readSeq > this.lastSeq) this.lastSeq = readSeq;
+    return this.unread !== before;
+  }
+
   get lowestSeq() {
     return this.order.length ? this.order[0].seq : this.syncedSeq + 1;
   }
@@ -256,6 +271,29 @@ export class AnnouncementInbox {
       }
     }
     return entry;
+  }
+
+  /** An `announcement_receipt`: this user read or acknowledged it on some device
+   *  (this one included, where it is a no-op). Returns true if anything changed. */
+  applyReceipt(id, kind) {
+    const entry = this.items.get(id);
+    if (!entry || (kind !== 'read' && kind !== 'ack')) return false;
+    const before = `${entry.read}${entry.acked}`;
+    entry.read = true;
+    if (kind === 'ack') entry.acked = true;
+    return `${entry.read}${entry.acked}` !== before;
+  }
+
+  /** The welcome lists everything still needing attention: what this page holds that
+   *  it no longer lists was dealt with on another device while this one was away. */
+  settleFromWelcome(listed) {
+    const ids = new Set(listed.map((a) => a && a.id));
+    for (const entry of this.needingAttention()) {
+      if (ids.has(entry.announcement.id)) continue;
+      entry.read = true;
+      if (entry.announcement.require_ack) entry.acked = true;
+    }
+    for (const a of listed) this.receive(a);
   }
 
   /** Needs attention: unacknowledged require_ack ones, then unread ones. */

@@ -63,13 +63,43 @@ export function announcementCard(entry, { onRead, onAck, headingLevel = 'h3', id
 }
 
 /** The banner above the channel view: urgent first, at most a few. */
-export function renderBanner(container, entries, handlers) {
+/**
+ * The banner above a channel. Collapsed (the default at phone width), it is one line: the
+ * first announcement needing attention (urgent ones come first, so an urgent one always
+ * stays in sight) with its button, and a toggle that shows them all.
+ */
+export function renderBanner(container, entries, handlers, { collapsed = false, onToggle = null } = {}) {
   if (entries.length === 0) {
     container.hidden = true;
     container.replaceChildren();
     return;
   }
   container.hidden = false;
+  container.classList.toggle('announcement-banner--collapsed', collapsed);
+  const toggle = onToggle
+    ? h(
+        'button',
+        {
+          type: 'button',
+          class: 'btn btn--ghost btn--xs banner-toggle',
+          id: 'banner-toggle',
+          'aria-expanded': String(!collapsed),
+          // Short on screen (the title needs the width), whole for screen readers.
+          'aria-label': collapsed ? t('banner.expand', { n: entries.length }) : null,
+          onclick: onToggle,
+        },
+        collapsed ? t('banner.expandShort', { n: entries.length }) : t('banner.collapse'),
+      )
+    : null;
+  if (collapsed) {
+    setChildren(
+      container,
+      h('h2', { class: 'visually-hidden' }, t('banner.summary', { n: entries.length })),
+      bannerLine(entries[0], handlers),
+      toggle,
+    );
+    return;
+  }
   const shown = entries.slice(0, BANNER_LIMIT);
   const more = entries.length - shown.length;
   setChildren(
@@ -79,6 +109,23 @@ export function renderBanner(container, entries, handlers) {
     more > 0
       ? h('button', { type: 'button', class: 'btn btn--ghost btn--sm banner-more', onclick: handlers.onViewAll }, t('banner.more', { n: more }))
       : null,
+    toggle,
+  );
+}
+
+/** One announcement as a single line: priority, title, and the one button it needs. */
+function bannerLine(entry, { onRead, onAck }) {
+  const a = entry.announcement;
+  const priority = priorityOf(a);
+  const needsAck = Boolean(a.require_ack) && !entry.acked;
+  return h(
+    'article',
+    { class: `announcement announcement--line announcement--${priority}`, 'aria-labelledby': `line-${a.id}-title`, dataset: { announcementId: a.id } },
+    h('span', { class: `priority-badge priority-badge--${priority}` }, icon(priority === 'urgent' ? Icons.bell : Icons.megaphone, { size: 14 }), priorityLabel(priority)),
+    h('h3', { class: 'announcement-title', id: `line-${a.id}-title`, title: a.title || '' }, a.title || t('ann.untitled')),
+    needsAck
+      ? h('button', { type: 'button', class: 'btn btn--primary btn--xs', 'data-action': 'ack', onclick: () => onAck(entry) }, t('ann.ack'))
+      : h('button', { type: 'button', class: 'btn btn--secondary btn--xs', 'data-action': 'read', onclick: () => onRead(entry) }, t('ann.markRead')),
   );
 }
 
@@ -234,7 +281,12 @@ function reachRow(key, value, audience) {
  * The leader/admin composer. `onSubmit(fields)` returns a promise; the form
  * shows its error or closes on success.
  */
-export function announceComposer({ channels, onSubmit, onCancel }) {
+/**
+ * The announcement form. `draft` (the fields as `onDraft` last reported them) fills it
+ * again, so Escape or a reload loses nothing; `confirmText(fields)` returns the question
+ * to ask before sending (an urgent announcement to everyone), or null to send at once.
+ */
+export function announceComposer({ channels, draft = null, onDraft = () => {}, confirmText = () => null, onSubmit, onCancel, onDiscard }) {
   const error = h('p', { class: 'field-error', role: 'alert' });
   const title = h('input', { id: 'announce-title', name: 'title', type: 'text', maxlength: '200', required: true, autocomplete: 'off' });
   const body = h('textarea', { id: 'announce-body', name: 'body', rows: '5', maxlength: '16384', required: true });
@@ -269,6 +321,15 @@ export function announceComposer({ channels, onSubmit, onCancel }) {
   );
   const requireAck = h('input', { type: 'checkbox', id: 'announce-require-ack', name: 'require_ack' });
   const submit = h('button', { type: 'submit', class: 'btn btn--primary', id: 'announce-submit' }, t('compose.send'));
+  const confirmQuestion = h('p', { class: 'announce-confirm-text', id: 'announce-confirm-text' });
+  const confirmSend = h('button', { type: 'button', class: 'btn btn--primary', id: 'announce-confirm-send' }, t('compose.confirmSend'));
+  const confirmBack = h('button', { type: 'button', class: 'btn btn--ghost', id: 'announce-confirm-back' }, t('compose.confirmBack'));
+  const confirmBox = h(
+    'div',
+    { class: 'announce-confirm', id: 'announce-confirm', role: 'group', 'aria-labelledby': 'announce-confirm-text', hidden: true },
+    confirmQuestion,
+    h('div', { class: 'form-actions' }, confirmBack, confirmSend),
+  );
 
   const form = h(
     'form',
@@ -297,11 +358,68 @@ export function announceComposer({ channels, onSubmit, onCancel }) {
     error,
     h(
       'div',
-      { class: 'form-actions' },
-      h('button', { type: 'button', class: 'btn btn--ghost', onclick: onCancel }, t('dash.goal.cancel')),
+      { class: 'form-actions', id: 'announce-actions' },
+      h('button', { type: 'button', class: 'btn btn--ghost', id: 'announce-discard', onclick: onDiscard }, t('compose.discard')),
       submit,
     ),
+    confirmBox,
   );
+
+  const channelInputs = () => channelBoxes.map((l) => l.querySelector('input'));
+  const readDraft = () => ({
+    title: title.value,
+    body: body.value,
+    audience: audienceChannels.checked ? 'channels' : 'all',
+    channels: channelInputs().filter((i) => i.checked).map((i) => i.value),
+    priority: priority.value,
+    require_ack: requireAck.checked,
+  });
+  if (draft) {
+    title.value = draft.title || '';
+    body.value = draft.body || '';
+    audienceChannels.checked = draft.audience === 'channels';
+    audienceAll.checked = !audienceChannels.checked;
+    for (const input of channelInputs()) input.checked = (draft.channels || []).includes(input.value);
+    if (PRIORITIES.includes(draft.priority)) priority.value = draft.priority;
+    requireAck.checked = Boolean(draft.require_ack);
+    syncAudience();
+  }
+  form.addEventListener('input', () => onDraft(readDraft()));
+  form.addEventListener('change', () => onDraft(readDraft()));
+
+  let pending = null; // the fields waiting for "send to N people?"
+  const showConfirm = (question) => {
+    confirmQuestion.textContent = question;
+    confirmBox.hidden = false;
+    form.querySelector('#announce-actions').hidden = true;
+    confirmSend.focus();
+  };
+  const hideConfirm = () => {
+    pending = null;
+    confirmBox.hidden = true;
+    form.querySelector('#announce-actions').hidden = false;
+  };
+  const send = async (fields) => {
+    submit.disabled = true;
+    confirmSend.disabled = true;
+    submit.textContent = t('messages.sending');
+    try {
+      await onSubmit(fields);
+    } catch (err) {
+      hideConfirm();
+      error.textContent = err && err.message ? err.message : t('compose.failed');
+      submit.disabled = false;
+      submit.textContent = t('compose.send');
+      submit.focus();
+    } finally {
+      confirmSend.disabled = false;
+    }
+  };
+  confirmSend.addEventListener('click', () => pending && send(pending));
+  confirmBack.addEventListener('click', () => {
+    hideConfirm();
+    submit.focus();
+  });
 
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
@@ -332,18 +450,25 @@ export function announceComposer({ channels, onSubmit, onCancel }) {
     } else {
       fields.audience = { all: true };
     }
-    submit.disabled = true;
-    submit.textContent = t('messages.sending');
-    try {
-      await onSubmit(fields);
-    } catch (err) {
-      error.textContent = err && err.message ? err.message : t('compose.failed');
-      submit.disabled = false;
-      submit.textContent = t('compose.send');
+    const question = confirmText(fields);
+    if (question) {
+      pending = fields;
+      showConfirm(question);
+      return;
     }
+    await send(fields);
   });
+  // Escape steps back out of the question, then closes the form; the draft stays.
   form.addEventListener('keydown', (ev) => {
-    if (ev.key === 'Escape') onCancel();
+    if (ev.key !== 'Escape') return;
+    ev.preventDefault();
+    if (pending) {
+      hideConfirm();
+      submit.focus();
+    } else {
+      onDraft(readDraft());
+      onCancel();
+    }
   });
   return { form, focus: () => title.focus() };
 }

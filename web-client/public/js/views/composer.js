@@ -12,13 +12,14 @@ export class ComposerView {
   /**
    * @param {object} els     form, input, send, disabledNote, error, replyBox, replyText, replyCancel, label
    * @param {object} actions onSend(body, replyTo) -> bool, onTyping()
+   * @param {Drafts} drafts   where the text of each channel's box is kept (drafts.js)
    */
-  constructor(els, actions) {
+  constructor(els, actions, drafts) {
     Object.assign(this, els);
     this.actions = actions;
     this.replyTo = null;
     this.lastTypingAt = 0;
-    this.drafts = new Map(); // channel -> text
+    this.drafts = drafts;
     this.channelName = null;
     this.replyCancel.append(icon(Icons.close, { size: 14 }));
 
@@ -38,6 +39,7 @@ export class ComposerView {
     this.input.addEventListener('input', () => {
       this.autosize();
       this.error.textContent = '';
+      if (this.channelName) this.drafts.setMessage(this.channelName, this.input.value);
       const now = Date.now();
       if (this.input.value.trim() && now - this.lastTypingAt > TYPING_EVERY_MS) {
         this.lastTypingAt = now;
@@ -52,9 +54,9 @@ export class ComposerView {
 
   /** Switch channel: keep a draft per channel. */
   open(channel) {
-    if (this.channelName) this.drafts.set(this.channelName, this.input.value);
+    if (this.channelName) this.drafts.setMessage(this.channelName, this.input.value);
     this.channelName = channel.name;
-    this.input.value = this.drafts.get(channel.name) || '';
+    this.input.value = this.drafts.message(channel.name);
     this.error.textContent = '';
     this.setReply(null);
     this.autosize();
@@ -90,7 +92,7 @@ export class ComposerView {
     const ok = this.actions.onSend(body, this.replyTo);
     if (ok === false) return;
     this.input.value = '';
-    this.drafts.delete(this.channelName);
+    this.drafts.setMessage(this.channelName, '');
     this.setReply(null);
     this.autosize();
     this.lastTypingAt = 0;

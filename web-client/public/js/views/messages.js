@@ -6,10 +6,14 @@
 import { h, icon, Icons, reconcile, setChildren } from '../dom.js';
 import { avatarHue, clockTime, dayKey, dayLabel, displayName, fullTime, initials, relativeTime } from '../format.js';
 import { t } from '../i18n.js';
+import { MessageFocus } from './message-focus.js';
 
 const GROUP_WINDOW_MS = 5 * 60 * 1000;
 const QUICK_REACTIONS = ['👍', '❤️', '😄', '🎉', '👀', '🙏', '✅', '😮'];
 const URL_RE = /\bhttps?:\/\/[^\s<>"'`]+/g;
+// Earlier messages load by themselves once the reader scrolls this close to the top
+// (a page of 50 is about 2,500 px: the next page is there before the top is reached).
+const LOAD_OLDER_WITHIN_PX = 400;
 
 export class MessageListView {
   /**
@@ -27,6 +31,8 @@ export class MessageListView {
     this.unreadMarkerSeq = null; // first unread seq when the channel was opened
     this.visible = new Set();
     this.picker = null;
+    this.canLoadOlder = false;
+    this.focus = new MessageFocus(this.listEl);
 
     this.observer = new IntersectionObserver((entries) => this.onIntersect(entries), {
       root: this.scrollEl,
@@ -34,12 +40,20 @@ export class MessageListView {
     });
     this.scrollEl.addEventListener('scroll', () => {
       if (this.isNearBottom()) this.newBelowEl.hidden = true;
+      if (this.canLoadOlder && this.scrollEl.scrollTop < LOAD_OLDER_WITHIN_PX) {
+        this.canLoadOlder = false;
+        this.actions.onLoadOlder({ byScroll: true });
+      }
     });
     this.jumpBtn.addEventListener('click', () => {
       this.scrollToBottom();
       this.listEl.focus({ preventScroll: true });
     });
-    this.loadOlderBtn.addEventListener('click', () => this.actions.onLoadOlder());
+    // aria-disabled, not disabled, while a page loads: a disabled button drops its focus
+    // to <body>.
+    this.loadOlderBtn.addEventListener('click', () => {
+      if (this.loadOlderBtn.getAttribute('aria-disabled') !== 'true') this.actions.onLoadOlder({ byScroll: false });
+    });
     document.addEventListener('visibilitychange', () => this.reportSeen());
   }
 
@@ -56,6 +70,7 @@ export class MessageListView {
     this.nodes.clear();
     this.visible.clear();
     this.listEl.replaceChildren();
+    this.focus.current = null;
     this.renderedVersion = -1;
     this.unreadMarkerSeq = channel.unread > 0 ? channel.readSeq + 1 : null;
     this.scrollToMarker = this.unreadMarkerSeq !== null;
@@ -90,9 +105,12 @@ export class MessageListView {
    */
   render(channel, pending, hints = {}) {
     const wasAtBottom = this.stickToBottom || this.isNearBottom();
-    const oldHeight = this.scrollEl.scrollHeight;
-    const oldTop = this.scrollEl.scrollTop;
     const hadCount = this.listEl.childElementCount;
+    // Earlier messages go in above: the message that was first stays where it is on the
+    // screen. (Not by the change in height: that message itself may shrink, when it
+    // joins the group of the one now before it.)
+    const anchor = hints.older ? this.listEl.querySelector('article.msg[data-seq]') : null;
+    const anchorTop = anchor ? anchor.getBoundingClientRect().top : 0;
 
     const rows = [];
     const used = new Set();
@@ -134,9 +152,11 @@ export class MessageListView {
       }
     }
     reconcile(this.listEl, rows);
+    this.focus.refresh();
 
     this.loadOlderBtn.hidden = !channel.hasOlder || channel.order.length === 0;
-    this.loadOlderBtn.disabled = channel.loadingOlder;
+    this.loadOlderBtn.setAttribute('aria-disabled', String(channel.loadingOlder));
+    this.canLoadOlder = !this.loadOlderBtn.hidden && !channel.loadingOlder;
     this.loadOlderBtn.textContent = channel.loadingOlder ? t('messages.loading') : t('messages.loadOlder');
     this.historyStartEl.hidden = channel.hasOlder || !channel.historyLoaded;
     this.historyStartEl.textContent = channel.order.length
@@ -150,7 +170,7 @@ export class MessageListView {
       marker.scrollIntoView({ block: 'start' });
       if (this.isNearBottom()) this.scrollToBottom();
     } else if (hints.older) {
-      this.scrollEl.scrollTop = oldTop + (this.scrollEl.scrollHeight - oldHeight);
+      if (anchor?.isConnected) this.scrollEl.scrollTop += anchor.getBoundingClientRect().top - anchorTop;
     } else if (wasAtBottom || hints.mine) {
       this.scrollToBottom();
     } else if (this.listEl.childElementCount > hadCount) {
@@ -189,6 +209,7 @@ export class MessageListView {
         dataset: { seq: String(message.seq), id: message.id || '' },
         'aria-labelledby': `msg-author-${message.seq}`,
         'aria-describedby': bodyId,
+        tabindex: '-1',
       },
       h('div', { class: 'msg-gutter', 'aria-hidden': 'true' }, avatar(authorId, author), h('span', { class: 'msg-gutter-time' }, clockTime(message.ts))),
       h(
@@ -206,7 +227,7 @@ export class MessageListView {
       ),
       h(
         'div',
-        { class: 'msg-actions' },
+        { class: 'msg-actions', role: 'group', 'aria-label': t('messages.actionsFor', { author }) },
         h(
           'button',
           { type: 'button', class: 'icon-btn icon-btn--sm', 'aria-label': t('messages.replyTo', { author }), title: t('messages.reply'), onclick: () => this.actions.onReply(message) },
