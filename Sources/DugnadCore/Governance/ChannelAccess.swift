@@ -65,12 +65,17 @@ public enum ChannelAccess {
     /// read its whole history); a private one only while the membership gives access now
     /// (`memberMayRead`: a non-member, or a member an admin removed, finds nothing there;
     /// a token's claim without a join is not enough); admins every channel; a key what it
-    /// reaches with `read`. Each kind is named, so that a new kind must be decided here.
-    public static func maySearch(_ channel: ChannelRecord, membership: MembershipKind?, principal: Principal) -> Bool {
+    /// reaches with `read`; a direct channel its members only (admins where the deployment
+    /// lets them in). Each kind is named, so that a new kind must be decided here.
+    public static func maySearch(
+        _ channel: ChannelRecord, membership: MembershipKind?, principal: Principal, adminsReadDirect: Bool
+    ) -> Bool {
         if principal.isBot { return botMay(.read, channel, principal: principal) }
         switch channel.kind {
         case .public, .announce:
             return true
+        case .direct:
+            return membership == .granted || adminMayEnterDirect(principal, adminsReadDirect: adminsReadDirect)
         case .private:
             guard let membership else { return principal.isAdmin }
             return memberMayRead(channel, membership: membership, principal: principal)

@@ -21,8 +21,10 @@ extension Hub {
             return loop.makeFailedFuture(error)
         }
         let maxBytes = configuration.maxReplyBytes
+        let adminsReadDirect = adminsReadDirect
         return read(on: loop) { store -> (hits: [SearchHit], hasMore: Bool) in
-            let channels = try Self.searchableChannels(request.channel, by: principal, in: store)
+            let channels = try Self.searchableChannels(
+                request.channel, by: principal, adminsReadDirect: adminsReadDirect, in: store)
             guard !channels.isEmpty else { return ([], false) }
             let found = try store.searchMessages(
                 MessageSearch(
@@ -36,13 +38,16 @@ extension Hub {
 
     /// The names of the channels the search reads: the one asked for, when the principal
     /// may read it; otherwise every channel it may read.
-    private static func searchableChannels(_ only: String?, by principal: Principal, in store: any Store) throws
+    private static func searchableChannels(
+        _ only: String?, by principal: Principal, adminsReadDirect: Bool, in store: any Store
+    ) throws
         -> [String]
     {
         if let only {
             let membership = principal.isBot ? nil : try store.membershipKind(userID: principal.userID, channel: only)
             guard let record = try store.channel(named: only),
-                ChannelAccess.maySearch(record, membership: membership, principal: principal)
+                ChannelAccess.maySearch(
+                    record, membership: membership, principal: principal, adminsReadDirect: adminsReadDirect)
             else {
                 throw principal.isBot ? ChannelAccess.notReached(only) : ChannelAccess.notReadable(only)
             }
@@ -55,7 +60,8 @@ extension Hub {
             }
         }
         return try store.allChannels().filter { channel in
-            ChannelAccess.maySearch(channel, membership: memberships[channel.name], principal: principal)
+            ChannelAccess.maySearch(
+                channel, membership: memberships[channel.name], principal: principal, adminsReadDirect: adminsReadDirect)
         }.map(\.name)
     }
 }
