@@ -72,7 +72,7 @@ extension PostgresStore {
         "ALTER TABLE messages ADD COLUMN changed_at_seq BIGINT",
         "ALTER TABLE messages ADD COLUMN mentions TEXT",
         "ALTER TABLE messages ADD COLUMN mentions_channel BOOLEAN NOT NULL DEFAULT false",
-        "CREATE INDEX messages_changed ON messages (channel, changed_at_seq) WHERE changed_at_seq IS NOT NULL",
+        "CREATE INDEX messages_changed ON messages (channel, changed_at_seq, seq) WHERE changed_at_seq IS NOT NULL",
         """
         CREATE TABLE mentions (
             user_id TEXT COLLATE "C" NOT NULL,

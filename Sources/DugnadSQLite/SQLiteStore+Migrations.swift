@@ -460,7 +460,8 @@ extension SQLiteStore {
     /// Edits, deletions and mentions. A deleted message keeps its row (seqs stay gapless)
     /// with an empty body. `changed_at_seq` is the channel's newest seq when the message
     /// was last edited or deleted: a client back with `since` has every change made at
-    /// `since` or later, and the partial index holds only changed messages. `mentions` is
+    /// `since` or later, and the partial index holds only changed messages (with `seq`, so
+    /// that a recovery's `seq <= since` is tested in the index: benchmarks.md). `mentions` is
     /// the ids the body mentions (space-separated); the `mentions` table has a row per
     /// member mentioned, read with the member's read position for the unread count.
     private static func addEditsAndMentions(_ db: Database) throws {
@@ -471,7 +472,7 @@ extension SQLiteStore {
         try db.execute(sql: "ALTER TABLE messages ADD COLUMN mentions_channel BOOLEAN NOT NULL DEFAULT 0")
         try db.execute(
             sql: """
-                CREATE INDEX messages_changed ON messages (channel, changed_at_seq)
+                CREATE INDEX messages_changed ON messages (channel, changed_at_seq, seq)
                 WHERE changed_at_seq IS NOT NULL
                 """)
         try db.execute(
