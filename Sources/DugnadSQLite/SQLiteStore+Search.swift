@@ -38,10 +38,14 @@ extension SQLiteStore {
         }
     }
 
-    static let qualifiedMessageColumns = """
-        m.id AS id, m.channel AS channel, m.seq AS seq, m.from_id AS from_id, m.from_name AS from_name, \
-        m.body AS body, m.meta AS meta, m.reply_to AS reply_to, m.client_id AS client_id, m.ts AS ts
-        """
+    /// `messageColumns` of the table aliased `m` (the FTS table has a `body` of its own);
+    /// derived, so that a column added to messages is read here too.
+    static let qualifiedMessageColumns = messageColumns.split(separator: ",")
+        .map { column in
+            let name = column.trimmingCharacters(in: .whitespaces)
+            return "m.\(name) AS \(name)"
+        }
+        .joined(separator: ", ")
 
     private static func jsonArray(_ names: [String]) throws -> String {
         String(decoding: try JSONEncoder().encode(names), as: UTF8.self)
