@@ -40,10 +40,10 @@ extension SQLiteStore {
 
     /// `messageColumns` of the table aliased `m` (the FTS table has a `body` of its own);
     /// derived, so that a column added to messages is read here too.
-    static let qualifiedMessageColumns = messageColumns.split(separator: ",")
+    static let qualifiedMessageColumns: String = messageColumns.split(separator: ",")
         .map { column in
             let name = column.trimmingCharacters(in: .whitespaces)
-            return "m.\(name) AS \(name)"
+            return "m.\(name) AS \(name)" as String
         }
         .joined(separator: ", ")
 

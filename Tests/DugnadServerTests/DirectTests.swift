@@ -93,7 +93,8 @@ import Testing
         _ = try await hub.connect("kari")
         try await Self.known(hub, "ola", "kari")
         let name = try #require(try await ola.ok("direct", Self.users("kari")).at("channel", "name")?.stringValue)
-        try await ola.ok("publish", [("channel", .string(name)), ("body", "bare oss to")])
+        let said = try await ola.ok("publish", [("channel", .string(name)), ("body", "bare oss to")])
+        let saidID = try #require(said.at("message", "id")?.stringValue)
         let channel = JSONValue.string(name)
 
         // A third person, even with the name in the token's claim, and an admin.
@@ -107,7 +108,13 @@ import Testing
                 try await outsider.request("publish", [("channel", channel), ("body", "hei")]).at("error", "code")
                     == "forbidden")
             #expect(!Self.names(try await outsider.ok("channels")).contains(name))
+            // Search finds nothing there, asked for by name or not; nobody deletes there,
+            // not even an admin moderating (who may delete anywhere else).
+            #expect(try await outsider.request("search", [("query", "bare"), ("channel", channel)]).at("error", "code") == "forbidden")
+            #expect(try await outsider.ok("search", [("query", "bare oss")])["messages"]?.arrayValue?.isEmpty == true)
+            #expect(try await outsider.request("delete", [("message_id", .string(saidID))]).at("error", "code") == "forbidden")
         }
+        #expect(try await ola.ok("search", [("query", "bare oss")])["messages"]?.arrayValue?.count == 1, "its people find it")
         #expect(
             try await boss.request("describe", [("channel", channel), ("description", "x")]).at("error", "code")
                 == "forbidden")

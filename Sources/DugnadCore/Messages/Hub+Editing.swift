@@ -91,17 +91,25 @@ extension Hub {
             guard let message = found else {
                 return loop.makeFailedFuture(ProtocolError.notFound("no message '\(messageID)'"))
             }
-            let access: EventLoopFuture<ChannelRecord>
-            if moderating {
-                access = channel(named: message.channel, on: loop).flatMapThrowing { record in
-                    guard let record else { throw ProtocolError.notFound("no message '\(messageID)'") }
-                    return record
-                }
-            } else {
-                access = readableChannel(message.channel, by: principal, for: .post, on: loop).flatMapThrowing { [self] record in
+            let asMember: () -> EventLoopFuture<ChannelRecord> = { [self] in
+                readableChannel(message.channel, by: principal, for: .post, on: loop).flatMapThrowing { [self] record in
                     try checkPost(record, by: principal)
                     return record
                 }
+            }
+            let access: EventLoopFuture<ChannelRecord>
+            if moderating {
+                // A direct channel is its members' alone: an admin moderates there only where
+                // the deployment lets admins into direct channels; elsewhere as a member or not.
+                access = channel(named: message.channel, on: loop).flatMap { [self] record in
+                    guard let record else {
+                        return loop.makeFailedFuture(ProtocolError.notFound("no message '\(messageID)'"))
+                    }
+                    if record.kind == .direct && !adminsReadDirect { return asMember() }
+                    return loop.makeSucceededFuture(record)
+                }
+            } else {
+                access = asMember()
             }
             return access.flatMapThrowing { _ in
                 guard !message.deleted else { throw ProtocolError.notFound("message '\(messageID)' was deleted") }
