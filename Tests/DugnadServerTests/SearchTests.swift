@@ -13,8 +13,11 @@ import Testing
     }
 
     /// A hub where Ola has written in `kaffe`, a public channel.
-    private static func hubWithConversation() async throws -> (TestHub, TestClient) {
-        let hub = try await TestHub.start()
+    /// (`lifted`: a search budget that these tests' many searches never reach.)
+    private static func hubWithConversation(lifted: Bool = false) async throws -> (TestHub, TestClient) {
+        let hub = try await TestHub.start { configuration in
+            if lifted { (configuration.hub.searchRate, configuration.hub.searchBurst) = (1_000, 1_000) }
+        }
         let ola = try await hub.connect("ola", name: "Ola Hansen")
         try await ola.ok("join", [("channel", "kaffe")])
         for body in [
@@ -151,7 +154,7 @@ import Testing
     }
 
     @Test func badQueriesAreAnsweredClearlyAndNothingBreaks() async throws {
-        let (hub, ola) = try await Self.hubWithConversation()
+        let (hub, ola) = try await Self.hubWithConversation(lifted: true)
         let noWords: [String] = ["\"", "*", "-", "---", "\"*\"", "(", "!!! ???", "   "]
         for query in noWords {
             let reply = try await ola.request("search", [("query", .string(query))])
@@ -191,6 +194,34 @@ import Testing
             #expect(answer.json.at("error", "code") == "bad_request", "\(path)")
         }
         #expect(try await RawHTTP.json(port: hub.port, "GET", "/api/v1/search?query=kaffe").status == 401)
+        await ola.close()
+        await hub.stop()
+    }
+
+    @Test func searchesHaveABudgetOfTheirOwnSharedWithHTTP() async throws {
+        let (hub, ola) = try await Self.hubWithConversation()
+        // Twenty at once, without waiting: the burst of 10 passes, the rest wait their turn.
+        for ref in 1...20 {
+            try await ola.sendJSON(.object(JSONObject([("type", "search"), ("ref", .int(Int64(ref))), ("query", "kaffe")])))
+        }
+        var limited = 0
+        for ref in 1...20 {
+            let reply = try await ola.next { $0["type"] == "reply" && $0["ref"] == .int(Int64(ref)) }
+            if reply.at("error", "code") == "rate_limited" {
+                limited += 1
+                #expect(reply.at("error", "retry_after_ms")?.int64Value != nil)
+            }
+        }
+        #expect(limited >= 5, "at most the burst and what refilled meanwhile passed: \(limited) limited")
+        // Over HTTP the same budget, refilling at 5 a second: requests back to back soon meet it.
+        let token = try await TestHub.token("ola")
+        var statuses: [Int] = []
+        while statuses.count < 30, statuses.last != 429 {
+            statuses.append(try await RawHTTP.json(port: hub.port, "GET", "/api/v1/search?query=kaffe", token: token).status)
+        }
+        #expect(statuses.last == 429, "\(statuses)")
+        #expect(Set(statuses).isSubset(of: [200, 429]))
+        try await ola.ok("ping")
         await ola.close()
         await hub.stop()
     }
