@@ -18,6 +18,11 @@ extension APIRouter {
         } catch {
             return loop.makeSucceededFuture(.error(error))
         }
+        // The same search budget as on WebSocket, for people and keys alike.
+        if let retry = app.hub.budgets.take(.search, for: principal.userID, now: NIODeadline.now().uptimeNanoseconds) {
+            return loop.makeSucceededFuture(
+                .error(ProtocolError(.rateLimited, "too many searches; slow down", retryAfterMs: retry)))
+        }
         return app.hub.search(request, by: principal, on: loop).map { result in
             .json(.ok) { writer in EventEncoding.writeSearchResults(result.hits, hasMore: result.hasMore, into: &writer) }
         }

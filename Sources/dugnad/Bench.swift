@@ -2,9 +2,18 @@ import ArgumentParser
 import DugnadBench
 import Foundation
 
+/// `dugnad bench`: a load test of a running hub (`dugnad bench fanout`, …, the default) or
+/// the measurement of full-text search on a store (`dugnad bench search`).
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Load-test a running hub: fanout, groups, publish, idle or churn.",
+        abstract: "Load-test a running hub (fanout, groups, publish, idle, churn) or measure search.",
+        subcommands: [LoadBench.self, SearchBench.self], defaultSubcommand: LoadBench.self)
+}
+
+struct LoadBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "load",
+        abstract: "Load-test a running hub: fanout, groups, publish, idle or churn (the default of dugnad bench).",
         discussion: """
             Runs one scenario against the hub at --url and prints a summary, with a
             progress line on stderr while it runs; with --json, one JSON object on

@@ -13,8 +13,11 @@ import Testing
     }
 
     /// A hub where Ola has written in `kaffe`, a public channel.
-    private static func hubWithConversation() async throws -> (TestHub, TestClient) {
-        let hub = try await TestHub.start()
+    /// (`lifted`: a search budget that these tests' many searches never reach.)
+    private static func hubWithConversation(lifted: Bool = false) async throws -> (TestHub, TestClient) {
+        let hub = try await TestHub.start { configuration in
+            if lifted { (configuration.hub.searchRate, configuration.hub.searchBurst) = (1_000, 1_000) }
+        }
         let ola = try await hub.connect("ola", name: "Ola Hansen")
         try await ola.ok("join", [("channel", "kaffe")])
         for body in [
@@ -151,7 +154,7 @@ import Testing
     }
 
     @Test func badQueriesAreAnsweredClearlyAndNothingBreaks() async throws {
-        let (hub, ola) = try await Self.hubWithConversation()
+        let (hub, ola) = try await Self.hubWithConversation(lifted: true)
         let noWords: [String] = ["\"", "*", "-", "---", "\"*\"", "(", "!!! ???", "   "]
         for query in noWords {
             let reply = try await ola.request("search", [("query", .string(query))])
@@ -192,6 +195,35 @@ import Testing
         }
         #expect(try await RawHTTP.json(port: hub.port, "GET", "/api/v1/search?query=kaffe").status == 401)
         await ola.close()
+        await hub.stop()
+    }
+
+    @Test func searchesHaveABudgetOfTheirOwnSharedWithHTTP() async throws {
+        // A burst of 3 that refills once in 1,000 s: what passes does not depend on timing.
+        let hub = try await TestHub.start { configuration in
+            (configuration.hub.searchRate, configuration.hub.searchBurst) = (0.001, 3)
+        }
+        let ola = try await hub.connect("ola")
+        for ref in 1...5 {
+            try await ola.sendJSON(.object(JSONObject([("type", "search"), ("ref", .int(Int64(ref))), ("query", "kaffe")])))
+        }
+        var codes: [String] = []
+        for ref in 1...5 {
+            let reply = try await ola.next { $0["type"] == "reply" && $0["ref"] == .int(Int64(ref)) }
+            codes.append(reply.at("error", "code")?.stringValue ?? "ok")
+            if reply.at("error", "code") == "rate_limited" {
+                #expect(reply.at("error", "retry_after_ms")?.int64Value != nil)
+            }
+        }
+        #expect(codes == ["ok", "ok", "ok", "rate_limited", "rate_limited"])
+        let overHTTP = try await RawHTTP.json(
+            port: hub.port, "GET", "/api/v1/search?query=kaffe", token: try await TestHub.token("ola"))
+        #expect(overHTTP.status == 429, "the same budget over HTTP")
+        #expect(overHTTP.headers["retry-after"] != nil)
+        // Another person's budget is untouched.
+        let kari = try await hub.connect("kari")
+        try await kari.ok("search", [("query", "kaffe")])
+        try await ola.ok("ping")
         await hub.stop()
     }
 }

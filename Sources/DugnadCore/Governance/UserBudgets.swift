@@ -20,6 +20,9 @@ public final class UserBudgets: Sendable {
         /// Channels made by `join`: a burst per day is enforced by storage (the quota);
         /// this bucket only spaces them out.
         case channelCreation
+        /// `search` (WebSocket and HTTP): a search of a common word costs up to about 50 ms
+        /// of a read thread (docs/benchmarks.md), far more than any other read.
+        case search
     }
 
     public struct Rate: Sendable, Equatable {

@@ -89,6 +89,7 @@ public final class Hub: Sendable {
             .announce: .init(perSecond: configuration.announcesPerMinute / 60, burst: configuration.announcesPerMinute),
             // Spacing only: the daily quota is counted in storage.
             .channelCreation: .init(perSecond: 1, burst: 5),
+            .search: .init(perSecond: configuration.searchRate, burst: configuration.searchBurst),
         ])
         self.typingGate = TypingGate(intervalMillis: configuration.typingIntervalMillis)
     }

@@ -33,6 +33,12 @@ public struct HubConfiguration: Sendable {
     public var commandRate: Double = 100
     /// Default 200: room for a few tabs that each rejoin their channels at once.
     public var commandBurst: Double = 200
+    /// `search` per user per second (WebSocket and HTTP together), sustained. Default 5: a
+    /// search of a common word costs up to about 50 ms of a read thread (docs/benchmarks.md).
+    public var searchRate: Double = 5
+    /// Searches a user may send at once. Default 10: a search box that asks as the person
+    /// types.
+    public var searchBurst: Double = 10
     /// `announce` and `remind` per user per minute (and the burst). Default 10.
     public var announcesPerMinute: Double = 10
     /// At most one `typing` event per user per channel this often reaches anyone. Default

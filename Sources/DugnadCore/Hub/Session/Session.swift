@@ -150,6 +150,8 @@ public final class Session {
             if let retry = budgets.take(.publish, for: userID, now: now) { return rateLimited(ref: ref, retryAfterMs: retry) }
         case .announce, .remind:
             if let retry = budgets.take(.announce, for: userID, now: now) { return rateLimited(ref: ref, retryAfterMs: retry) }
+        case .search:
+            if let retry = budgets.take(.search, for: userID, now: now) { return rateLimited(ref: ref, retryAfterMs: retry) }
         default:
             break
         }
