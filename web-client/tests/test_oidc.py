@@ -350,7 +350,11 @@ def test_sign_in_with_the_company_account_in_the_browser(oidc_hub, provider, oid
     page.d.find_element(By.ID, "username").send_keys("kari")
     page.d.find_element(By.ID, "password").send_keys("kari-pass")
     page.d.find_element(By.ID, "submit").click()
-    page.wait_connected()
+    # Until the redirects end, the provider's page has no connection state to read.
+    page.wait(
+        lambda: page.js("const c = document.getElementById('conn'); return c ? c.dataset.state : null") == "ready",
+        "never connected after the provider's form",
+    )
     assert page.d.current_url == oidc_hub.base_url + "/"  # no token, no code in the address bar
     assert page.state()["me"]["id"] == "kari"
     page.join("oidc-lunch")

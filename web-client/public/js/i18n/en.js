@@ -361,7 +361,6 @@ export const en = {
   'banner.summary': ({ n }) => `${n} ${n === 1 ? 'announcement needs' : 'announcements need'} your attention`,
   'messages.actionsFor': 'Actions for the message from {author}',
   'messages.olderLoaded': ({ n }) => `${n} earlier ${n === 1 ? 'message' : 'messages'} loaded`,
-  'nav.close': 'Close the channel list',
   'banner.more': ({ n }) => `${n} more ${n === 1 ? 'announcement' : 'announcements'} — view all`,
 
   // ---- views/members.js ----

@@ -360,7 +360,6 @@ export const nb = {
   'banner.summary': ({ n }) => `${n} ${n === 1 ? 'kunngjøring trenger' : 'kunngjøringer trenger'} din oppmerksomhet`,
   'messages.actionsFor': 'Handlinger for meldingen fra {author}',
   'messages.olderLoaded': ({ n }) => `${n} tidligere ${n === 1 ? 'melding' : 'meldinger'} hentet`,
-  'nav.close': 'Lukk kanallisten',
   'banner.more': ({ n }) => `${n} ${n === 1 ? 'kunngjøring' : 'kunngjøringer'} til – se alle`,
 
   // ---- views/members.js ----
