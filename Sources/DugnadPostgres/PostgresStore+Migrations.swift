@@ -28,6 +28,15 @@ extension PostgresStore {
         Migration(name: "v7-directory", statements: directoryColumns, fill: fillSearchKeys),
         // v8 and v9 are other branches' (their numbers are taken).
         Migration(name: "v10-direct", statements: directChannels),
+        Migration(name: "v11-engagement-indexes", statements: engagementIndexes),
+    ]
+
+    /// The goals' active people read one range of closed sessions (SQLite's v11).
+    private static let engagementIndexes: [String] = [
+        """
+        CREATE INDEX sessions_by_disconnected ON sessions (disconnected_at, connected_at, user_id)
+        WHERE disconnected_at IS NOT NULL
+        """
     ]
 
     /// Direct channels, stored as private ones and named here, as in the SQLite store's
