@@ -19,10 +19,24 @@ extension PostgresStore {
     public func goalFigures(weekEnds: [Int64]) throws -> [GoalFigures] {
         try reading("read the goals' figures") { db in
             try db.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            let weeks = try weekEnds.map { try Self.goalFigures(db, to: $0) }
+            let active = try Self.activePeople(db, weekEnds: weekEnds)
+            let weeks = try weekEnds.map { to in
+                var figures = try Self.goalFigures(db, to: to)
+                figures.activePeople = active[to] ?? 0
+                return figures
+            }
             try db.query("COMMIT")
             return weeks
         }
+    }
+
+    /// Every week's active people in one statement (`ActivePeopleQuery`, as on SQLite).
+    static func activePeople(_ db: BlockingConnection, weekEnds: [Int64]) throws -> [Int64: Int] {
+        guard let sql = ActivePeopleQuery.sql(weekEnds: weekEnds) else { return [:] }
+        return Dictionary(
+            uniqueKeysWithValues: try db.rows(PostgresQuery(unsafeSQL: sql)).map { row in
+                (try row.decode("week_to", as: Int64.self), Int(try row.decode("people", as: Int64.self)))
+            })
     }
 
     /// The definitions are `GoalFigures`'.
@@ -31,13 +45,6 @@ extension PostgresStore {
         let day = GoalFigures.dayMillis
         var figures = GoalFigures()
         figures.people = try count(db, "SELECT count(*) FROM users WHERE created_at <= \(to)")
-        figures.activePeople = try count(
-            db,
-            """
-            SELECT count(DISTINCT s.user_id) FROM sessions s JOIN users u ON u.id = s.user_id
-            WHERE s.connected_at <= \(to) AND (s.disconnected_at IS NULL OR s.disconnected_at >= \(from))
-                AND u.created_at <= \(to)
-            """)
         let reach = try db.rows(
             """
             SELECT count(*) AS audience,

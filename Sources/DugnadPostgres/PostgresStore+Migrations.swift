@@ -29,6 +29,15 @@ extension PostgresStore {
         Migration(name: "v8-search", statements: searchIndex),
         Migration(name: "v9-edits", statements: editsAndMentions),
         Migration(name: "v10-direct", statements: directChannels),
+        Migration(name: "v11-engagement-indexes", statements: engagementIndexes),
+    ]
+
+    /// The goals' active people read one range of closed sessions (SQLite's v11).
+    private static let engagementIndexes: [String] = [
+        """
+        CREATE INDEX sessions_by_disconnected ON sessions (disconnected_at, connected_at, user_id)
+        WHERE disconnected_at IS NOT NULL
+        """
     ]
 
     /// Full-text search (`search`): each message's words as a `tsvector` that PostgreSQL

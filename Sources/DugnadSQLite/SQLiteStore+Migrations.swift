@@ -16,6 +16,7 @@ extension SQLiteStore {
         migrator.registerMigration("v8-search", migrate: createSearchIndex)
         migrator.registerMigration("v9-edits", migrate: addEditsAndMentions)
         migrator.registerMigration("v10-direct", migrate: createDirectChannels)
+        migrator.registerMigration("v11-engagement-indexes", migrate: addEngagementIndexes)
         return migrator
     }
 
@@ -391,6 +392,16 @@ extension SQLiteStore {
     private static func createDirectChannels(_ db: Database) throws {
         try db.execute(
             sql: "CREATE TABLE direct_channels (channel TEXT NOT NULL PRIMARY KEY REFERENCES channels (name)) WITHOUT ROWID")
+    }
+
+    /// The goals' active people over eight weeks read the sessions that closed since the
+    /// oldest week began, a range of this index (covering), rather than every session.
+    private static func addEngagementIndexes(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                CREATE INDEX sessions_by_disconnected ON sessions (disconnected_at, connected_at, user_id)
+                WHERE disconnected_at IS NOT NULL
+                """)
     }
 
     /// The channel directory: a description, and the folded name and title its `query`

@@ -1,5 +1,6 @@
 import ArgumentParser
 import DugnadCore
+import Foundation
 
 struct Demo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -20,6 +21,20 @@ struct Demo: AsyncParsableCommand {
     @Option(help: "Seed of the made-up company: the same seed gives the same messages.")
     var seed: UInt64 = 2026
 
+    @Flag(
+        help: "Instead of the small company: a year of a large intranet (--people, --messages), to measure the figures on.")
+    var year = false
+
+    @Option(help: "With --year: how many people.")
+    var people = 5_000
+
+    @Option(help: "With --year: how many messages over the year.")
+    var messages = 2_000_000
+
+    func validate() throws {
+        guard people >= 40, messages >= 0 else { throw ValidationError("--people must be at least 40, --messages 0 or more.") }
+    }
+
     func run() async throws {
         let store = try storage.openStore()
         defer { store.close() }
@@ -29,6 +44,19 @@ struct Demo: AsyncParsableCommand {
             throw CommandFailure(
                 "\(storage.databaseURL == nil ? storage.dataDir : "the database") already holds an intranet "
                     + "(\(people) people, \(channels) channels); demo seeds only an empty one")
+        }
+        if year {
+            var seeder = YearSeeder(
+                store: store, now: WallClock.nowMillis(), seed: seed, people: self.people, messages: messages)
+            let began = ContinuousClock.now
+            let summary = try seeder.seed { line in FileHandle.standardError.write(Data("\(line)\n".utf8)) }
+            print(
+                """
+                seeded a year: \(summary.people) people, \(summary.channels) channels, \(summary.messages) messages, \
+                \(summary.sessions) sessions, \(summary.announcements) announcements, \(summary.receipts) receipts \
+                in \(ContinuousClock.now - began)
+                """)
+            return
         }
         var seeder = DemoSeeder(store: store, now: WallClock.nowMillis(), seed: seed)
         let summary = try seeder.seed()

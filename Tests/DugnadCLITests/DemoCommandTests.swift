@@ -50,4 +50,24 @@ import Testing
         #expect(again.stderr.contains("already holds an intranet (41 people, 9 channels)"))
         #expect(try command.users().count == 41)
     }
+
+    @Test func demoYearSeedsAYearOfTheSizeAskedFor() async throws {
+        let command = try DugnadCommand()
+        defer { command.removeFolder() }
+        let seeded = try await command.admin("demo", "--year", "--people", "60", "--messages", "3000")
+        #expect(seeded.exited && seeded.status == 0, "\(seeded.stderr)")
+        #expect(seeded.stdout.hasPrefix("seeded a year: 60 people, 200 channels, 3000 messages"))
+        let now = WallClock.nowMillis()
+        try command.inspect { store in
+            #expect(try store.allUsers().count == 60)
+            let channels = try store.allChannels()
+            #expect(channels.reduce(0) { $0 + Int($1.lastSeq) } == 3000, "every message stored, seqs gapless")
+            // A year of it: the oldest messages almost a year back, none in the future.
+            let stats = try store.engagement(days: 365, now: now)
+            #expect(stats.channels.reduce(0) { $0 + $1.messages } == 3000)
+            #expect(stats.announcements.count >= 150, "three a week")
+            #expect(stats.daily.filter { $0.activeUsers > 0 }.count > 250, "sessions on most days")
+            #expect(try store.goalFigures(to: now).activePeople > 10)
+        }
+    }
 }

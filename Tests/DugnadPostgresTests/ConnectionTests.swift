@@ -19,8 +19,8 @@ extension PostgresTests {
                 try harness.texts("SELECT name FROM dugnad_migrations ORDER BY name")
                     == [
                         // ORDER BY name: "v10" sorts after "v1-".
-                        "v1-hub", "v10-direct", "v2-announcements", "v3-bus-spool", "v4-governance", "v5-goals",
-                        "v6-announcement-until", "v7-directory", "v8-search", "v9-edits",
+                        "v1-hub", "v10-direct", "v11-engagement-indexes", "v2-announcements", "v3-bus-spool",
+                        "v4-governance", "v5-goals", "v6-announcement-until", "v7-directory", "v8-search", "v9-edits",
                     ])
             // The tables live in the store's own schema.
             #expect(

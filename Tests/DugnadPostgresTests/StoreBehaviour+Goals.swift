@@ -75,6 +75,13 @@ extension StoreBehaviour {
         let before = try store.goalFigures(to: now - 28 * day)
         #expect(before == GoalFigures(people: 4, openChannels: 3, activeChannels: 1))
         #expect(before.value(of: .announcementReadWithin24hPct) == nil)
+
+        // Weeks read together (one pass over the sessions for all of them) give what each
+        // gives alone; the week ending 9 days ago holds u2's session only.
+        let weekEnds = [now - 28 * day, now - 9 * day, now]
+        let together = try store.goalFigures(weekEnds: weekEnds)
+        #expect(together == [before, try store.goalFigures(to: now - 9 * day), figures])
+        #expect(together[1].activePeople == 1)
     }
 
     static func settingGoalsReplacesTheEarlierOnes(_ harness: any StoreHarness) throws {
