@@ -3,7 +3,8 @@
 // and what is in the outbox and the drafts is still there). Every request goes to the
 // hub first; the copy is used only when the hub cannot be reached, so an updated hub is
 // never hidden behind an old client. Nothing of the conversation is kept here: the
-// WebSocket and the HTTP API (/api/, /ws, /healthz, /readyz, /metrics) pass untouched.
+// WebSocket, the HTTP API and sign-in (/api/, /auth/, /ws, /healthz, /readyz, /metrics)
+// pass untouched: a session token from /auth/session must never land in a cache.
 
 const CACHE = 'dugnad-shell-v1';
 
@@ -17,6 +18,7 @@ const SHELL = [
   'icons/icon.svg',
   'icons/icon-maskable.svg',
   'css/app.css',
+  'signin-failed.html',
   'js/api.js',
   'js/app.js',
   'js/connection.js',
@@ -26,6 +28,7 @@ const SHELL = [
   'js/i18n.js',
   'js/i18n/en.js',
   'js/i18n/nb.js',
+  'js/provider-session.js',
   'js/recovery.js',
   'js/sender.js',
   'js/session.js',
@@ -41,7 +44,7 @@ const SHELL = [
   'js/views/sidebar.js',
 ];
 
-const PASS_THROUGH = /^\/(api\/|ws$|healthz$|readyz$|metrics$)/;
+const PASS_THROUGH = /^\/(api\/|auth\/|ws$|healthz$|readyz$|metrics$)/;
 
 if (typeof self !== 'undefined' && 'skipWaiting' in self) {
   self.addEventListener('install', (event) => {

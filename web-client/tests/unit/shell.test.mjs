@@ -28,3 +28,12 @@ test('the manifest names icons that exist', () => {
   for (const icon of manifest.icons) assert.ok(statSync(join(PUBLIC, icon.src)).isFile(), icon.src);
   assert.ok(manifest.icons.some((i) => i.purpose === 'maskable'));
 });
+
+test('sign-in, the API and the socket pass the offline shell untouched (no token is ever cached)', () => {
+  const source = readFileSync(join(PUBLIC, 'sw.js'), 'utf8');
+  const passThrough = new RegExp(/const PASS_THROUGH = \/(.*)\/;/.exec(source)[1]);
+  for (const path of ['/auth/session', '/auth/callback', '/auth/login', '/api/v1/channels', '/ws', '/healthz']) {
+    assert.ok(passThrough.test(path), path);
+  }
+  for (const path of ['/', '/index.html', '/js/app.js', '/signin-failed.html']) assert.ok(!passThrough.test(path), path);
+});
