@@ -5,13 +5,14 @@
 // never hidden behind an old client. Nothing of the conversation is kept here: the
 // WebSocket and the HTTP API (/api/, /ws, /healthz, /readyz, /metrics) pass untouched.
 
-const CACHE = 'dugnad-shell-v1';
+const CACHE = 'dugnad-shell-v2';
 
 // Every file under web-client/public but this one (unit/shell.test.mjs compares the
 // list with the folder).
 const SHELL = [
   './',
   'index.html',
+  'signin-failed.html',
   'manifest.json',
   'favicon.svg',
   'icons/icon.svg',
@@ -22,10 +23,13 @@ const SHELL = [
   'js/connection.js',
   'js/dom.js',
   'js/drafts.js',
+  'js/excerpt.js',
   'js/format.js',
   'js/i18n.js',
   'js/i18n/en.js',
   'js/i18n/nb.js',
+  'js/mentions.js',
+  'js/provider-session.js',
   'js/recovery.js',
   'js/sender.js',
   'js/session.js',
@@ -35,9 +39,11 @@ const SHELL = [
   'js/views/charts.js',
   'js/views/composer.js',
   'js/views/dashboard.js',
+  'js/views/directory.js',
   'js/views/members.js',
   'js/views/message-focus.js',
   'js/views/messages.js',
+  'js/views/search.js',
   'js/views/sidebar.js',
 ];
 

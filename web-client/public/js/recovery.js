@@ -21,7 +21,9 @@ export function rejoinFields(ch, historyPage) {
  */
 export function applyJoinReply(ch, reply, fields, absorb) {
   const info = reply.channel || {};
-  ch.updateInfo(info);
+  // A direct channel's join reply carries its stored title (every member's name); the
+  // welcome and `direct_channel` give the one for this reader (the others' names).
+  ch.updateInfo(info.kind === 'direct' || ch.kind === 'direct' ? { ...info, title: undefined } : info);
   const lastSeq = typeof reply.last_seq === 'number' ? reply.last_seq : ch.lastSeq;
   const messages = Array.isArray(reply.messages) ? reply.messages : [];
   let outcome;
