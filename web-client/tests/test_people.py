@@ -232,8 +232,9 @@ def test_people_a_direct_message_from_the_people_online_reaches_only_that_person
     item = f'#direct-list [data-channel="{direct}"]'
     kari.wait(lambda: kari.d.find_elements(By.CSS_SELECTOR, item), "the direct channel did not reach Kari's sidebar")
     assert kari.d.find_element(By.CSS_SELECTOR, item).find_element(By.CSS_SELECTOR, ".channel-name").text == "Ola Nordmann"
-    kari.wait(lambda: kari.unread_badge(direct) == "1" or kari.js(
-        f"return document.querySelector('{item} .badge').textContent") == "1", "no unread count on the direct channel")
+    kari.wait(lambda: kari.js(
+        f"const b = document.querySelector('{item} .badge'); return b && !b.hidden ? b.textContent : ''") == "1",
+        "no unread count on the direct channel")
     kari.d.find_element(By.CSS_SELECTOR, item).click()
     kari.wait_for_body("Har du tid til en kaffe?")
 
@@ -248,3 +249,71 @@ def test_people_a_direct_message_from_the_people_online_reaches_only_that_person
     assert direct not in per.state()["channels"]
     assert per.d.find_elements(By.CSS_SELECTOR, item) == []
     assert ola.js_errors() == [] and kari.js_errors() == [] and per.js_errors() == []
+
+
+FAKE_NOTIFICATIONS = """
+window.__notes = [];
+const startPermission = arguments[0];
+window.Notification = class {
+  static permission = startPermission;
+  static async requestPermission() { window.Notification.permission = 'granted'; return 'granted'; }
+  constructor(title, options) { window.__notes.push({title, body: options.body}); }
+  close() {}
+};
+Object.defineProperty(document, 'visibilityState', {configurable: true, get: () => window.__hidden ? 'hidden' : 'visible'});
+"""
+
+
+def test_people_at_completion_highlights_counts_and_notifies_a_mention(hub, browser):
+    channel = unique(hub, "lager")
+    other = unique(hub, "annet")
+    ola = browser("ola-mention").sign_in("Ola Nordmann")
+    kari = browser("kari-mention").sign_in("Kari Hansen")
+    ola.join(channel)
+    ola.join(other)
+    kari.join(channel)
+    # The browser's notifications, seen from the page (headless Chromium shows none):
+    # not yet asked, so the page offers the button; Ola's tab then goes to the background.
+    ola.js(FAKE_NOTIFICATIONS, "default")
+    ola.open_channel(channel)
+    ola.open_channel(other)  # the sidebar is drawn again, with the browser's answer as it is now
+    button = ola.d.find_element(By.ID, "notify-enable")
+    ola.wait(button.is_displayed, "no button that offers notifications")
+    button.click()
+    ola.wait(lambda: not button.is_displayed(), "the button stayed after the browser said yes")
+    ola.js("window.__hidden = true")
+
+    # Kari types @ and the start of Ola's name: the list offers him; Enter inserts his id.
+    box = kari.composer()
+    box.send_keys("Kan @nord")
+    kari.wait(lambda: kari.d.find_element(By.ID, "mention-list").is_displayed(), "no @ list")
+    options = kari.d.find_elements(By.CSS_SELECTOR, "#mention-list [role='option']")
+    assert [o.find_element(By.CSS_SELECTOR, ".mention-option-id").text for o in options] == [f"@{ola.user['id']}"]
+    assert box.get_attribute("aria-activedescendant") == options[0].get_attribute("id")
+    assert kari.axe_violations() == []
+    box.send_keys(Keys.ENTER)
+    kari.wait(lambda: box.get_attribute("value") == f"Kan @{ola.user['id']} ", "Enter did not insert the id")
+    assert not kari.d.find_element(By.ID, "mention-list").is_displayed()
+    box.send_keys("ta varelevering kl. 14?", Keys.ENTER)
+    body = f"Kan @{ola.user['id']} ta varelevering kl. 14?"
+    kari.wait_for_body(body)
+
+    # Ola, in another channel, gets the badge and a notification (his tab is hidden).
+    ola.wait(lambda: ola.js(
+        "const b = document.querySelector(`#channel-list [data-channel='${arguments[0]}'] .badge--mention`);"
+        "return b && !b.hidden ? b.textContent : ''", channel) == "@1", "no mention badge")
+    label = ola.d.find_element(By.CSS_SELECTOR, f'#channel-list [data-channel="{channel}"]').text
+    assert ola.js("return window.__notes.length") == 1
+    assert ola.js("return window.__notes[0].title") == f"Kari Hansen mentioned you in #{channel}"
+    assert label  # the sidebar entry is still there
+
+    # Reading the channel clears the badge; the mention is highlighted for him.
+    ola.js("window.__hidden = false; document.dispatchEvent(new Event('visibilitychange'))")
+    ola.open_channel(channel)
+    ola.wait_for_body(body)
+    mention = ola.message_element(body).find_element(By.CSS_SELECTOR, ".mention--me")
+    assert mention.text == f"@{ola.user['id']}"
+    ola.wait(lambda: ola.js(
+        "const b = document.querySelector(`#channel-list [data-channel='${arguments[0]}'] .badge--mention`);"
+        "return b.hidden", channel), "the mention badge stayed after reading")
+    assert ola.js_errors() == [] and kari.js_errors() == []

@@ -10,6 +10,7 @@ import { applyStatic, language, LANGUAGES, onLanguageChange, setLanguage, t } fr
 import { providerConfig, providerSessionToken, providerSignOut, TokenRenewer } from './provider-session.js';
 import { clearToken, storeToken, takeToken, tokenFromInput } from './session.js';
 import { applyJoinReply, applyLiveMessage, rejoinFields } from './recovery.js';
+import { Notifier } from './notify.js';
 import { Sender } from './sender.js';
 import { AnnouncementInbox, ChannelState, newClientId, Outbox, ReachList } from './store.js';
 import { announceComposer, renderBanner, renderFeed, renderSent } from './views/announcements.js';
@@ -17,6 +18,7 @@ import { ComposerView } from './views/composer.js';
 import { DashboardView, downloadText } from './views/dashboard.js';
 import { DirectoryView } from './views/directory.js';
 import { MembersPanel } from './views/members.js';
+import { MentionCompleter } from './views/mention-complete.js';
 import { MessageListView, refreshTimes } from './views/messages.js';
 import { SearchView } from './views/search.js';
 import { ChannelListView, renderPresence } from './views/sidebar.js';
@@ -176,6 +178,7 @@ class App {
     c.on('reaction', (e) => this.onReaction(e));
     c.on('message_edited', (e) => this.onMessageChange(e, (ch) => ch.applyEdit(e)));
     c.on('direct_channel', (e) => this.onDirectChannel(e));
+    c.on('mention', (e) => this.onMention(e));
     c.on('message_deleted', (e) => this.onMessageChange(e, (ch) => ch.applyDelete(e)));
     c.on('announcement', (a) => this.onAnnouncement(a));
     c.on('announcement_stats', (s) => this.onAnnouncementStats(s));
@@ -504,6 +507,16 @@ class App {
       },
     );
 
+    this.notifier = new Notifier(window);
+    $('#notify-enable').prepend(icon(Icons.bell, { size: 16 }));
+    $('#notify-enable').addEventListener('click', async () => {
+      const answer = await this.notifier.ask();
+      this.toast(t(answer === 'granted' ? 'notify.on' : 'notify.off'));
+      this.invalidate('sidebar');
+      $('#nav-browse').focus();
+    });
+    this.memberCache = new Map(); // channel -> {at, members}: the @ completion's list
+
     this.composer = new ComposerView(
       {
         form: $('#composer'),
@@ -525,6 +538,42 @@ class App {
       },
       this.drafts,
     );
+    this.completer = new MentionCompleter(
+      { form: $('#composer'), input: $('#composer-input'), list: $('#mention-list'), status: $('#mention-status') },
+      {
+        getMembers: () => this.channelMembers(this.activeChannel),
+        me: () => this.me?.id,
+        changed: () => this.composer.input.dispatchEvent(new Event('input')),
+      },
+    );
+  }
+
+  /** The members of a channel for the @ completion: asked once a minute at most (the
+   *  first 500, by id, which is `members`' largest page). */
+  async channelMembers(ch) {
+    if (!ch) return [];
+    const held = this.memberCache.get(ch.name);
+    if (held && Date.now() - held.at < 60000) return held.members;
+    const reply = await this.requestWhenReady('members', { channel: ch.name, limit: 500 });
+    const members = Array.isArray(reply.members) ? reply.members : [];
+    this.memberCache.set(ch.name, { at: Date.now(), members });
+    return members;
+  }
+
+  /** This user was mentioned (on every connection, subscribed or not): counted once
+   *  per message while unread, and a notification when the tab is hidden. */
+  onMention(e) {
+    const ch = e && this.channels.get(e.channel);
+    const m = e && e.message;
+    if (!ch || !m || typeof m.seq !== 'number') return;
+    if (m.seq <= ch.readSeq || !ch.mentions.add(m.seq)) return;
+    this.invalidate('sidebar');
+    this.notifier.notify({
+      title: t('notify.mention', { name: displayName(m.from), channel: channelLabel(ch) }),
+      body: String(m.body ?? '').slice(0, 200),
+      tag: `mention-${m.id || m.seq}`,
+      onClick: () => this.jumpTo({ channel: ch.name, seq: m.seq }),
+    });
   }
 
   /** Words in the HTML itself, in the chosen language. */
@@ -659,7 +708,9 @@ class App {
       if (!ch) {
         ch = new ChannelState(info);
         this.channels.set(info.name, ch);
+        ch.mentions.fromHub(info.unread_mentions, info.last_seq ?? 0);
       } else {
+        if (info.epoch === ch.epoch || ch.epoch === null) ch.mentions.fromHub(info.unread_mentions, info.last_seq ?? 0);
         ch.updateInfo(info);
         if (info.epoch === ch.epoch) {
           ch.lastSeq = Math.max(ch.lastSeq, info.last_seq ?? 0);
@@ -1280,6 +1331,14 @@ class App {
     if (!entry) return;
     if (!known || entry.reminded) {
       const urgent = a.priority === 'urgent';
+      if (urgent) {
+        this.notifier.notify({
+          title: t('notify.urgent', { title: a.title || t('ann.untitled') }),
+          body: String(a.body ?? '').slice(0, 200),
+          tag: `announcement-${a.id}`,
+          onClick: () => this.showAnnouncements(),
+        });
+      }
       this.toast(t(urgent ? 'toast.urgent' : 'toast.announcement', { title: a.title || '' }), { kind: urgent ? 'urgent' : 'info' });
     }
     this.invalidate('announcements', 'sidebar');
@@ -1525,6 +1584,7 @@ class App {
     const active = v && (v.kind === 'channel' || v.kind === 'members') ? v.name : null;
     this.channelList.render(list.filter((ch) => ch.kind !== 'direct'), active);
     this.directList.render(list.filter((ch) => ch.kind === 'direct'), active);
+    $('#notify-enable').hidden = !this.notifier.canAsk;
     const n = this.inbox.unreadCount;
     const badge = $('#announcements-badge');
     badge.hidden = n === 0;

@@ -2,6 +2,8 @@
 // kept in seq order), the outbox of publishes not yet confirmed, and the
 // announcements this user has received or sent. No DOM here.
 
+import { MentionCount } from './mentions.js';
+
 /** One channel the user is a member of. */
 export class ChannelState {
   constructor(info) {
@@ -28,6 +30,7 @@ export class ChannelState {
     this.typing = new Map(); // user id -> {name, until}
     this.reactions = new Map(); // message id -> Map(emoji -> {users:Set, count})
     this.version = 0; // bumped on every change that affects the message list
+    this.mentions = new MentionCount(); // this user's mentions here (mentions.js)
   }
 
   updateInfo(info) {
@@ -37,6 +40,10 @@ export class ChannelState {
 
   get unread() {
     return Math.max(0, this.lastSeq - this.readSeq);
+  }
+
+  get unreadMentions() {
+    return this.mentions.unread(this.readSeq);
   }
 
   /** A read position the hub reported (`read_position` from another device of this
@@ -110,6 +117,7 @@ export class ChannelState {
     delete held.body;
     held.meta = null;
     held.mentions = [];
+    this.mentions.remove(held.seq);
     this.reactions.delete(held.id);
     this.version += 1;
     return true;

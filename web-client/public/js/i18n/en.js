@@ -449,4 +449,14 @@ export const en = {
   'direct.start': 'Send {name} a direct message',
   'direct.startShort': 'Direct message',
   'direct.failed': 'Could not open a direct channel with {name}: {error}',
+
+  // ---- mentions and notifications --------------------------------------------
+  'count.mentions': ({ n, count }) => `${count} ${n === 1 ? 'mention' : 'mentions'} of you`,
+  'mention.listLabel': 'People to mention',
+  'mention.matches': ({ n }) => `${n} ${n === 1 ? 'person matches' : 'people match'}: up and down to choose, Enter to insert.`,
+  'notify.enable': 'Notify me of mentions',
+  'notify.on': 'Notifications are on: mentions and urgent announcements while Dugnad is in the background.',
+  'notify.off': 'Notifications stay off. You can allow them in the browser’s site settings.',
+  'notify.mention': '{name} mentioned you in {channel}',
+  'notify.urgent': 'Urgent: {title}',
 };

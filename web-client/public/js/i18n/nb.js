@@ -448,4 +448,14 @@ export const nb = {
   'direct.start': 'Send {name} en direktemelding',
   'direct.startShort': 'Direktemelding',
   'direct.failed': 'Kunne ikke åpne en direktekanal med {name}: {error}',
+
+  // ---- mentions and notifications --------------------------------------------
+  'count.mentions': ({ n, count }) => `${count} ${n === 1 ? 'omtale' : 'omtaler'} av deg`,
+  'mention.listLabel': 'Personer å nevne',
+  'mention.matches': ({ n }) => `${n} ${n === 1 ? 'person passer' : 'personer passer'}: opp og ned for å velge, Enter for å sette inn.`,
+  'notify.enable': 'Varsle meg når jeg nevnes',
+  'notify.on': 'Varsler er på: omtaler og hastekunngjøringer mens Dugnad er i bakgrunnen.',
+  'notify.off': 'Varsler er fortsatt av. Du kan tillate dem i nettleserens innstillinger for nettstedet.',
+  'notify.mention': '{name} nevnte deg i {channel}',
+  'notify.urgent': 'Haster: {title}',
 };

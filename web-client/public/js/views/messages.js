@@ -6,6 +6,7 @@
 import { h, icon, Icons, reconcile, setChildren } from '../dom.js';
 import { avatarHue, clockTime, dayKey, dayLabel, displayName, fullTime, initials, relativeTime } from '../format.js';
 import { t } from '../i18n.js';
+import { mentionPieces } from '../mentions.js';
 import { MessageFocus } from './message-focus.js';
 
 const GROUP_WINDOW_MS = 5 * 60 * 1000;
@@ -280,7 +281,8 @@ export class MessageListView {
   updateBody(node, message) {
     const body = node.querySelector('.msg-body');
     if (this.editing === message.id && body.querySelector('form')) return;
-    const state = message.deleted ? 'deleted' : `${message.edited_at || 0}:${message.body}`;
+    const mentions = Array.isArray(message.mentions) ? message.mentions : [];
+    const state = message.deleted ? 'deleted' : `${message.edited_at || 0}:${mentions.join(' ')}:${message.mentions_channel ? 1 : 0}:${message.body}`;
     if (body.dataset.state === state) return;
     body.dataset.state = state;
     node.classList.toggle('msg--deleted', Boolean(message.deleted));
@@ -289,9 +291,14 @@ export class MessageListView {
       setChildren(body, h('span', { class: 'msg-deleted' }, t('messages.deletedPlaceholder')));
       return;
     }
+    const me = this.me ? this.me.id : null;
     setChildren(
       body,
-      linkify(message.body),
+      mentionPieces(message.body, mentions, message.mentions_channel).map((piece) =>
+        piece.mention
+          ? h('span', { class: `mention${piece.mention === me || piece.mention === 'channel' ? ' mention--me' : ''}` }, piece.text)
+          : linkify(piece.text),
+      ),
       message.edited_at ? [' ', h('span', { class: 'msg-edited', title: fullTime(message.edited_at) }, t('messages.edited'))] : null,
     );
   }

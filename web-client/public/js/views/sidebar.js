@@ -39,7 +39,11 @@ export class ChannelListView {
       const badgeText = unread > 99 ? '99+' : String(unread);
       item.badge.hidden = unread === 0;
       if (item.badge.textContent !== badgeText) item.badge.textContent = badgeText;
-      item.srUnread.textContent = unread > 0 ? `, ${count('unread', unread)}` : '';
+      const mentions = ch.unreadMentions;
+      item.mentionBadge.hidden = mentions === 0;
+      item.mentionBadge.textContent = `@${mentions > 99 ? '99+' : mentions}`;
+      item.button.classList.toggle('has-mention', mentions > 0 && !active);
+      item.srUnread.textContent = `${unread > 0 ? `, ${count('unread', unread)}` : ''}${mentions > 0 ? `, ${count('mentions', mentions)}` : ''}`;
       item.srKind.textContent = `, ${t(KINDS.includes(ch.kind) ? `sidebar.kind.${ch.kind}` : 'sidebar.kind.other')}`;
       const name = ch.kind === 'direct' ? channelLabel(ch) : ch.name;
       if (item.label.textContent !== name) item.label.textContent = name;
@@ -58,6 +62,7 @@ export class ChannelListView {
 
   makeItem(ch) {
     const badge = h('span', { class: 'badge', 'aria-hidden': 'true' });
+    const mentionBadge = h('span', { class: 'badge badge--mention', 'aria-hidden': 'true', hidden: true });
     const srUnread = h('span', { class: 'visually-hidden' });
     const srKind = h('span', { class: 'visually-hidden' });
     const kindIcon = icon(KIND_ICON[ch.kind] || Icons.hash, { size: 16 });
@@ -70,8 +75,9 @@ export class ChannelListView {
       srKind,
       srUnread,
       badge,
+      mentionBadge,
     );
-    return { li: h('li', null, button), button, badge, srUnread, srKind, label, icon: kindIcon };
+    return { li: h('li', null, button), button, badge, mentionBadge, srUnread, srKind, label, icon: kindIcon };
   }
 
   focus(name) {
