@@ -317,3 +317,23 @@ def test_people_at_completion_highlights_counts_and_notifies_a_mention(hub, brow
         "const b = document.querySelector(`#channel-list [data-channel='${arguments[0]}'] .badge--mention`);"
         "return b.hidden", channel), "the mention badge stayed after reading")
     assert ola.js_errors() == [] and kari.js_errors() == []
+
+
+def test_people_an_admin_deletes_anyones_message_and_edits_none(hub, browser):
+    channel = unique(hub, "moderert")
+    ola = browser("ola-moderated").sign_in("Ola Nordmann")
+    ada = browser("ada-admin").sign_in("Ada Admin", role="admin")
+    ola.join(channel)
+    ada.join(channel)
+    ola.send("Noe som ikke hører hjemme her")
+    ada.wait_for_body("Noe som ikke hører hjemme her")
+
+    theirs = ada.message_element("Noe som ikke hører hjemme her")
+    assert theirs.find_elements(By.CSS_SELECTOR, "[data-action='edit']") == [], "an admin may not edit another's message"
+    delete = theirs.find_element(By.CSS_SELECTOR, "[data-action='delete']")
+    assert delete.get_attribute("aria-label") == "Delete the message from Ola Nordmann"
+    ada.js("window.confirm = () => true")
+    ada.js("arguments[0].click()", delete)
+    ada.wait(lambda: "This message was deleted." in ada.bodies(), "the admin's page does not show the deletion")
+    ola.wait(lambda: "This message was deleted." in ola.bodies(), "the author's page did not get message_deleted")
+    assert ola.js_errors() == [] and ada.js_errors() == []
