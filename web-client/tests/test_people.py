@@ -337,3 +337,21 @@ def test_people_an_admin_deletes_anyones_message_and_edits_none(hub, browser):
     ada.wait(lambda: "This message was deleted." in ada.bodies(), "the admin's page does not show the deletion")
     ola.wait(lambda: "This message was deleted." in ola.bodies(), "the author's page did not get message_deleted")
     assert ola.js_errors() == [] and ada.js_errors() == []
+
+
+def test_people_browse_and_search_fit_a_phone(hub, browser):
+    channel = unique(hub, "mobilkanal")
+    hub.create_channel(channel, "public", "Kanal for mobilen")
+    page = browser("people-phone", width=390, height=844).sign_in("Mona Mobil")
+    page.open_nav_if_collapsed()
+    page.d.find_element(By.ID, "nav-browse").click()
+    page.wait(lambda: page.d.find_element(By.ID, "directory-view").is_displayed(), "the directory did not open")
+    page.wait(lambda: channel in directory_names(page), f"#{channel} not listed")
+    assert page.js("return document.documentElement.scrollWidth") <= 390
+    assert page.axe_violations() == []
+    page.d.find_element(By.ID, "search-input").send_keys("mobilen", Keys.ENTER)
+    page.wait(lambda: page.d.find_element(By.ID, "search-view").is_displayed(), "the results did not open")
+    page.wait(lambda: page.d.find_element(By.ID, "search-empty").is_displayed(), "no word for no results")
+    assert page.js("return document.documentElement.scrollWidth") <= 390
+    assert page.axe_violations() == []
+    assert page.js_errors() == []
