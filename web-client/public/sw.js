@@ -6,13 +6,14 @@
 // WebSocket, the HTTP API and sign-in (/api/, /auth/, /ws, /healthz, /readyz, /metrics)
 // pass untouched: a session token from /auth/session must never land in a cache.
 
-const CACHE = 'dugnad-shell-v1';
+const CACHE = 'dugnad-shell-v2';
 
 // Every file under web-client/public but this one (unit/shell.test.mjs compares the
 // list with the folder).
 const SHELL = [
   './',
   'index.html',
+  'signin-failed.html',
   'manifest.json',
   'favicon.svg',
   'icons/icon.svg',
@@ -24,10 +25,13 @@ const SHELL = [
   'js/connection.js',
   'js/dom.js',
   'js/drafts.js',
+  'js/excerpt.js',
   'js/format.js',
   'js/i18n.js',
   'js/i18n/en.js',
   'js/i18n/nb.js',
+  'js/mentions.js',
+  'js/notify.js',
   'js/provider-session.js',
   'js/recovery.js',
   'js/sender.js',
@@ -38,9 +42,12 @@ const SHELL = [
   'js/views/charts.js',
   'js/views/composer.js',
   'js/views/dashboard.js',
+  'js/views/directory.js',
   'js/views/members.js',
+  'js/views/mention-complete.js',
   'js/views/message-focus.js',
   'js/views/messages.js',
+  'js/views/search.js',
   'js/views/sidebar.js',
 ];
 

@@ -18,6 +18,8 @@ and saves:
                      after adding a new member
   dashboard-nb.png   the engagement dashboard in bokmål, as the leader Kari Nordmann sees
                      it in the company `dugnad demo` makes (a second hub, seeded with it)
+  directory.png      Browse channels in the demo company, as Ola Hansen sees it
+  search.png         the results of searching "møte" there (a prefix: møtet, møterommet), as Ola sees them
 
 `--out DIR` writes elsewhere (default: docs/images). Not a test: pytest does not collect it.
 """
@@ -35,6 +37,7 @@ import tempfile
 import threading
 import time
 
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
@@ -302,6 +305,28 @@ def shoot_dashboard(hub, out: pathlib.Path):
         driver.quit()
 
 
+def shoot_directory_and_search(hub, out: pathlib.Path):
+    """directory.png and search.png: Ola Hansen (a member of the demo company), in English."""
+    token = hub.token("ola.hansen", "Ola Hansen")
+    driver = new_driver(WIDTH, HEIGHT)
+    try:
+        driver.get(hub.sign_in_url(token))
+        state = lambda: driver.execute_script("return window.__dugnad && window.__dugnad.state()") or {}  # noqa: E731
+        wait(driver, lambda: state().get("connection") == "ready", "Ola did not connect")
+        driver.find_element(By.ID, "nav-browse").click()
+        wait(driver, lambda: len(driver.find_elements(By.CSS_SELECTOR, "#directory-list .dir-entry")) >= 5, "the directory did not load")
+        quiet_page(driver)
+        driver.save_screenshot(str(out / "directory.png"))
+        box = driver.find_element(By.ID, "search-input")
+        box.send_keys("møte", Keys.ENTER)
+        wait(driver, lambda: driver.find_elements(By.CSS_SELECTOR, "#search-results .hit mark"), "no search results")
+        ActionChains(driver).move_to_element(driver.find_element(By.ID, "search-title")).perform()  # no hover left on a button
+        quiet_page(driver)
+        driver.save_screenshot(str(out / "search.png"))
+    finally:
+        driver.quit()
+
+
 def demo_and_shoot(tmp_path: pathlib.Path, out: pathlib.Path) -> int:
     """A hub of its own with the company `dugnad demo` makes, for the dashboard."""
     data_dir = tmp_path / "demo"
@@ -316,6 +341,7 @@ def demo_and_shoot(tmp_path: pathlib.Path, out: pathlib.Path) -> int:
         return 1
     try:
         shoot_dashboard(hub, out)
+        shoot_directory_and_search(hub, out)
     except Exception:
         print(hub.log_tail(), file=sys.stderr)
         raise
@@ -348,7 +374,7 @@ def main() -> int:
             stop_hub(hub)
         if demo_and_shoot(tmp_path, args.out) != 0:
             return 1
-    for name in ("main-view.png", "phone-channel.png", "phone-banner.png", "phone-menu.png", "members-panel.png", "dashboard-nb.png"):
+    for name in ("main-view.png", "phone-channel.png", "phone-banner.png", "phone-menu.png", "members-panel.png", "dashboard-nb.png", "directory.png", "search.png"):
         print(args.out / name)
     return 0
 

@@ -5,22 +5,29 @@ import { apiErrorText, listReceipts } from './api.js';
 import { Connection, hubURL, State } from './connection.js';
 import { $, h, icon, Icons, setChildren } from './dom.js';
 import { Drafts } from './drafts.js';
-import { avatarHue, displayName, initials, typingText } from './format.js';
+import { avatarHue, channelLabel, displayName, initials, typingText } from './format.js';
 import { applyStatic, language, LANGUAGES, onLanguageChange, setLanguage, t } from './i18n.js';
 import { providerConfig, providerSessionToken, providerSignOut, TokenRenewer } from './provider-session.js';
 import { clearToken, storeToken, takeToken, tokenFromInput } from './session.js';
 import { applyJoinReply, applyLiveMessage, rejoinFields } from './recovery.js';
+import { Notifier } from './notify.js';
 import { Sender } from './sender.js';
 import { AnnouncementInbox, ChannelState, newClientId, Outbox, ReachList } from './store.js';
 import { announceComposer, renderBanner, renderFeed, renderSent } from './views/announcements.js';
 import { ComposerView } from './views/composer.js';
 import { DashboardView, downloadText } from './views/dashboard.js';
+import { DirectoryView } from './views/directory.js';
 import { MembersPanel } from './views/members.js';
+import { MentionCompleter } from './views/mention-complete.js';
 import { MessageListView, refreshTimes } from './views/messages.js';
+import { SearchView } from './views/search.js';
 import { ChannelListView, renderPresence } from './views/sidebar.js';
 
 const CHANNEL_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 const HISTORY_PAGE = 50;
+// A search result older than what is held: at most this many pages of 200 are loaded
+// to reach it (2,000 messages back).
+const JUMP_PAGES = 10;
 const REACH_PAGE = 20;
 const RECEIPTS_PAGE = 50;
 const TYPING_SHOW_MS = 6000;
@@ -169,6 +176,10 @@ class App {
     c.on('presence_diff', (e) => this.onPresenceDiff(e));
     c.on('typing', (e) => this.onTyping(e));
     c.on('reaction', (e) => this.onReaction(e));
+    c.on('message_edited', (e) => this.onMessageChange(e, (ch) => ch.applyEdit(e)));
+    c.on('direct_channel', (e) => this.onDirectChannel(e));
+    c.on('mention', (e) => this.onMention(e));
+    c.on('message_deleted', (e) => this.onMessageChange(e, (ch) => ch.applyDelete(e)));
     c.on('announcement', (a) => this.onAnnouncement(a));
     c.on('announcement_stats', (s) => this.onAnnouncementStats(s));
     c.on('announcement_receipt', (e) => this.onAnnouncementReceipt(e));
@@ -400,6 +411,56 @@ class App {
       else $('#join-name').focus();
     });
 
+    $('#nav-browse').prepend(icon(Icons.compass, { size: 16 }));
+    $('#nav-browse').addEventListener('click', () => this.showDirectory());
+    $('#search-submit').prepend(icon(Icons.search, { size: 16 }));
+    this.directory = new DirectoryView(
+      {
+        form: $('#directory-form'),
+        input: $('#directory-query'),
+        status: $('#directory-status'),
+        error: $('#directory-error'),
+        list: $('#directory-list'),
+        empty: $('#directory-empty'),
+        more: $('#directory-more'),
+      },
+      {
+        request: (fields) => this.requestWhenReady('channels', fields),
+        describe: (err) => errorText(err),
+        onOpen: (name) => this.showChannel(name, { focus: true }),
+        onJoin: async (name, button) => {
+          button.disabled = true;
+          try {
+            await this.joinChannel(name);
+            this.directory.markJoined(name);
+            this.toast(t('dir.joined', { name }));
+            $('#directory-list').querySelector(`[data-channel="${CSS.escape(name)}"] button`)?.focus();
+          } catch (err) {
+            $('#directory-error').textContent = this.joinErrorText(name, err);
+            if (button.isConnected) button.disabled = false;
+          }
+        },
+      },
+    );
+    this.search = new SearchView(
+      {
+        form: $('#search-form'),
+        input: $('#search-input'),
+        heading: $('#search-title'),
+        status: $('#search-status'),
+        error: $('#search-error'),
+        list: $('#search-results'),
+        empty: $('#search-empty'),
+      },
+      {
+        request: (fields) => this.requestWhenReady('search', fields),
+        describe: (err) => errorText(err),
+        onShow: () => this.showSearch(),
+        onJump: (hit) => this.jumpTo(hit),
+        channelLabel: (name) => (this.channels.has(name) ? channelLabel(this.channels.get(name)) : `#${name}`),
+      },
+    );
+
     $('#join-form').addEventListener('submit', (ev) => {
       ev.preventDefault();
       this.joinFromForm();
@@ -409,10 +470,12 @@ class App {
     $('#announce-new').prepend(icon(Icons.plus, { size: 16 }));
     $('#announce-new').addEventListener('click', () => this.openAnnounceComposer());
 
-    this.channelList = new ChannelListView($('#channel-list'), $('#channel-list-empty'), (name) => {
+    const select = (name) => {
       this.showChannel(name, { focus: true });
       this.setNavOpen(false);
-    });
+    };
+    this.channelList = new ChannelListView($('#channel-list'), $('#channel-list-empty'), select);
+    this.directList = new ChannelListView($('#direct-list'), $('#direct-list-empty'), select);
 
     this.messages = new MessageListView(
       {
@@ -426,6 +489,9 @@ class App {
       {
         onReply: (m) => this.composer.setReply(m),
         onReact: (m, emoji, remove) => this.react(m, emoji, remove),
+        onEdit: (m, body) => this.editMessage(m, body),
+        onDelete: (m) => this.deleteMessage(m),
+        canDelete: (m) => this.isAdmin || Boolean(this.me && m.from && m.from.id === this.me.id),
         onSeen: (seq) => this.markSeen(seq),
         onLoadOlder: ({ byScroll }) => this.loadOlder(this.activeChannel, { byScroll }),
         onRetry: (item) => {
@@ -440,6 +506,16 @@ class App {
         },
       },
     );
+
+    this.notifier = new Notifier(window);
+    $('#notify-enable').prepend(icon(Icons.bell, { size: 16 }));
+    $('#notify-enable').addEventListener('click', async () => {
+      const answer = await this.notifier.ask();
+      this.toast(t(answer === 'granted' ? 'notify.on' : 'notify.off'));
+      this.invalidate('sidebar');
+      $('#nav-browse').focus();
+    });
+    this.memberCache = new Map(); // channel -> {at, members}: the @ completion's list
 
     this.composer = new ComposerView(
       {
@@ -462,6 +538,42 @@ class App {
       },
       this.drafts,
     );
+    this.completer = new MentionCompleter(
+      { form: $('#composer'), input: $('#composer-input'), list: $('#mention-list'), status: $('#mention-status') },
+      {
+        getMembers: () => this.channelMembers(this.activeChannel),
+        me: () => this.me?.id,
+        changed: () => this.composer.input.dispatchEvent(new Event('input')),
+      },
+    );
+  }
+
+  /** The members of a channel for the @ completion: asked once a minute at most (the
+   *  first 500, by id, which is `members`' largest page). */
+  async channelMembers(ch) {
+    if (!ch) return [];
+    const held = this.memberCache.get(ch.name);
+    if (held && Date.now() - held.at < 60000) return held.members;
+    const reply = await this.requestWhenReady('members', { channel: ch.name, limit: 500 });
+    const members = Array.isArray(reply.members) ? reply.members : [];
+    this.memberCache.set(ch.name, { at: Date.now(), members });
+    return members;
+  }
+
+  /** This user was mentioned (on every connection, subscribed or not): counted once
+   *  per message while unread, and a notification when the tab is hidden. */
+  onMention(e) {
+    const ch = e && this.channels.get(e.channel);
+    const m = e && e.message;
+    if (!ch || !m || typeof m.seq !== 'number') return;
+    if (m.seq <= ch.readSeq || !ch.mentions.add(m.seq)) return;
+    this.invalidate('sidebar');
+    this.notifier.notify({
+      title: t('notify.mention', { name: displayName(m.from), channel: channelLabel(ch) }),
+      body: String(m.body ?? '').slice(0, 200),
+      tag: `mention-${m.id || m.seq}`,
+      onClick: () => this.jumpTo({ channel: ch.name, seq: m.seq }),
+    });
   }
 
   /** Words in the HTML itself, in the chosen language. */
@@ -596,7 +708,9 @@ class App {
       if (!ch) {
         ch = new ChannelState(info);
         this.channels.set(info.name, ch);
+        ch.mentions.fromHub(info.unread_mentions, info.last_seq ?? 0);
       } else {
+        if (info.epoch === ch.epoch || ch.epoch === null) ch.mentions.fromHub(info.unread_mentions, info.last_seq ?? 0);
         ch.updateInfo(info);
         if (info.epoch === ch.epoch) {
           ch.lastSeq = Math.max(ch.lastSeq, info.last_seq ?? 0);
@@ -844,12 +958,17 @@ class App {
     }
   }
 
-  showAnnouncements({ focus = true } = {}) {
-    this.view = { kind: 'announcements' };
-    rememberView('@announcements');
+  /** Show one of the page's views (not a channel's) now, the phone's menu closed. */
+  switchView(view) {
+    this.view = view;
     this.setNavOpen(false);
     this.invalidate('all');
     this.flushRender();
+  }
+
+  showAnnouncements({ focus = true } = {}) {
+    rememberView('@announcements');
+    this.switchView({ kind: 'announcements' });
     if (this.canAnnounce) this.loadReach();
     if (focus) $('#announcements-title').focus();
   }
@@ -857,11 +976,8 @@ class App {
   /** The engagement dashboard (leaders and admins): fresh figures each time it opens. */
   showDashboard({ focus = true } = {}) {
     if (!this.canAnnounce) return;
-    this.view = { kind: 'dashboard' };
     rememberView('@dashboard');
-    this.setNavOpen(false);
-    this.invalidate('all');
-    this.flushRender();
+    this.switchView({ kind: 'dashboard' });
     this.dashboard.load();
     if (focus) $('#dashboard-title').focus();
   }
@@ -881,39 +997,88 @@ class App {
       input.focus();
       return;
     }
-    if (this.channels.has(name)) {
-      input.value = '';
-      this.showChannel(name, { focus: true });
-      this.setNavOpen(false);
-      return;
-    }
-    if (!this.conn || !this.conn.isReady) {
-      errorEl.textContent = t('error.offline');
-      return;
-    }
     const button = $('#join-form button[type=submit]');
     button.disabled = true;
-    const ch = new ChannelState({ name, last_seq: 0, read_seq: 0 });
     try {
-      const fields = { channel: name, history: HISTORY_PAGE };
-      const reply = await this.conn.request('join', fields);
-      this.channels.set(name, ch);
-      if (!this.channelOrder.includes(name)) this.channelOrder.push(name);
-      this.applyJoin(ch, reply, fields);
+      await this.joinChannel(name);
       input.value = '';
       this.showChannel(name, { focus: true });
       this.setNavOpen(false);
     } catch (err) {
-      errorEl.textContent =
-        err.code === 'forbidden'
-          ? t('join.private', { name })
-          : err.code === 'not_found'
-            ? t('join.missing', { name })
-            : t('join.failed', { name, error: errorText(err) });
+      errorEl.textContent = this.joinErrorText(name, err);
       input.focus();
     } finally {
       button.disabled = false;
     }
+  }
+
+  /** Join a channel (from the form or the directory): it goes into the sidebar with its
+   *  latest page of history. A channel already held needs nothing. Throws the hub's error. */
+  async joinChannel(name) {
+    if (this.channels.has(name)) return;
+    if (!this.conn || !this.conn.isReady) throw Object.assign(new Error(t('error.offline')), { code: 'offline' });
+    const ch = new ChannelState({ name, last_seq: 0, read_seq: 0 });
+    const fields = { channel: name, history: HISTORY_PAGE };
+    const reply = await this.conn.request('join', fields);
+    this.channels.set(name, ch);
+    if (!this.channelOrder.includes(name)) this.channelOrder.push(name);
+    this.applyJoin(ch, reply, fields);
+  }
+
+  joinErrorText(name, err) {
+    if (err.code === 'forbidden') return t('join.private', { name });
+    if (err.code === 'not_found') return t('join.missing', { name });
+    if (err.code === 'offline') return t('error.offline');
+    return t('join.failed', { name, error: errorText(err) });
+  }
+
+  /** A request that needs the connection: refused at once, in words, while offline. */
+  requestWhenReady(type, fields) {
+    if (!this.conn || !this.conn.isReady) return Promise.reject(Object.assign(new Error(t('error.offline')), { code: 'offline' }));
+    return this.conn.request(type, fields);
+  }
+
+  /** "Browse channels": the directory, loaded afresh each time it opens. */
+  showDirectory({ focus = true } = {}) {
+    this.switchView({ kind: 'directory' });
+    this.directory.load();
+    if (focus) $('#directory-title').focus();
+  }
+
+  showSearch() {
+    this.switchView({ kind: 'search' });
+  }
+
+  /** A search result: open its channel at the message, loading the history between it
+   *  and what is held when it is older (a page at a time, so the list stays gapless). */
+  async jumpTo(hit) {
+    if (!this.channels.has(hit.channel)) {
+      try {
+        await this.joinChannel(hit.channel);
+      } catch (err) {
+        this.toast(this.joinErrorText(hit.channel, err), { kind: 'warn' });
+        return;
+      }
+    }
+    const ch = this.channels.get(hit.channel);
+    this.showChannel(hit.channel);
+    if (ch.joining) await ch.joining;
+    for (let round = 0; round < JUMP_PAGES && !ch.bySeq.has(hit.seq) && ch.lowestSeq > 1; round += 1) {
+      try {
+        const reply = await this.conn.request('history', { channel: ch.name, before: ch.lowestSeq, limit: 200 });
+        for (const m of reply.messages || []) this.absorb(ch, m);
+        ch.hasOlder = Boolean(reply.has_more);
+        ch.historyLoaded = true;
+        if (!(reply.messages || []).length) break;
+      } catch (err) {
+        this.toast(t('toast.olderFailed', { error: errorText(err) }), { kind: 'warn' });
+        break;
+      }
+    }
+    if (this.activeChannel !== ch) return;
+    this.invalidate('messages');
+    this.flushRender();
+    if (!this.messages.showMessage(hit.seq)) this.toast(t('search.notLoaded', { name: ch.name }), { kind: 'warn' });
   }
 
   async leaveActive() {
@@ -989,10 +1154,7 @@ class App {
 
   showMembers(name) {
     if (!this.isAdmin || !this.channels.has(name)) return;
-    this.view = { kind: 'members', name };
-    this.setNavOpen(false);
-    this.invalidate('all');
-    this.flushRender();
+    this.switchView({ kind: 'members', name });
     $('#members-title').focus();
     this.membersPanel.open(name);
   }
@@ -1045,6 +1207,71 @@ class App {
       }
     } catch (err) {
       this.toast(t('toast.reactFailed', { error: errorText(err) }), { kind: 'warn' });
+    }
+  }
+
+  /** A direct channel was made with this user in it (by them, on any device, or by
+   *  someone writing to them): into the sidebar, joined from its first message so
+   *  nothing written before this page heard of it is missed. */
+  onDirectChannel(e) {
+    const info = e && e.channel;
+    if (!info || typeof info.name !== 'string') return null;
+    let ch = this.channels.get(info.name);
+    if (ch) {
+      ch.updateInfo(info);
+    } else {
+      ch = new ChannelState({ ...info, last_seq: 0, read_seq: 0 });
+      this.channels.set(info.name, ch);
+      this.channelOrder.push(info.name);
+      if (this.conn && this.conn.isReady) this.rejoin(ch);
+    }
+    this.invalidate('sidebar', 'view');
+    return ch;
+  }
+
+  /** "Message Kari" in the list of people: the direct channel with them (the same one
+   *  every time), opened with the message box focused. */
+  async startDirect(user) {
+    try {
+      const reply = await this.requestWhenReady('direct', { users: [user.id] });
+      const ch = this.onDirectChannel(reply);
+      if (!ch) return;
+      this.setPresenceOpen(WIDE.matches);
+      this.showChannel(ch.name, { focus: true });
+    } catch (err) {
+      this.toast(t('direct.failed', { name: displayName(user), error: errorText(err) }), { kind: 'warn' });
+    }
+  }
+
+  /** `message_edited` / `message_deleted`: `apply(channel)` changes the held message. */
+  onMessageChange(e, apply) {
+    const ch = e && this.channels.get(e.channel);
+    if (ch && apply(ch) && ch === this.activeChannel) this.invalidate('messages');
+  }
+
+  /** Throws the hub's refusal in words, for the edit box to show. */
+  async editMessage(message, body) {
+    if (!this.conn || !this.conn.isReady) throw new Error(t('error.offline'));
+    try {
+      const reply = await this.conn.request('edit', { message_id: message.id, body });
+      const ch = this.channels.get(message.channel);
+      if (ch && reply.message && ch.applyEdit(reply.message)) this.invalidate('messages');
+    } catch (err) {
+      throw new Error(errorText(err));
+    }
+  }
+
+  async deleteMessage(message) {
+    if (!this.conn) return;
+    const mine = this.me && message.from && message.from.id === this.me.id;
+    if (!window.confirm(t(mine ? 'messages.deleteConfirm' : 'messages.deleteConfirmOther', { author: displayName(message.from) }))) return;
+    try {
+      await this.conn.request('delete', { message_id: message.id });
+      const ch = this.channels.get(message.channel);
+      if (ch && ch.applyDelete(message)) this.invalidate('messages');
+      this.toast(t('messages.deleted'));
+    } catch (err) {
+      this.toast(t('messages.deleteFailed', { error: errorText(err) }), { kind: 'warn' });
     }
   }
 
@@ -1104,6 +1331,14 @@ class App {
     if (!entry) return;
     if (!known || entry.reminded) {
       const urgent = a.priority === 'urgent';
+      if (urgent) {
+        this.notifier.notify({
+          title: t('notify.urgent', { title: a.title || t('ann.untitled') }),
+          body: String(a.body ?? '').slice(0, 200),
+          tag: `announcement-${a.id}`,
+          onClick: () => this.showAnnouncements(),
+        });
+      }
       this.toast(t(urgent ? 'toast.urgent' : 'toast.announcement', { title: a.title || '' }), { kind: urgent ? 'urgent' : 'info' });
     }
     this.invalidate('announcements', 'sidebar');
@@ -1139,7 +1374,8 @@ class App {
       $('#announce-new').focus();
     };
     const composer = announceComposer({
-      channels: this.channelOrder.map((n) => this.channels.get(n)).filter(Boolean),
+      // Announcements do not go to direct channels (protocol.md, "Direct channels").
+      channels: this.channelOrder.map((n) => this.channels.get(n)).filter((ch) => ch && ch.kind !== 'direct'),
       draft: this.drafts.announcement,
       onDraft: (fields) => {
         this.drafts.announcement = fields;
@@ -1313,6 +1549,11 @@ class App {
     $('#members-view').hidden = kind !== 'members';
     $('#notice-view').hidden = kind !== 'removed';
     $('#dashboard-view').hidden = kind !== 'dashboard';
+    $('#directory-view').hidden = kind !== 'directory';
+    $('#search-view').hidden = kind !== 'search';
+    $('#nav-browse').classList.toggle('is-active', kind === 'directory');
+    if (kind === 'directory') $('#nav-browse').setAttribute('aria-current', 'page');
+    else $('#nav-browse').removeAttribute('aria-current');
     $('#nav-dashboard').classList.toggle('is-active', kind === 'dashboard');
     if (kind === 'dashboard') $('#nav-dashboard').setAttribute('aria-current', 'page');
     else $('#nav-dashboard').removeAttribute('aria-current');
@@ -1323,21 +1564,27 @@ class App {
 
     const ch = this.activeChannel;
     if (!ch) return;
-    $('#channel-title').textContent = `#${ch.name}`;
-    const kindText = ['public', 'private', 'announce'].includes(ch.kind) ? t(`channel.kind.${ch.kind}`) : t('channel.kind.other');
-    $('#channel-meta').textContent = ch.title && ch.title.toLowerCase() !== ch.name ? `${kindText} · ${ch.title}` : kindText;
+    $('#channel-title').textContent = channelLabel(ch);
+    // Its people stay: a direct channel cannot be left for good (protocol.md).
+    $('#leave-channel').hidden = ch.kind === 'direct';
+    const kindText = ['public', 'private', 'announce', 'direct'].includes(ch.kind) ? t(`channel.kind.${ch.kind}`) : t('channel.kind.other');
+    const titled = ch.kind !== 'direct' && ch.title && ch.title.toLowerCase() !== ch.name;
+    $('#channel-meta').textContent = titled ? `${kindText} · ${ch.title}` : kindText;
     $('#members-open').hidden = !(this.isAdmin && ch.kind === 'private');
     let reason = null;
     if (ch.kind === 'announce' && !this.canAnnounce) {
       reason = t('composer.announceOnly', { name: ch.name });
     }
-    this.composer.setAllowed(reason, ch.name);
+    this.composer.setAllowed(reason, channelLabel(ch));
   }
 
   renderSidebar() {
     const list = this.channelOrder.map((n) => this.channels.get(n)).filter(Boolean);
     const v = this.view;
-    this.channelList.render(list, v && (v.kind === 'channel' || v.kind === 'members') ? v.name : null);
+    const active = v && (v.kind === 'channel' || v.kind === 'members') ? v.name : null;
+    this.channelList.render(list.filter((ch) => ch.kind !== 'direct'), active);
+    this.directList.render(list.filter((ch) => ch.kind === 'direct'), active);
+    $('#notify-enable').hidden = !this.notifier.canAsk;
     const n = this.inbox.unreadCount;
     const badge = $('#announcements-badge');
     badge.hidden = n === 0;
@@ -1362,7 +1609,9 @@ class App {
   }
 
   renderPresence() {
-    renderPresence({ countEl: $('#presence-count'), listEl: $('#presence-list'), toggleEl: $('#presence-toggle') }, this.activeChannel, this.me);
+    renderPresence({ countEl: $('#presence-count'), listEl: $('#presence-list'), toggleEl: $('#presence-toggle') }, this.activeChannel, this.me, (user) =>
+      this.startDirect(user),
+    );
   }
 
   renderTyping() {
@@ -1426,14 +1675,18 @@ class App {
     const attention = this.inbox.unreadCount;
     const v = this.view;
     const where = this.activeChannel
-      ? `#${this.activeChannel.name}`
+      ? channelLabel(this.activeChannel)
       : v?.kind === 'announcements'
         ? t('nav.announcements')
         : v?.kind === 'members'
           ? t('members.of', { name: v.name })
           : v?.kind === 'dashboard'
             ? t('dash.title')
-            : '';
+            : v?.kind === 'directory'
+              ? t('dir.title')
+              : v?.kind === 'search'
+                ? t('search.title')
+                : '';
     const count = unread + attention;
     document.title = `${count ? `(${count}) ` : ''}${where ? `${where} · ` : ''}Dugnad`;
   }

@@ -85,6 +85,12 @@ export function avatarHue(id) {
   return hash % 360;
 }
 
+/** How a channel is named on screen: `#name`, or for a direct channel the other
+ *  people's names (its `title`; its name is a hash). */
+export function channelLabel(ch) {
+  return ch.kind === 'direct' ? ch.title || t('direct.untitled') : `#${ch.name}`;
+}
+
 /** `n` and the word for it from the dictionary: count('people', 3) → "3 people" / "3 personer". */
 export function count(word, n) {
   return t(`count.${word}`, { n, count: new Intl.NumberFormat(f().locale).format(n) });

@@ -21,7 +21,9 @@ export function rejoinFields(ch, historyPage) {
  */
 export function applyJoinReply(ch, reply, fields, absorb) {
   const info = reply.channel || {};
-  ch.updateInfo(info);
+  // A direct channel's join reply carries its stored title (every member's name); the
+  // welcome and `direct_channel` give the one for this reader (the others' names).
+  ch.updateInfo(info.kind === 'direct' || ch.kind === 'direct' ? { ...info, title: undefined } : info);
   const lastSeq = typeof reply.last_seq === 'number' ? reply.last_seq : ch.lastSeq;
   const messages = Array.isArray(reply.messages) ? reply.messages : [];
   let outcome;
@@ -32,11 +34,15 @@ export function applyJoinReply(ch, reply, fields, absorb) {
       // A read position of the old epoch means nothing in the new one.
       ch.readSeq = Math.min(ch.readSeq, lastSeq);
       outcome = 'reset';
-    } else if (reply.truncated) {
+    } else if (reply.truncated || reply.changes_truncated) {
+      // Too much was missed, or more was edited or deleted than the reply could list:
+      // what is held may be stale, so the latest page is fetched again.
       ch.reset({ lastSeq });
       outcome = 'skipped';
     } else {
       for (const m of messages) absorb(ch, m);
+      // Edits and deletions of messages held from before, made while this page was away.
+      for (const change of Array.isArray(reply.changes) ? reply.changes : []) ch.applyChange(change);
       ch.lastSeq = Math.max(ch.lastSeq, lastSeq);
       ch.advanceSynced();
       outcome = 'recovered';

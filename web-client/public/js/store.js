@@ -2,6 +2,8 @@
 // kept in seq order), the outbox of publishes not yet confirmed, and the
 // announcements this user has received or sent. No DOM here.
 
+import { MentionCount } from './mentions.js';
+
 /** One channel the user is a member of. */
 export class ChannelState {
   constructor(info) {
@@ -28,6 +30,7 @@ export class ChannelState {
     this.typing = new Map(); // user id -> {name, until}
     this.reactions = new Map(); // message id -> Map(emoji -> {users:Set, count})
     this.version = 0; // bumped on every change that affects the message list
+    this.mentions = new MentionCount(); // this user's mentions here (mentions.js)
   }
 
   updateInfo(info) {
@@ -37,6 +40,10 @@ export class ChannelState {
 
   get unread() {
     return Math.max(0, this.lastSeq - this.readSeq);
+  }
+
+  get unreadMentions() {
+    return this.mentions.unread(this.readSeq);
   }
 
   /** A read position the hub reported (`read_position` from another device of this
@@ -85,6 +92,48 @@ export class ChannelState {
     if (message.seq > this.lastSeq) this.lastSeq = message.seq;
     this.version += 1;
     return true;
+  }
+
+  /** An edit (`message_edited`, or an edited message among a rejoin's `changes`): the
+   *  held message takes the new body and `edited_at`. One not held yet needs nothing:
+   *  history brings it as it is now. Returns true if a held message changed. */
+  applyEdit(change) {
+    const held = this.heldFor(change);
+    if (!held || held.deleted || typeof change.body !== 'string') return false;
+    if (held.body === change.body && held.edited_at === change.edited_at) return false;
+    held.body = change.body;
+    if (typeof change.edited_at === 'number') held.edited_at = change.edited_at;
+    if (Array.isArray(change.mentions)) held.mentions = change.mentions;
+    this.version += 1;
+    return true;
+  }
+
+  /** A deletion (`message_deleted`, or `deleted: true` among `changes`): the message
+   *  keeps its seq (history stays gapless) and loses its body, meta and reactions. */
+  applyDelete(change) {
+    const held = this.heldFor(change);
+    if (!held || held.deleted) return false;
+    held.deleted = true;
+    delete held.body;
+    held.meta = null;
+    held.mentions = [];
+    this.mentions.remove(held.seq);
+    this.reactions.delete(held.id);
+    this.version += 1;
+    return true;
+  }
+
+  /** Either of the two, as a rejoin's `changes` lists them. */
+  applyChange(change) {
+    return change && change.deleted === true ? this.applyDelete(change) : this.applyEdit(change || {});
+  }
+
+  /** The held message a change names: by seq, and only if the id agrees (after a
+   *  history reset a seq may be another message). */
+  heldFor(change) {
+    const held = typeof change.seq === 'number' ? this.bySeq.get(change.seq) : change.id ? this.byId.get(change.id) : null;
+    if (!held || (change.id && held.id && change.id !== held.id)) return null;
+    return held;
   }
 
   /** Advance syncedSeq over every contiguous message we hold. */

@@ -100,3 +100,39 @@ test('a first join takes the latest page and the hub read position', () => {
   assert.equal(ch.hasOlder, true);
   assert.equal(ch.presenceCount, 1);
 });
+
+test('a rejoin applies the edits and deletions made while away to the messages held', () => {
+  const ch = channelWith([1, 2, 3]);
+  const fields = rejoinFields(ch, 50);
+  const changes = [
+    { ...message(2), body: 'b2, corrected', edited_at: 9000 },
+    { id: 'm3', seq: 3, ts: 3, from: { id: 'ola' }, deleted: true, meta: null },
+  ];
+  const result = applyJoinReply(ch, { recovered: true, last_seq: 3, messages: [], changes, read_seq: 3 }, fields, absorb);
+  assert.equal(result.outcome, 'recovered');
+  assert.equal(ch.bySeq.get(2).body, 'b2, corrected');
+  assert.equal(ch.bySeq.get(2).edited_at, 9000);
+  assert.equal(ch.bySeq.get(3).deleted, true);
+  assert.equal('body' in ch.bySeq.get(3), false);
+  assert.deepEqual(ch.order.map((m) => m.seq), [1, 2, 3], 'a deleted message keeps its seq');
+});
+
+test('more changes than the reply could list: the held history is dropped and fetched again', () => {
+  const ch = channelWith([1, 2, 3]);
+  const fields = rejoinFields(ch, 50);
+  const result = applyJoinReply(ch, { recovered: true, last_seq: 4, messages: [message(4)], changes: [], changes_truncated: true }, fields, absorb);
+  assert.equal(result.outcome, 'skipped');
+  assert.deepEqual(ch.order, []);
+  assert.equal(ch.historyLoaded, false);
+  assert.equal(ch.lastSeq, 4);
+});
+
+test("a direct channel keeps the reader's title (the others' names), not the join reply's stored one", () => {
+  const ch = new ChannelState({ name: 'dm-3f9c', kind: 'direct', title: 'Ola Nordmann', epoch: 'e1', last_seq: 0, read_seq: 0 });
+  const fields = rejoinFields(ch, 50);
+  applyJoinReply(ch, { channel: { name: 'dm-3f9c', kind: 'direct', title: 'Kari Hansen, Ola Nordmann', epoch: 'e1' }, recovered: true, last_seq: 0, messages: [] }, fields, absorb);
+  assert.equal(ch.title, 'Ola Nordmann');
+  const open = new ChannelState({ name: 'kaffe', epoch: 'e1', last_seq: 0 });
+  applyJoinReply(open, { channel: { name: 'kaffe', kind: 'public', title: 'Kaffe og kake' }, recovered: true, last_seq: 0 }, rejoinFields(open, 50), absorb);
+  assert.equal(open.title, 'Kaffe og kake');
+});

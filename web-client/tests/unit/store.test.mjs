@@ -100,3 +100,30 @@ test('an outbox saved in a shape it does not know starts empty', () => {
   storage.setItem('dugnad.outbox', '[{"body":"no id"}, null, 3]');
   assert.deepEqual(new Outbox(storage).items, []);
 });
+
+test('an edit replaces the held body; a change naming another message at that seq is ignored', () => {
+  const ch = new ChannelState({ name: 'general', last_seq: 0 });
+  ch.addMessage(message(1));
+  const before = ch.version;
+  assert.equal(ch.applyEdit({ seq: 1, id: 'm1', body: 'fixed', edited_at: 5 }), true);
+  assert.equal(ch.bySeq.get(1).body, 'fixed');
+  assert.ok(ch.version > before, 'the list redraws');
+  assert.equal(ch.applyEdit({ seq: 1, id: 'm1', body: 'fixed', edited_at: 5 }), false, 'the same edit twice changes nothing');
+  assert.equal(ch.applyEdit({ seq: 1, id: 'other', body: 'wrong' }), false);
+  assert.equal(ch.applyEdit({ seq: 9, id: 'm9', body: 'not held' }), false);
+  assert.equal(ch.bySeq.get(1).body, 'fixed');
+});
+
+test('a deletion drops the body and reactions, keeps the seq, and is not undone by a late edit', () => {
+  const ch = new ChannelState({ name: 'general', last_seq: 0 });
+  ch.addMessage(message(1, { reactions: [{ emoji: '👍', count: 1, users: ['kari'] }] }));
+  ch.addMessage(message(2));
+  assert.equal(ch.applyDelete({ seq: 1, id: 'm1' }), true);
+  const gone = ch.bySeq.get(1);
+  assert.equal(gone.deleted, true);
+  assert.equal(gone.body, undefined);
+  assert.equal(ch.reactions.has('m1'), false);
+  assert.equal(ch.applyEdit({ seq: 1, id: 'm1', body: 'late edit', edited_at: 9 }), false);
+  assert.equal(ch.applyDelete({ seq: 1, id: 'm1' }), false);
+  assert.deepEqual(ch.order.map((m) => m.seq), [1, 2]);
+});

@@ -62,16 +62,17 @@ export class ComposerView {
     this.autosize();
   }
 
-  /** `reason` null enables the composer; a string disables it and says why. */
-  setAllowed(reason, channelName) {
+  /** `reason` null enables the composer; a string disables it and says why. `label`
+   *  names the channel (`#name`, or a direct channel's people). */
+  setAllowed(reason, label) {
     const disabled = Boolean(reason);
     this.input.disabled = disabled;
     this.send.disabled = disabled;
     this.disabledNote.hidden = !disabled;
     this.disabledNote.textContent = reason || '';
     this.form.classList.toggle('is-disabled', disabled);
-    this.input.placeholder = disabled ? '' : t('composer.label', { name: channelName });
-    this.label.textContent = t('composer.label', { name: channelName });
+    this.input.placeholder = disabled ? '' : t('composer.label', { label });
+    this.label.textContent = t('composer.label', { label });
   }
 
   setReply(message) {

@@ -6,6 +6,7 @@
 import { h, icon, Icons, reconcile, setChildren } from '../dom.js';
 import { avatarHue, clockTime, dayKey, dayLabel, displayName, fullTime, initials, relativeTime } from '../format.js';
 import { t } from '../i18n.js';
+import { mentionPieces } from '../mentions.js';
 import { MessageFocus } from './message-focus.js';
 
 const GROUP_WINDOW_MS = 5 * 60 * 1000;
@@ -19,7 +20,9 @@ export class MessageListView {
   /**
    * @param {object} els      listEl, scrollEl, loadOlderBtn, historyStartEl, newBelowEl, jumpBtn
    * @param {object} actions  onReply(message), onReact(message, emoji, remove), onSeen(seq),
-   *                          onLoadOlder(), onRetry(item), onDiscard(item)
+   *                          onLoadOlder(), onRetry(item), onDiscard(item),
+   *                          onEdit(message, body) (throws the refusal in words),
+   *                          onDelete(message), canDelete(message)
    */
   constructor(els, actions) {
     Object.assign(this, els);
@@ -33,6 +36,7 @@ export class MessageListView {
     this.picker = null;
     this.canLoadOlder = false;
     this.focus = new MessageFocus(this.listEl);
+    this.editing = null; // the id of the message whose edit box is open
 
     this.observer = new IntersectionObserver((entries) => this.onIntersect(entries), {
       root: this.scrollEl,
@@ -133,6 +137,7 @@ export class MessageListView {
       // Keyed by id: after a history reset a seq may come back as another message.
       const node = this.node(`m:${message.id || message.seq}`, () => this.messageNode(message), used);
       node.classList.toggle('msg--continued', continued);
+      this.updateBody(node, message);
       this.updateQuote(node, message, channel);
       this.updateReactions(node, message, channel);
       rows.push(node);
@@ -222,7 +227,7 @@ export class MessageListView {
           timeEl(message.ts),
         ),
         h('div', { class: 'msg-quote-slot' }),
-        h('div', { class: 'msg-body', id: bodyId }, linkify(message.body)),
+        h('div', { class: 'msg-body', id: bodyId }),
         h('div', { class: 'msg-reactions' }),
       ),
       h(
@@ -245,9 +250,128 @@ export class MessageListView {
           },
           icon(Icons.smile, { size: 16 }),
         ),
+        mine
+          ? h(
+              'button',
+              { type: 'button', class: 'icon-btn icon-btn--sm', dataset: { action: 'edit' }, 'aria-label': t('messages.editYours'), title: t('messages.edit'), onclick: () => this.openEditor(node, message) },
+              icon(Icons.pencil, { size: 16 }),
+            )
+          : null,
+        this.actions.canDelete(message)
+          ? h(
+              'button',
+              {
+                type: 'button',
+                class: 'icon-btn icon-btn--sm',
+                dataset: { action: 'delete' },
+                'aria-label': t(mine ? 'messages.deleteYours' : 'messages.deleteOf', { author }),
+                title: t('messages.delete'),
+                onclick: () => this.actions.onDelete(message),
+              },
+              icon(Icons.trash, { size: 16 }),
+            )
+          : null,
       ),
     );
     return node;
+  }
+
+  /** The body as it is now: the text with "(edited)", or the placeholder of a deleted
+   *  message (whose buttons go: nothing is left to reply to or change). */
+  updateBody(node, message) {
+    const body = node.querySelector('.msg-body');
+    if (this.editing === message.id && body.querySelector('form')) return;
+    const mentions = Array.isArray(message.mentions) ? message.mentions : [];
+    const state = message.deleted ? 'deleted' : `${message.edited_at || 0}:${mentions.join(' ')}:${message.mentions_channel ? 1 : 0}:${message.body}`;
+    if (body.dataset.state === state) return;
+    body.dataset.state = state;
+    node.classList.toggle('msg--deleted', Boolean(message.deleted));
+    for (const button of node.querySelectorAll('.msg-actions button')) button.hidden = Boolean(message.deleted);
+    if (message.deleted) {
+      setChildren(body, h('span', { class: 'msg-deleted' }, t('messages.deletedPlaceholder')));
+      return;
+    }
+    const me = this.me ? this.me.id : null;
+    setChildren(
+      body,
+      mentionPieces(message.body, mentions, message.mentions_channel).map((piece) =>
+        piece.mention
+          ? h('span', { class: `mention${piece.mention === me || piece.mention === 'channel' ? ' mention--me' : ''}` }, piece.text)
+          : linkify(piece.text),
+      ),
+      message.edited_at ? [' ', h('span', { class: 'msg-edited', title: fullTime(message.edited_at) }, t('messages.edited'))] : null,
+    );
+  }
+
+  /** The edit box in place of the body: Enter saves, Shift+Enter is a new line, Escape
+   *  (or Cancel) leaves the message as it was; focus returns to the message. */
+  openEditor(node, message) {
+    const body = node.querySelector('.msg-body');
+    const inputId = `edit-${message.seq}`;
+    const errorId = `edit-error-${message.seq}`;
+    const input = h('textarea', { id: inputId, class: 'msg-edit-input', rows: '2', maxlength: '16384', 'aria-describedby': errorId }, message.body || '');
+    const error = h('p', { class: 'field-error', id: errorId, role: 'alert' });
+    const close = () => {
+      this.editing = null;
+      body.dataset.state = '';
+      this.updateBody(node, message);
+      this.focus.focusSeq(message.seq);
+    };
+    const save = async () => {
+      const text = input.value.trim();
+      if (!text || text === message.body) return close();
+      form.setAttribute('aria-busy', 'true');
+      try {
+        await this.actions.onEdit(message, text);
+        close();
+      } catch (err) {
+        error.textContent = err.message;
+        input.focus();
+      } finally {
+        form.setAttribute('aria-busy', 'false');
+      }
+    };
+    const form = h(
+      'form',
+      { class: 'msg-edit', novalidate: true, onsubmit: (ev) => (ev.preventDefault(), save()) },
+      h('label', { for: inputId, class: 'visually-hidden' }, t('messages.editLabel')),
+      input,
+      h(
+        'div',
+        { class: 'msg-edit-actions' },
+        h('button', { type: 'submit', class: 'btn btn--primary btn--xs' }, t('messages.save')),
+        h('button', { type: 'button', class: 'btn btn--ghost btn--xs', onclick: close }, t('messages.cancel')),
+      ),
+      error,
+    );
+    input.addEventListener('keydown', (ev) => {
+      if (ev.key === 'Escape') {
+        ev.preventDefault();
+        ev.stopPropagation();
+        close();
+      } else if (ev.key === 'Enter' && !ev.shiftKey && !ev.isComposing) {
+        ev.preventDefault();
+        save();
+      }
+    });
+    this.editing = message.id;
+    setChildren(body, form);
+    input.focus();
+    input.setSelectionRange(input.value.length, input.value.length);
+  }
+
+  /** Bring message `seq` into view, focused and marked for a moment (a search result).
+   *  Returns false when it is not in the list. */
+  showMessage(seq) {
+    const node = this.listEl.querySelector(`article.msg[data-seq="${CSS.escape(String(seq))}"]`);
+    if (!node) return false;
+    this.stickToBottom = false;
+    this.scrollToMarker = false;
+    node.scrollIntoView({ block: 'center' });
+    this.focus.focusSeq(seq);
+    node.classList.add('msg--found');
+    setTimeout(() => node.classList.remove('msg--found'), 4000);
+    return true;
   }
 
   updateQuote(node, message, channel) {

@@ -1,11 +1,12 @@
 // The channel list (with unread counts) and the presence panel.
 
 import { h, icon, Icons, reconcile, setChildren } from '../dom.js';
-import { count, displayName } from '../format.js';
+import { channelLabel, count, displayName } from '../format.js';
 import { t } from '../i18n.js';
 import { avatar } from './messages.js';
 
-const KIND_ICON = { public: Icons.hash, private: Icons.lock, announce: Icons.megaphone };
+const KIND_ICON = { public: Icons.hash, private: Icons.lock, announce: Icons.megaphone, direct: Icons.users };
+const KINDS = ['public', 'private', 'announce', 'direct'];
 
 /**
  * Keeps one <li> per channel and updates it in place, so keyboard focus on a
@@ -38,8 +39,14 @@ export class ChannelListView {
       const badgeText = unread > 99 ? '99+' : String(unread);
       item.badge.hidden = unread === 0;
       if (item.badge.textContent !== badgeText) item.badge.textContent = badgeText;
-      item.srUnread.textContent = unread > 0 ? `, ${count('unread', unread)}` : '';
-      item.srKind.textContent = `, ${t(['public', 'private', 'announce'].includes(ch.kind) ? `sidebar.kind.${ch.kind}` : 'sidebar.kind.other')}`;
+      const mentions = ch.unreadMentions;
+      item.mentionBadge.hidden = mentions === 0;
+      item.mentionBadge.textContent = `@${mentions > 99 ? '99+' : mentions}`;
+      item.button.classList.toggle('has-mention', mentions > 0 && !active);
+      item.srUnread.textContent = `${unread > 0 ? `, ${count('unread', unread)}` : ''}${mentions > 0 ? `, ${count('mentions', mentions)}` : ''}`;
+      item.srKind.textContent = `, ${t(KINDS.includes(ch.kind) ? `sidebar.kind.${ch.kind}` : 'sidebar.kind.other')}`;
+      const name = ch.kind === 'direct' ? channelLabel(ch) : ch.name;
+      if (item.label.textContent !== name) item.label.textContent = name;
       item.icon.replaceWith((item.icon = icon(KIND_ICON[ch.kind] || Icons.hash, { size: 16 })));
       rows.push(item.li);
     }
@@ -55,10 +62,11 @@ export class ChannelListView {
 
   makeItem(ch) {
     const badge = h('span', { class: 'badge', 'aria-hidden': 'true' });
+    const mentionBadge = h('span', { class: 'badge badge--mention', 'aria-hidden': 'true', hidden: true });
     const srUnread = h('span', { class: 'visually-hidden' });
     const srKind = h('span', { class: 'visually-hidden' });
     const kindIcon = icon(KIND_ICON[ch.kind] || Icons.hash, { size: 16 });
-    const label = h('span', { class: 'channel-name' }, ch.name);
+    const label = h('span', { class: 'channel-name' });
     const button = h(
       'button',
       { type: 'button', class: 'nav-item channel-item', dataset: { channel: ch.name }, onclick: () => this.onSelect(ch.name) },
@@ -67,8 +75,9 @@ export class ChannelListView {
       srKind,
       srUnread,
       badge,
+      mentionBadge,
     );
-    return { li: h('li', null, button), button, badge, srUnread, srKind, label, icon: kindIcon };
+    return { li: h('li', null, button), button, badge, mentionBadge, srUnread, srKind, label, icon: kindIcon };
   }
 
   focus(name) {
@@ -76,8 +85,9 @@ export class ChannelListView {
   }
 }
 
-/** Who is online in the active channel (or only how many, in counts mode). */
-export function renderPresence({ countEl, listEl, toggleEl }, channel, me) {
+/** Who is online in the active channel (or only how many, in counts mode), each other
+ *  person with a button that opens a direct channel with them (`onDirect(user)`). */
+export function renderPresence({ countEl, listEl, toggleEl }, channel, me, onDirect) {
   if (!channel) {
     countEl.textContent = '';
     listEl.replaceChildren();
@@ -115,7 +125,15 @@ export function renderPresence({ countEl, listEl, toggleEl }, channel, me) {
         { class: 'presence-item', dataset: { userId: p.id } },
         h('span', { class: 'presence-avatar' }, avatar(p.id, displayName(p), 'avatar--sm'), h('span', { class: 'online-dot', 'aria-hidden': 'true' })),
         h('span', { class: 'presence-name' }, displayName(p)),
-        me && p.id === me.id ? h('span', { class: 'presence-you' }, t('presence.you')) : null,
+        me && p.id === me.id
+          ? h('span', { class: 'presence-you' }, t('presence.you'))
+          : channel.kind === 'direct'
+            ? null
+            : h(
+                'button',
+                { type: 'button', class: 'icon-btn icon-btn--sm presence-direct', 'aria-label': t('direct.start', { name: displayName(p) }), title: t('direct.startShort'), onclick: () => onDirect(p) },
+                icon(Icons.send, { size: 14 }),
+              ),
       ),
     ),
   );
