@@ -19,7 +19,6 @@ const SHELL = [
   'icons/icon.svg',
   'icons/icon-maskable.svg',
   'css/app.css',
-  'signin-failed.html',
   'js/api.js',
   'js/app.js',
   'js/connection.js',
