@@ -61,6 +61,10 @@ import Testing
         #expect(back.at("channel", "name")?.stringValue == name)
         #expect(back.at("channel", "title") == "Ola Nordmann")
         #expect(back.at("channel", "last_seq") == .int(1))
+        // A join (with history or without) titles it for its reader too.
+        #expect(try await kari.ok("join", [("channel", .string(name))]).at("channel", "title") == "Ola Nordmann")
+        #expect(
+            try await ola.ok("join", [("channel", .string(name)), ("history", 5)]).at("channel", "title") == "Kari Hansen")
         let group = try await ola.ok("direct", Self.users("per", "kari"))
         let groupName = try #require(group.at("channel", "name")?.stringValue)
         #expect(groupName != name)

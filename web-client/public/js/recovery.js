@@ -21,9 +21,8 @@ export function rejoinFields(ch, historyPage) {
  */
 export function applyJoinReply(ch, reply, fields, absorb) {
   const info = reply.channel || {};
-  // A direct channel's join reply carries its stored title (every member's name); the
-  // welcome and `direct_channel` give the one for this reader (the others' names).
-  ch.updateInfo(info.kind === 'direct' || ch.kind === 'direct' ? { ...info, title: undefined } : info);
+  // The hub titles a direct channel for its reader (the others' names) here as in the welcome.
+  ch.updateInfo(info);
   const lastSeq = typeof reply.last_seq === 'number' ? reply.last_seq : ch.lastSeq;
   const messages = Array.isArray(reply.messages) ? reply.messages : [];
   let outcome;

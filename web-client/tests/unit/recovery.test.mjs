@@ -127,10 +127,10 @@ test('more changes than the reply could list: the held history is dropped and fe
   assert.equal(ch.lastSeq, 4);
 });
 
-test("a direct channel keeps the reader's title (the others' names), not the join reply's stored one", () => {
-  const ch = new ChannelState({ name: 'dm-3f9c', kind: 'direct', title: 'Ola Nordmann', epoch: 'e1', last_seq: 0, read_seq: 0 });
+test("a join reply's title is taken as the hub gives it (a direct channel's is the reader's)", () => {
+  const ch = new ChannelState({ name: 'dm-3f9c', kind: 'direct', title: 'Ola', epoch: 'e1', last_seq: 0, read_seq: 0 });
   const fields = rejoinFields(ch, 50);
-  applyJoinReply(ch, { channel: { name: 'dm-3f9c', kind: 'direct', title: 'Kari Hansen, Ola Nordmann', epoch: 'e1' }, recovered: true, last_seq: 0, messages: [] }, fields, absorb);
+  applyJoinReply(ch, { channel: { name: 'dm-3f9c', kind: 'direct', title: 'Ola Nordmann', epoch: 'e1' }, recovered: true, last_seq: 0, messages: [] }, fields, absorb);
   assert.equal(ch.title, 'Ola Nordmann');
   const open = new ChannelState({ name: 'kaffe', epoch: 'e1', last_seq: 0 });
   applyJoinReply(open, { channel: { name: 'kaffe', kind: 'public', title: 'Kaffe og kake' }, recovered: true, last_seq: 0 }, rejoinFields(open, 50), absorb);

@@ -54,6 +54,9 @@ extension Session {
         var messages: [StoredMessage]
         var hasMore: Bool
         var changes: (messages: [StoredMessage], truncated: Bool)?
+        /// The channel as its reader sees it (a direct channel titled with the other
+        /// people's names, as in the welcome and the directory).
+        var channel: ChannelRecord
     }
 
     /// After subscribing (so nothing published meanwhile is missed), reads what the client
@@ -75,17 +78,24 @@ extension Session {
         } else {
             page = nil
         }
+        // A quarter of the reply's bound for the changes when recovering.
+        let maxBytes = hub.configuration.maxReplyBytes
+        let changesBytes = recovering ? maxBytes / 4 : 0
+        let keep: ReplyBound.Keep = recovering ? .oldest : .newest
+        let changesSince = recovering ? request.since : nil
+        let viewer = principal.userID
         let messages: EventLoopFuture<JoinMessages>
-        if let page {
-            // A recovery shares the reply's bound with the changes: a quarter for them.
-            let maxBytes = hub.configuration.maxReplyBytes
-            let changesBytes = recovering ? maxBytes / 4 : 0
-            let keep: ReplyBound.Keep = recovering ? .oldest : .newest
-            let changesSince = recovering ? request.since : nil
+        if page == nil && record.kind != .direct {
+            messages = loop.makeSucceededFuture(JoinMessages(messages: [], hasMore: false, channel: record))
+        } else {
             messages = hub.read(on: loop) { store in
+                var result = JoinMessages(
+                    messages: [], hasMore: false, channel: try Hub.titledForViewer(record, viewer: viewer, store: store))
+                guard let page else { return result }
                 let read = try store.messages(channel: channel, page: page)
                 let fitted = ReplyBound.fit(read.messages, keep: keep, maxBytes: maxBytes - changesBytes)
-                var result = JoinMessages(messages: fitted.messages, hasMore: read.hasMore || fitted.trimmed)
+                result.messages = fitted.messages
+                result.hasMore = read.hasMore || fitted.trimmed
                 if let since = changesSince {
                     let changed = try store.changedMessages(
                         channel: channel, since: since, limit: Limits.maxRecoveredMessages)
@@ -94,14 +104,12 @@ extension Session {
                 }
                 return result
             }
-        } else {
-            messages = loop.makeSucceededFuture(JoinMessages(messages: [], hasMore: false))
         }
         respond(ref, messages) { [hub] writer, result in
             let cached = hub.channelCache.withLockedValue { $0[channel] }
             let lastSeq = max(cached?.lastSeq ?? record.lastSeq, result.messages.last?.seq ?? 0, record.lastSeq)
             EventEncoding.writeJoined(
-                record, lastSeq: lastSeq, readSeq: readSeq, messages: result.messages, recovered: !epochChanged,
+                result.channel, lastSeq: lastSeq, readSeq: readSeq, messages: result.messages, recovered: !epochChanged,
                 truncated: request.since != nil ? recovering && result.hasMore : nil,
                 hasMore: page != nil && !recovering ? result.hasMore : nil, changes: result.changes,
                 presence: hub.presence(channel: channel), into: &writer)
