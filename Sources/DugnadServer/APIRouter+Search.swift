@@ -19,9 +19,10 @@ extension APIRouter {
             return loop.makeSucceededFuture(.error(error))
         }
         // The same search budget as on WebSocket, for people and keys alike.
-        if let retry = app.hub.budgets.take(.search, for: principal.userID, now: NIODeadline.now().uptimeNanoseconds) {
-            return loop.makeSucceededFuture(
-                .error(ProtocolError(.rateLimited, "too many searches; slow down", retryAfterMs: retry)))
+        do {
+            try spend(.search, by: principal, tooMany: "searches", keysToo: true)
+        } catch {
+            return loop.makeSucceededFuture(.error(error))
         }
         return app.hub.search(request, by: principal, on: loop).map { result in
             .json(.ok) { writer in EventEncoding.writeSearchResults(result.hits, hasMore: result.hasMore, into: &writer) }

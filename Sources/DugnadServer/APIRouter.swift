@@ -81,11 +81,7 @@ struct APIRouter {
         case .postMessage(let name):
             return decode(body, as: "publish", adding: [("channel", .string(name))], on: loop) { command in
                 guard case .publish(let request) = command else { throw ProtocolError.badRequest("not a publish") }
-                if !principal.isBot,
-                    let retry = hub.budgets.take(.publish, for: principal.userID, now: NIODeadline.now().uptimeNanoseconds)
-                {
-                    throw ProtocolError(.rateLimited, "too many publishes; slow down", retryAfterMs: retry)
-                }
+                try spend(.publish, by: principal, tooMany: "publishes")
                 return hub.publish(request, by: principal, on: loop).map { result in
                     .json(result.duplicate ? .ok : .created) { writer in
                         EventEncoding.writePublished(result.message, into: &writer)
@@ -122,11 +118,7 @@ struct APIRouter {
         case .postAnnouncement:
             return decode(body, as: "announce", on: loop) { command in
                 guard case .announce(let request) = command else { throw ProtocolError.badRequest("not an announcement") }
-                if !principal.isBot,
-                    let retry = hub.budgets.take(.announce, for: principal.userID, now: NIODeadline.now().uptimeNanoseconds)
-                {
-                    throw ProtocolError(.rateLimited, "too many announcements; slow down", retryAfterMs: retry)
-                }
+                try spend(.announce, by: principal, tooMany: "announcements")
                 return hub.announce(request, by: principal, on: loop).map { result in
                     .json(result.duplicate ? .ok : .created) { writer in
                         EventEncoding.writeAnnounced(result.announcement, into: &writer)

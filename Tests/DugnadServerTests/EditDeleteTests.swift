@@ -155,6 +155,28 @@ import Testing
         await hub.stop()
     }
 
+    /// Edits and deletions are writes: they take from the person's publish budget, over
+    /// WebSocket and HTTP alike, so neither multiplies it. A rate so low that nothing refills
+    /// during the test, however slow the machine.
+    @Test func editsAndDeletionsTakeFromThePublishBudget() async throws {
+        let hub = try await TestHub.start { $0.hub.publishRate = 0.001; $0.hub.publishBurst = 3 }
+        let kari = try await hub.connect("kari")
+        try await kari.ok("join", [("channel", "kaffe")])
+        let first = try #require(try await Self.publish(kari, "kaffe", "en")["id"])
+        let second = try #require(try await Self.publish(kari, "kaffe", "to")["id"])
+        try await kari.ok("edit", [("message_id", first), ("body", "én")])
+        let refused = try await kari.request("delete", [("message_id", second)])
+        #expect(refused.at("error", "code") == "rate_limited")
+        #expect((refused.at("error", "retry_after_ms")?.int64Value ?? 0) > 0)
+        let token = try await TestHub.token("kari")
+        let overHTTP = try await RawHTTP.json(port: hub.port, "DELETE", "/api/v1/messages/\(second.stringValue ?? "")", token: token)
+        #expect(overHTTP.status == 429)
+        #expect(overHTTP.json.at("error", "code") == "rate_limited")
+        let history = try await kari.ok("history", [("channel", "kaffe")])
+        #expect(history["messages"]?.arrayValue?.map { $0["deleted"] == .bool(true) } == [false, false], "nothing deleted")
+        await hub.stop()
+    }
+
     @Test func aClientBackWithSinceGetsTheEditsAndDeletionsMadeWhileItWasAway() async throws {
         let hub = try await TestHub.start()
         let kari = try await hub.connect("kari")

@@ -146,7 +146,7 @@ public final class Session {
             return rateLimited(ref: ref, retryAfterMs: retry)
         }
         switch command {
-        case .publish, .edit:
+        case .publish, .edit, .delete:
             if let retry = budgets.take(.publish, for: userID, now: now) { return rateLimited(ref: ref, retryAfterMs: retry) }
         case .announce, .remind:
             if let retry = budgets.take(.announce, for: userID, now: now) { return rateLimited(ref: ref, retryAfterMs: retry) }
