@@ -103,7 +103,10 @@ def test_two_users_see_each_other_and_chat_both_ways(hub, browser):
     ola.wait(lambda: ola.d.find_element(By.ID, "typing").text == "", "typing indicator stayed after the message")
 
     # Own messages are confirmed, nothing left pending.
-    assert ola.pending_bodies() == [] and kari.pending_bodies() == []
+    # (Waited for: the other page can show a message before its sender's page has read the
+    # acknowledgement.)
+    for page in (ola, kari):
+        page.wait(lambda page=page: page.pending_bodies() == [], f"{page.label}: a message stayed pending")
     ola.screenshot("04-channel-chat")
     assert ola.js_errors() == [] and kari.js_errors() == []
 

@@ -19,5 +19,8 @@ def test_the_web_client_negotiates_deflate_and_chats_with_compressed_messages(hu
     reply = (f"Jeg tar med boller ({hub.run_id}). " * 10).strip()
     kari.send(reply)
     ola.wait_for_body(reply)
-    assert ola.pending_bodies() == [] and kari.pending_bodies() == []
+    # (Waited for: the other page can show a message before its sender's page has read the
+    # acknowledgement.)
+    for page in (ola, kari):
+        page.wait(lambda page=page: page.pending_bodies() == [], f"{page.label}: a message stayed pending")
     assert ola.js_errors() == [] and kari.js_errors() == []
