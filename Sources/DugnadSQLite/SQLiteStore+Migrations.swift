@@ -17,6 +17,7 @@ extension SQLiteStore {
         migrator.registerMigration("v9-edits", migrate: addEditsAndMentions)
         migrator.registerMigration("v10-direct", migrate: createDirectChannels)
         migrator.registerMigration("v11-engagement-indexes", migrate: addEngagementIndexes)
+        migrator.registerMigration("v12-follower", migrate: SQLiteFollower.createTables)
         return migrator
     }
 
@@ -424,6 +425,8 @@ extension SQLiteStore {
     /// content (the text stays in `messages` alone; the index holds the words), kept by
     /// triggers, so that every writer keeps it right, whoever it is: a publish, an edit
     /// (an UPDATE of `body`), a deletion (a body emptied or set NULL, or the row removed).
+    /// Since `v12-follower`, new rows are indexed by `SQLiteFollower` in batches instead
+    /// of the insert trigger.
     ///
     /// `unicode61` folds case by Unicode's rules ("Årsmøtet" is the word "årsmøtet");
     /// `remove_diacritics 0` keeps å, æ, ø, é as the letters they are, so that "sa" does

@@ -8,10 +8,14 @@ extension SQLiteStore {
     /// and time filters, and keeps the newest `candidateLimit` with their bm25 score; the
     /// outer one orders those by score (bm25 is lower for better matches), then newest
     /// first. The channels travel as one JSON array (`json_each`), whatever their number.
+    /// The index is brought up to date first, so a search finds every message stored
+    /// before it.
     /// The query is made of quoted terms only (`SearchTerms.fts5Query`): no user text
     /// reaches FTS5's query language.
     public func searchMessages(_ search: MessageSearch) throws -> (messages: [StoredMessage], hasMore: Bool) {
         let channels = try Self.jsonArray(search.channels)
+        // The newest messages may not be indexed yet (`SQLiteFollower`).
+        try followedForReading()
         return try reading("search the messages") { db in
             let rows = try Row.fetchAll(
                 db.cachedStatement(

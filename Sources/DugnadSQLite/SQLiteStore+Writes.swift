@@ -61,6 +61,7 @@ extension SQLiteStore {
             // Thrown by an op, or by COMMIT itself: the transaction is rolled back.
             throw StoreError.unavailable(error, doing: "store a batch of \(ops.count) writes (nothing was stored)")
         }
+        lastWrite.withLockedValue { $0 = .now }
         restartWALIfOversized()
         return results
     }

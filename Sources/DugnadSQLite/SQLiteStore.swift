@@ -21,7 +21,10 @@ public final class SQLiteStore: Store {
     /// (sessions) and provoke storage failures on the writer connection.
     let pool: DatabasePool
     private let path: String
-    private let readOnly: Bool
+    let readOnly: Bool
+    /// When the writer last committed a batch: the follower waits for a quiet moment
+    /// before it indexes a backlog smaller than a step (`deferredWork`).
+    let lastWrite = NIOLockedValueBox(ContinuousClock.now)
     /// Started by `prepare()` (the hub), not by tools that open the store beside it.
     private let checkpointer = NIOLockedValueBox<WALCheckpointer?>(nil)
     /// WAL pages beyond which the writer starts the WAL over (see `WALCheckpointer`):
@@ -83,6 +86,8 @@ public final class SQLiteStore: Store {
             try pool.write { db in
                 try Self.closeSessionsLeftOpen(db)
             }
+            // What a crash or a tool left behind, before the first search.
+            try SQLiteFollower.catchUp(pool)
         } catch {
             throw StoreError.unavailable(error, doing: "prepare the database")
         }

@@ -50,6 +50,8 @@ struct Demo: AsyncParsableCommand {
                 store: store, now: WallClock.nowMillis(), seed: seed, people: self.people, messages: messages)
             let began = ContinuousClock.now
             let summary = try seeder.seed { line in FileHandle.standardError.write(Data("\(line)\n".utf8)) }
+            // The search index and the figures' rollups, so that serve starts up to date.
+            try store.catchUpDeferredWork()
             print(
                 """
                 seeded a year: \(summary.people) people, \(summary.channels) channels, \(summary.messages) messages, \
@@ -60,6 +62,7 @@ struct Demo: AsyncParsableCommand {
         }
         var seeder = DemoSeeder(store: store, now: WallClock.nowMillis(), seed: seed)
         let summary = try seeder.seed()
+        try store.catchUpDeferredWork()
         print(
             """
             seeded Fjordkraft Verksted AS: \(summary.people) people, \(summary.channels) channels, \

@@ -31,6 +31,29 @@ import Testing
         #expect(EngagementWindow(days: 1, now: -Self.hour).dailyDays == -1...(-1))
     }
 
+    @Test func messageSpansSplitTheWindowIntoWholeDaysAndTheTwoPartialOnes() {
+        let day = Self.day
+        let hour = Self.hour
+        let year = EngagementWindow(days: 365, now: 400 * day + 10 * hour)
+        #expect(year.messageSpans.wholeDays == 36...399)
+        #expect(year.messageSpans.partial == [(35 * day + 10 * hour)...(36 * day - 1), (400 * day)...(400 * day + 10 * hour)])
+        // One day from mid-morning: no whole day, the two parts still cover it.
+        let oneDay = EngagementWindow(days: 1, now: 400 * day + 10 * hour)
+        #expect(oneDay.messageSpans.wholeDays == nil)
+        #expect(oneDay.messageSpans.partial == [(399 * day + 10 * hour)...(400 * day - 1), (400 * day)...(400 * day + 10 * hour)])
+        // Within one day (days 0) the window is read as it is.
+        let empty = EngagementWindow(days: 0, now: 400 * day + 10 * hour)
+        #expect(empty.messageSpans.wholeDays == nil)
+        #expect(empty.messageSpans.partial == [(400 * day + 10 * hour)...(400 * day + 10 * hour)])
+        // Every millisecond of the window is in exactly one span.
+        for window in [year, oneDay, EngagementWindow(days: 2, now: 7 * day)] {
+            let spans = window.messageSpans
+            let whole = spans.wholeDays.map { Int64($0.count) * day } ?? 0
+            let partial = spans.partial.reduce(Int64(0)) { $0 + $1.upperBound - $1.lowerBound + 1 }
+            #expect(whole + partial == window.to - window.from + 1)
+        }
+    }
+
     @Test func channelsWithMessagesOrReadersAreSortedByMessagesThenName() {
         let figures = EngagementWindow.channelFigures(
             messages: [(channel: "b", messages: 2, posters: 1), (channel: "c", messages: 5, posters: 2)],

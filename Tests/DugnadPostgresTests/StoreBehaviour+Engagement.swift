@@ -8,6 +8,9 @@ extension StoreBehaviour {
     static let engagement: [Behaviour] = [
         Behaviour(name: "engagement figures of a known scenario", check: engagementFiguresOfAKnownScenario),
         Behaviour(name: "an empty store has zero days and no rows", check: emptyStoreHasZeroDaysAndNoRows),
+        Behaviour(
+            name: "channel figures of windows that begin and end inside days",
+            check: channelFiguresOfWindowsThatBeginAndEndInsideDays),
     ]
 
     private static let day: Int64 = 86_400_000
@@ -125,5 +128,51 @@ extension StoreBehaviour {
         #expect(stats.channels.isEmpty && stats.announcements.isEmpty)
         #expect(stats.daily == [.init(day: "2024-10-03", activeUsers: 0), .init(day: "2024-10-04", activeUsers: 0)])
         #expect(try store.engagement(days: 0, now: now).daily == [])
+    }
+
+    /// Messages spread over 18 days at hours that fall across day boundaries, and windows
+    /// of every shape (within a day, a day from mid-morning, weeks, one ending before some
+    /// people post again, one ending on a message): each window's counts must be what
+    /// counting the messages themselves gives (SQLite reads whole days from a rollup).
+    static func channelFiguresOfWindowsThatBeginAndEndInsideDays(_ harness: any StoreHarness) throws {
+        let store = harness.store
+        let base: Int64 = 20_000 * day
+        try createChannels(store, "a", "b")
+        let sent = (0..<60).map { index -> (id: String, channel: String, from: String, ts: Int64) in
+            let ts = base + Int64(index) * 7 * hour + Int64(index * 13 % 60) * 60_000
+            return ("m\(index)", index % 3 == 0 ? "b" : "a", "u\(index % 5 + (index > 40 ? 1 : 0))", ts)
+        }
+        try expectAllSucceed(
+            store, sent.map { .publish(newMessage($0.id, channel: $0.channel, from: $0.from, ts: $0.ts)) })
+
+        let windows: [(days: Int, now: Int64)] = [
+            (0, base + 50 * hour),
+            (1, base + 50 * hour + 30 * 60_000),
+            (3, base + 100 * hour),
+            (2, base + 5 * day),
+            (7, sent[30].ts),
+            (10, base + 200 * hour),
+            (30, base + 30 * day),
+        ]
+        for window in windows {
+            let from = window.now - Int64(window.days) * day
+            var expected: [String: (messages: Int, posters: Set<String>)] = [:]
+            for message in sent where (from...window.now).contains(message.ts) {
+                expected[message.channel, default: (0, [])].messages += 1
+                expected[message.channel, default: (0, [])].posters.insert(message.from)
+            }
+            let stats = try store.engagement(days: window.days, now: window.now)
+            let figures = Dictionary(
+                uniqueKeysWithValues: stats.channels.map { ($0.channel, ($0.messages, $0.activePosters)) })
+            #expect(figures.count == expected.count, "window \(window)")
+            for (channel, counts) in expected {
+                #expect(figures[channel]?.0 == counts.messages, "messages of \(channel) in \(window)")
+                #expect(figures[channel]?.1 == counts.posters.count, "posters of \(channel) in \(window)")
+            }
+        }
+        // A message stored after the figures were read counts at the next read.
+        try expectAllSucceed(store, [.publish(newMessage("late", channel: "b", from: "u9", ts: base + 30 * day - 1))])
+        let month = try store.engagement(days: 30, now: base + 30 * day)
+        #expect(month.channels.first { $0.channel == "b" }?.messages == sent.filter { $0.channel == "b" }.count + 1)
     }
 }

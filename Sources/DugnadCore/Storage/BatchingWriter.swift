@@ -46,6 +46,8 @@ public final class BatchingWriter: Sendable {
         var draining = false
         var closed = false
         var healthy = true
+        /// A call of `Store.deferredWork` is scheduled for when the writer has been idle a while.
+        var deferredWorkScheduled = false
     }
 
     private let store: any Store
@@ -124,18 +126,65 @@ public final class BatchingWriter: Sendable {
     private func drain() {
         while true {
             let batch: [Pending] = state.withLockedValue { state in
-                if state.queue.isEmpty {
-                    state.draining = false
-                    return []
-                }
                 let count = min(state.queue.count, configuration.maxBatch)
                 let batch = Array(state.queue.prefix(count))
                 state.queue.removeFirst(count)
                 return batch
             }
-            if batch.isEmpty { return }
-            commit(batch)
+            if !batch.isEmpty {
+                commit(batch)
+                // The store may have work that must not fall too far behind even while
+                // writes wait; it answers quickly when there is none.
+                if !state.withLockedValue({ $0.queue.isEmpty }) {
+                    _ = deferredWork(writerIdle: false)
+                    continue
+                }
+            }
+            if deferredWork(writerIdle: true) { continue }
+            let done = state.withLockedValue { state in
+                if state.queue.isEmpty { state.draining = false }
+                return !state.draining
+            }
+            if done { return }
         }
+    }
+
+    /// Gives the store its deferred work (see `Store.deferredWork`); true when it wants to
+    /// be called again at once. A later call is scheduled on the writer's queue, at most
+    /// one at a time. A failure is logged and left to the next batch: the work is the
+    /// store's own, no write waits on it.
+    private func deferredWork(writerIdle: Bool) -> Bool {
+        let next: Duration?
+        do {
+            next = try store.deferredWork(writerIdle: writerIdle)
+        } catch {
+            logger.warning("deferred store work failed: \(error)")
+            return false
+        }
+        guard writerIdle, let next else { return false }
+        if next <= .zero { return true }
+        let schedule = state.withLockedValue { state in
+            defer { state.deferredWorkScheduled = true }
+            return !state.deferredWorkScheduled
+        }
+        if schedule {
+            let (seconds, attoseconds) = next.components
+            let nanoseconds = Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
+            queue.asyncAfter(deadline: .now() + .nanoseconds(nanoseconds)) { self.deferredWorkDue() }
+        }
+        return false
+    }
+
+    /// On the writer's queue, a while after the writer went idle: a drain does the work
+    /// unless one is running already (it does the work itself when it runs dry).
+    private func deferredWorkDue() {
+        let start = state.withLockedValue { state in
+            state.deferredWorkScheduled = false
+            if state.draining { return false }
+            state.draining = true
+            return true
+        }
+        if start { drain() }
     }
 
     private func commit(_ batch: [Pending]) {

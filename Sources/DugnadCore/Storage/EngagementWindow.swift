@@ -39,6 +39,18 @@ public struct EngagementWindow: Sendable, Equatable {
         return (lastDay - Int64(days) + 1)...lastDay
     }
 
+    /// How an engine that keeps messages per channel and UTC day reads the window: the
+    /// days wholly inside it from that rollup (nil when there are none), the rest (a part
+    /// of the first day and of the last, or the window itself when it lies within a day)
+    /// from the messages.
+    public var messageSpans: (wholeDays: ClosedRange<Int64>?, partial: [ClosedRange<Int64>]) {
+        let firstDay = Self.floorDivide(from, Self.millisPerDay)
+        let lastDay = Self.floorDivide(to, Self.millisPerDay)
+        guard firstDay < lastDay else { return (nil, [from...to]) }
+        let wholeDays = firstDay + 1 < lastDay ? (firstDay + 1)...(lastDay - 1) : nil
+        return (wholeDays, [from...((firstDay + 1) * Self.millisPerDay - 1), (lastDay * Self.millisPerDay)...to])
+    }
+
     /// The figures of the window.
     public func stats(
         channels: [EngagementStats.ChannelFigures], announcements: [EngagementStats.AnnouncementFigures],

@@ -36,6 +36,17 @@ public protocol Store: Sendable {
     /// whether it was stored is unknown, and the error says so).
     func write(_ ops: [WriteOp]) throws -> [Result<WriteOutcome, StoreError>]
 
+    /// Work the engine keeps off the commit path (SQLite: the search index and the
+    /// engagement rollups follow the messages in batches), done on the writer's thread
+    /// after a batch. `writerIdle` says that no write waits. Returns nil when the writer
+    /// need not call again, or how soon to call again if it stays idle (zero: at once).
+    /// The default has none.
+    func deferredWork(writerIdle: Bool) throws -> Duration?
+
+    /// Brings the work kept off the commit path up to date (a tool that wrote many rows
+    /// calls it before it ends, so that the hub does not start behind). The default has none.
+    func catchUpDeferredWork() throws
+
     func channel(named name: String) throws -> ChannelRecord?
     func allChannels() throws -> [ChannelRecord]
     /// One page of the channel directory ordered by name, every kind, each with its member
@@ -129,6 +140,10 @@ public protocol Store: Sendable {
 
 extension Store {
     public func close() {}
+
+    public func deferredWork(writerIdle: Bool) throws -> Duration? { nil }
+
+    public func catchUpDeferredWork() throws {}
 
     /// The goals' counts for the one week that ends at `to`.
     public func goalFigures(to: Int64) throws -> GoalFigures {
