@@ -158,14 +158,15 @@ extension SQLiteStore {
         return EngagementWindow.medianMillisToRead(middle: readTimes, postedAt: ts)
     }
 
-    /// Recorded days come from the user_active_days rollup (one key range, no sort); open
-    /// sessions add the days since their last heartbeat that the rollup may not hold yet.
+    /// Recorded days come from the user_active_days rollup, counted per day in
+    /// active_day_counts (one key range of at most `days` rows); open sessions add the days
+    /// since their last heartbeat that the rollup may not hold yet.
     private static func dailyFigures(_ db: Database, _ window: EngagementWindow) throws
         -> [EngagementStats.DayFigures]
     {
         guard let days = window.dailyDays else { return [] }
         let recorded = try Row.fetchAll(
-            db.cachedStatement(sql: "SELECT day, count(*) AS users FROM user_active_days WHERE day BETWEEN ? AND ? GROUP BY day"),
+            db.cachedStatement(sql: "SELECT day, users FROM active_day_counts WHERE day BETWEEN ? AND ?"),
             arguments: [days.lowerBound, days.upperBound])
         // An open session is alive until now (start-up closes those a crash left open).
         // Few sessions are open, and most of them since today.

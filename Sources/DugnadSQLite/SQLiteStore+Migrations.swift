@@ -18,6 +18,7 @@ extension SQLiteStore {
         migrator.registerMigration("v10-direct", migrate: createDirectChannels)
         migrator.registerMigration("v11-engagement-indexes", migrate: addEngagementIndexes)
         migrator.registerMigration("v12-follower", migrate: SQLiteFollower.createTables)
+        migrator.registerMigration("v13-active-day-counts", migrate: SQLiteActiveDayCounts.createTables)
         return migrator
     }
 
