@@ -180,7 +180,8 @@ public final class BatchingWriter: Sendable {
     private func deferredWorkDue() {
         let start = state.withLockedValue { state in
             state.deferredWorkScheduled = false
-            if state.draining { return false }
+            // Closed: the hub is stopping; the store catches up when it next starts.
+            if state.draining || state.closed { return false }
             state.draining = true
             return true
         }
