@@ -37,28 +37,34 @@ extension PostgresStore {
     /// need no ack from the last 7 days (newest first, at most `UserAnnouncement.recentUnreadLimit`).
     public func pendingAnnouncements(userID: String, now: Int64) throws -> [UserAnnouncement] {
         try reading("read the pending announcements of '\(userID)'") { db in
-            let columns = "\(Self.qualifiedAnnouncementColumns), aa.read_at AS user_read_at, aa.acked_at AS user_acked_at"
-            let unacknowledged = try db.rows(
-                """
-                SELECT \(unescaped: columns)
-                FROM announcement_audience aa JOIN announcements a ON a.id = aa.announcement_id
-                WHERE aa.user_id = \(userID) AND aa.require_ack AND aa.acked_at IS NULL
-                ORDER BY a.ts, a.id
-                """)
-            let recentUnread = try db.rows(
-                """
-                SELECT \(unescaped: columns)
-                FROM announcement_audience aa JOIN announcements a ON a.id = aa.announcement_id
-                WHERE aa.user_id = \(userID) AND NOT aa.require_ack AND aa.read_at IS NULL
-                    AND a.ts >= \(now - UserAnnouncement.recentUnreadMillis)
-                ORDER BY a.ts DESC, a.id DESC
-                LIMIT \(Int64(UserAnnouncement.recentUnreadLimit))
-                """)
-            return try (unacknowledged + recentUnread).map { row in
-                UserAnnouncement(
-                    announcement: try Self.announcementRecord(row), readAt: try row.decode("user_read_at"),
-                    ackedAt: try row.decode("user_acked_at"))
-            }
+            try Self.fetchPendingAnnouncements(db, userID: userID, now: now)
+        }
+    }
+
+    static func fetchPendingAnnouncements(_ db: BlockingConnection, userID: String, now: Int64) throws
+        -> [UserAnnouncement]
+    {
+        let columns = "\(Self.qualifiedAnnouncementColumns), aa.read_at AS user_read_at, aa.acked_at AS user_acked_at"
+        let unacknowledged = try db.rows(
+            """
+            SELECT \(unescaped: columns)
+            FROM announcement_audience aa JOIN announcements a ON a.id = aa.announcement_id
+            WHERE aa.user_id = \(userID) AND aa.require_ack AND aa.acked_at IS NULL
+            ORDER BY a.ts, a.id
+            """)
+        let recentUnread = try db.rows(
+            """
+            SELECT \(unescaped: columns)
+            FROM announcement_audience aa JOIN announcements a ON a.id = aa.announcement_id
+            WHERE aa.user_id = \(userID) AND NOT aa.require_ack AND aa.read_at IS NULL
+                AND a.ts >= \(now - UserAnnouncement.recentUnreadMillis)
+            ORDER BY a.ts DESC, a.id DESC
+            LIMIT \(Int64(UserAnnouncement.recentUnreadLimit))
+            """)
+        return try (unacknowledged + recentUnread).map { row in
+            UserAnnouncement(
+                announcement: try Self.announcementRecord(row), readAt: try row.decode("user_read_at"),
+                ackedAt: try row.decode("user_acked_at"))
         }
     }
 

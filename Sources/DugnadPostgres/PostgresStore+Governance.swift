@@ -4,16 +4,18 @@ import PostgresNIO
 
 extension PostgresStore {
     public func standing(userID: String) throws -> UserStanding {
-        try reading("read the standing of '\(userID)'") { db in
-            let roles = try db.value("SELECT directory_roles FROM users WHERE id = \(userID)", as: [String].self) ?? []
-            let ban = try db.row("SELECT user_id, banned_at, banned_by, reason FROM bans WHERE user_id = \(userID)").map {
-                row in
-                BanRecord(
-                    userID: try row.decode("user_id"), bannedAt: try row.decode("banned_at"),
-                    bannedBy: try row.decode("banned_by"), reason: try row.decode("reason", as: String?.self))
-            }
-            return UserStanding(directoryRoles: roles, ban: ban)
+        try reading("read the standing of '\(userID)'") { db in try Self.fetchStanding(db, userID: userID) }
+    }
+
+    static func fetchStanding(_ db: BlockingConnection, userID: String) throws -> UserStanding {
+        let roles = try db.value("SELECT directory_roles FROM users WHERE id = \(userID)", as: [String].self) ?? []
+        let ban = try db.row("SELECT user_id, banned_at, banned_by, reason FROM bans WHERE user_id = \(userID)").map {
+            row in
+            BanRecord(
+                userID: try row.decode("user_id"), bannedAt: try row.decode("banned_at"),
+                bannedBy: try row.decode("banned_by"), reason: try row.decode("reason", as: String?.self))
         }
+        return UserStanding(directoryRoles: roles, ban: ban)
     }
 
     public func channelsCreated(by userID: String, since: Int64) throws -> Int {

@@ -17,21 +17,19 @@ extension PostgresStore {
     }
 
     public func memberships(userID: String) throws -> [MembershipRecord] {
-        try reading("read the memberships of '\(userID)'") { db in
-            try db.rows(
-                """
-                SELECT \(unescaped: Self.channelColumns), m.read_seq, m.granted_at,
-                    \(unescaped: Self.unreadMentionsColumn)
-                FROM memberships m JOIN channels c ON c.name = m.channel
-                WHERE m.user_id = \(userID)
-                ORDER BY c.name
-                """
-            ).map { row in
-                MembershipRecord(
-                    channel: try Self.channelRecord(row), readSeq: try row.decode("read_seq"),
-                    kind: try row.decode("granted_at", as: Int64?.self) == nil ? .joined : .granted,
-                    unreadMentions: Int(try row.decode("unread_mentions", as: Int64.self)))
-            }
+        try reading("read the memberships of '\(userID)'") { db in try Self.fetchMemberships(db, userID: userID) }
+    }
+
+    /// The standing, the memberships, the direct channels' members and the pending
+    /// announcements on one read connection (`SessionOpening` says why).
+    public func sessionOpening(userID: String, now: Int64) throws -> SessionOpening {
+        let page = MemberPage(afterUserID: nil, limit: SessionOpening.directMembersLimit)
+        return try reading("read the opening of a session of '\(userID)'") { db in
+            try SessionOpening.reading(
+                standing: { try Self.fetchStanding(db, userID: userID) },
+                memberships: { try Self.fetchMemberships(db, userID: userID) },
+                membersOf: { try Self.fetchMembers(db, channel: $0, page: page).members },
+                announcements: { try Self.fetchPendingAnnouncements(db, userID: userID, now: now) })
         }
     }
 
@@ -99,20 +97,7 @@ extension PostgresStore {
         members: [UserRecord], hasMore: Bool
     ) {
         let page = MemberPage(afterUserID: afterUserID, limit: limit)
-        return try reading("read the members of '\(channel)'") { db in
-            let rows = try db.rows(
-                """
-                SELECT m.user_id AS id, coalesce(u.name, m.user_id) AS name,
-                    coalesce(u.roles, '{}') AS roles, u.last_seen AS last_seen
-                FROM memberships m LEFT JOIN users u ON u.id = m.user_id
-                WHERE m.channel = \(channel)
-                    AND (\(page.afterUserID)::text IS NULL OR m.user_id > \(page.afterUserID)::text)
-                ORDER BY m.user_id
-                LIMIT \(Int64(page.fetchLimit))
-                """)
-            let (members, hasMore) = page.page(fromFetched: rows)
-            return (try members.map(Self.userRecord), hasMore)
-        }
+        return try reading("read the members of '\(channel)'") { db in try Self.fetchMembers(db, channel: channel, page: page) }
     }
 
     public func user(id: String) throws -> UserRecord? {
@@ -146,6 +131,40 @@ extension PostgresStore {
         (SELECT count(*) FROM mentions mn
          WHERE mn.user_id = m.user_id AND mn.channel = m.channel AND mn.seq > m.read_seq) AS unread_mentions
         """
+
+    static func fetchMemberships(_ db: BlockingConnection, userID: String) throws -> [MembershipRecord] {
+        try db.rows(
+            """
+            SELECT \(unescaped: Self.channelColumns), m.read_seq, m.granted_at,
+                \(unescaped: Self.unreadMentionsColumn)
+            FROM memberships m JOIN channels c ON c.name = m.channel
+            WHERE m.user_id = \(userID)
+            ORDER BY c.name
+            """
+        ).map { row in
+            MembershipRecord(
+                channel: try Self.channelRecord(row), readSeq: try row.decode("read_seq"),
+                kind: try row.decode("granted_at", as: Int64?.self) == nil ? .joined : .granted,
+                unreadMentions: Int(try row.decode("unread_mentions", as: Int64.self)))
+        }
+    }
+
+    static func fetchMembers(_ db: BlockingConnection, channel: String, page: MemberPage) throws -> (
+        members: [UserRecord], hasMore: Bool
+    ) {
+        let rows = try db.rows(
+            """
+            SELECT m.user_id AS id, coalesce(u.name, m.user_id) AS name,
+                coalesce(u.roles, '{}') AS roles, u.last_seen AS last_seen
+            FROM memberships m LEFT JOIN users u ON u.id = m.user_id
+            WHERE m.channel = \(channel)
+                AND (\(page.afterUserID)::text IS NULL OR m.user_id > \(page.afterUserID)::text)
+            ORDER BY m.user_id
+            LIMIT \(Int64(page.fetchLimit))
+            """)
+        let (members, hasMore) = page.page(fromFetched: rows)
+        return (try members.map(Self.userRecord), hasMore)
+    }
 
     static func fetchChannel(_ db: BlockingConnection, named name: String) throws -> ChannelRecord? {
         try db.row("SELECT \(unescaped: Self.channelColumns) FROM channels c WHERE c.name = \(name)")

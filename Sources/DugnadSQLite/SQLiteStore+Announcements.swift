@@ -47,32 +47,36 @@ extension SQLiteStore {
     /// first.
     public func pendingAnnouncements(userID: String, now: Int64) throws -> [UserAnnouncement] {
         try reading("read the pending announcements of '\(userID)'") { db in
-            let columns = "\(Self.qualifiedAnnouncementColumns), aa.read_at AS user_read_at, aa.acked_at AS user_acked_at"
-            let unacknowledged = try Row.fetchAll(
-                db.cachedStatement(
-                    sql: """
-                        SELECT \(columns)
-                        FROM announcement_audience aa JOIN announcements a ON a.id = aa.announcement_id
-                        WHERE aa.user_id = ? AND aa.require_ack = 1 AND aa.acked_at IS NULL
-                        ORDER BY a.ts, a.id
-                        """),
-                arguments: [userID])
-            let recentUnread = try Row.fetchAll(
-                db.cachedStatement(
-                    sql: """
-                        SELECT \(columns)
-                        FROM announcement_audience aa JOIN announcements a ON a.id = aa.announcement_id
-                        WHERE aa.user_id = ? AND aa.require_ack = 0 AND aa.read_at IS NULL AND a.ts >= ?
-                        ORDER BY a.ts DESC, a.id DESC
-                        LIMIT ?
-                        """),
-                arguments: [userID, now - UserAnnouncement.recentUnreadMillis, UserAnnouncement.recentUnreadLimit])
-            return try (unacknowledged + recentUnread).map { row in
-                UserAnnouncement(
-                    announcement: try Self.announcementRecord(row),
-                    readAt: try row.decode(Int64?.self, forColumn: "user_read_at"),
-                    ackedAt: try row.decode(Int64?.self, forColumn: "user_acked_at"))
-            }
+            try Self.fetchPendingAnnouncements(db, userID: userID, now: now)
+        }
+    }
+
+    static func fetchPendingAnnouncements(_ db: Database, userID: String, now: Int64) throws -> [UserAnnouncement] {
+        let columns = "\(Self.qualifiedAnnouncementColumns), aa.read_at AS user_read_at, aa.acked_at AS user_acked_at"
+        let unacknowledged = try Row.fetchAll(
+            db.cachedStatement(
+                sql: """
+                    SELECT \(columns)
+                    FROM announcement_audience aa JOIN announcements a ON a.id = aa.announcement_id
+                    WHERE aa.user_id = ? AND aa.require_ack = 1 AND aa.acked_at IS NULL
+                    ORDER BY a.ts, a.id
+                    """),
+            arguments: [userID])
+        let recentUnread = try Row.fetchAll(
+            db.cachedStatement(
+                sql: """
+                    SELECT \(columns)
+                    FROM announcement_audience aa JOIN announcements a ON a.id = aa.announcement_id
+                    WHERE aa.user_id = ? AND aa.require_ack = 0 AND aa.read_at IS NULL AND a.ts >= ?
+                    ORDER BY a.ts DESC, a.id DESC
+                    LIMIT ?
+                    """),
+            arguments: [userID, now - UserAnnouncement.recentUnreadMillis, UserAnnouncement.recentUnreadLimit])
+        return try (unacknowledged + recentUnread).map { row in
+            UserAnnouncement(
+                announcement: try Self.announcementRecord(row),
+                readAt: try row.decode(Int64?.self, forColumn: "user_read_at"),
+                ackedAt: try row.decode(Int64?.self, forColumn: "user_acked_at"))
         }
     }
 

@@ -4,24 +4,26 @@ import GRDB
 
 extension SQLiteStore {
     public func standing(userID: String) throws -> UserStanding {
-        try reading("read the standing of '\(userID)'") { db in
-            let roles =
-                try String.fetchOne(
-                    db.cachedStatement(sql: "SELECT directory_roles FROM users WHERE id = ?"), arguments: [userID]
-                )
-                .map(Self.decodeRoles) ?? []
-            let ban = try Row.fetchOne(
-                db.cachedStatement(sql: "SELECT user_id, banned_at, banned_by, reason FROM bans WHERE user_id = ?"),
-                arguments: [userID]
-            ).map { row in
-                BanRecord(
-                    userID: try row.decode(String.self, forColumn: "user_id"),
-                    bannedAt: try row.decode(Int64.self, forColumn: "banned_at"),
-                    bannedBy: try row.decode(String.self, forColumn: "banned_by"),
-                    reason: try row.decode(String?.self, forColumn: "reason"))
-            }
-            return UserStanding(directoryRoles: roles, ban: ban)
+        try reading("read the standing of '\(userID)'") { db in try Self.fetchStanding(db, userID: userID) }
+    }
+
+    static func fetchStanding(_ db: Database, userID: String) throws -> UserStanding {
+        let roles =
+            try String.fetchOne(
+                db.cachedStatement(sql: "SELECT directory_roles FROM users WHERE id = ?"), arguments: [userID]
+            )
+            .map(Self.decodeRoles) ?? []
+        let ban = try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT user_id, banned_at, banned_by, reason FROM bans WHERE user_id = ?"),
+            arguments: [userID]
+        ).map { row in
+            BanRecord(
+                userID: try row.decode(String.self, forColumn: "user_id"),
+                bannedAt: try row.decode(Int64.self, forColumn: "banned_at"),
+                bannedBy: try row.decode(String.self, forColumn: "banned_by"),
+                reason: try row.decode(String?.self, forColumn: "reason"))
         }
+        return UserStanding(directoryRoles: roles, ban: ban)
     }
 
     public func channelsCreated(by userID: String, since: Int64) throws -> Int {

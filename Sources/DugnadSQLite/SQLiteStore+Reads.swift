@@ -18,24 +18,19 @@ extension SQLiteStore {
     }
 
     public func memberships(userID: String) throws -> [MembershipRecord] {
-        try reading("read the memberships of '\(userID)'") { db in
-            try Row.fetchAll(
-                db.cachedStatement(
-                    sql: """
-                        SELECT \(Self.channelColumns), m.read_seq, m.granted_at,
-                            \(Self.unreadMentionsColumn)
-                        FROM memberships m JOIN channels c ON c.name = m.channel
-                        WHERE m.user_id = ?
-                        ORDER BY c.name
-                        """),
-                arguments: [userID]
-            ).map { row in
-                MembershipRecord(
-                    channel: try Self.channelRecord(row),
-                    readSeq: try row.decode(Int64.self, forColumn: "read_seq"),
-                    kind: try row.decode(Int64?.self, forColumn: "granted_at") == nil ? .joined : .granted,
-                    unreadMentions: try row.decode(Int.self, forColumn: "unread_mentions"))
-            }
+        try reading("read the memberships of '\(userID)'") { db in try Self.fetchMemberships(db, userID: userID) }
+    }
+
+    /// The standing, the memberships, the direct channels' members and the pending
+    /// announcements in one read transaction (`SessionOpening` says why).
+    public func sessionOpening(userID: String, now: Int64) throws -> SessionOpening {
+        let page = MemberPage(afterUserID: nil, limit: SessionOpening.directMembersLimit)
+        return try reading("read the opening of a session of '\(userID)'") { db in
+            try SessionOpening.reading(
+                standing: { try Self.fetchStanding(db, userID: userID) },
+                memberships: { try Self.fetchMemberships(db, userID: userID) },
+                membersOf: { try Self.fetchMembers(db, channel: $0, page: page).members },
+                announcements: { try Self.fetchPendingAnnouncements(db, userID: userID, now: now) })
         }
     }
 
@@ -106,21 +101,7 @@ extension SQLiteStore {
         members: [UserRecord], hasMore: Bool
     ) {
         let page = MemberPage(afterUserID: afterUserID, limit: limit)
-        return try reading("read the members of '\(channel)'") { db in
-            let rows = try Row.fetchAll(
-                db.cachedStatement(
-                    sql: """
-                        SELECT m.user_id AS id, coalesce(u.name, m.user_id) AS name,
-                            coalesce(u.roles, '[]') AS roles, u.last_seen AS last_seen
-                        FROM memberships m LEFT JOIN users u ON u.id = m.user_id
-                        WHERE m.channel = ? AND (? IS NULL OR m.user_id > ?)
-                        ORDER BY m.user_id
-                        LIMIT ?
-                        """),
-                arguments: [channel, page.afterUserID, page.afterUserID, page.fetchLimit])
-            let (members, hasMore) = page.page(fromFetched: rows)
-            return (try members.map(Self.userRecord), hasMore)
-        }
+        return try reading("read the members of '\(channel)'") { db in try Self.fetchMembers(db, channel: channel, page: page) }
     }
 
     public func user(id: String) throws -> UserRecord? {
@@ -156,6 +137,44 @@ extension SQLiteStore {
         (SELECT count(*) FROM mentions mn
          WHERE mn.user_id = m.user_id AND mn.channel = m.channel AND mn.seq > m.read_seq) AS unread_mentions
         """
+
+    static func fetchMemberships(_ db: Database, userID: String) throws -> [MembershipRecord] {
+        try Row.fetchAll(
+            db.cachedStatement(
+                sql: """
+                    SELECT \(Self.channelColumns), m.read_seq, m.granted_at,
+                        \(Self.unreadMentionsColumn)
+                    FROM memberships m JOIN channels c ON c.name = m.channel
+                    WHERE m.user_id = ?
+                    ORDER BY c.name
+                    """),
+            arguments: [userID]
+        ).map { row in
+            MembershipRecord(
+                channel: try Self.channelRecord(row),
+                readSeq: try row.decode(Int64.self, forColumn: "read_seq"),
+                kind: try row.decode(Int64?.self, forColumn: "granted_at") == nil ? .joined : .granted,
+                unreadMentions: try row.decode(Int.self, forColumn: "unread_mentions"))
+        }
+    }
+
+    static func fetchMembers(_ db: Database, channel: String, page: MemberPage) throws -> (
+        members: [UserRecord], hasMore: Bool
+    ) {
+        let rows = try Row.fetchAll(
+            db.cachedStatement(
+                sql: """
+                    SELECT m.user_id AS id, coalesce(u.name, m.user_id) AS name,
+                        coalesce(u.roles, '[]') AS roles, u.last_seen AS last_seen
+                    FROM memberships m LEFT JOIN users u ON u.id = m.user_id
+                    WHERE m.channel = ? AND (? IS NULL OR m.user_id > ?)
+                    ORDER BY m.user_id
+                    LIMIT ?
+                    """),
+            arguments: [channel, page.afterUserID, page.afterUserID, page.fetchLimit])
+        let (members, hasMore) = page.page(fromFetched: rows)
+        return (try members.map(Self.userRecord), hasMore)
+    }
 
     static func fetchChannel(_ db: Database, named name: String) throws -> ChannelRecord? {
         try Row.fetchOne(

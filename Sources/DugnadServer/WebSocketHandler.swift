@@ -207,19 +207,25 @@ final class WebSocketHandler: ChannelInboundHandler, ConnectionOutput, Connectio
     private func authenticate(_ token: String) {
         guard let context else { return }
         state = .authenticating
-        app.authenticator.authenticate(token, on: context.eventLoop).assumeIsolated().whenSuccess { [self] result in
+        // The standing (ban, directory roles) is read with the session's opening: one read.
+        app.authenticator.authenticate(token, on: context.eventLoop, readsStanding: false).assumeIsolated().whenSuccess {
+            [self] result in
             guard case .authenticating = state else { return }
             switch result {
             case .failure(let failure):
-                // The reason and the peer, never the credential itself.
-                app.logger.info(
-                    "websocket credentials refused",
-                    metadata: ["reason": "\(failure.rawValue)", "peer": "\(context.remoteAddress?.description ?? "?")"])
-                closeAuth(failure)
+                refuse(failure)
             case .success(let principal):
                 open(principal)
             }
         }
+    }
+
+    private func refuse(_ failure: AuthFailure) {
+        // The reason and the peer, never the credential itself.
+        app.logger.info(
+            "websocket credentials refused",
+            metadata: ["reason": "\(failure.rawValue)", "peer": "\(context?.remoteAddress?.description ?? "?")"])
+        closeAuth(failure)
     }
 
     private func open(_ principal: Principal) {
@@ -234,6 +240,8 @@ final class WebSocketHandler: ChannelInboundHandler, ConnectionOutput, Connectio
             loop: context.eventLoop, server: server
         ).assumeIsolated().whenComplete { [self] result in
             switch result {
+            case .failure(let failure as AuthFailure):
+                refuse(failure)
             case .failure(let error):
                 app.logger.error("could not open session: \(error)")
                 close(code: .internalError, reason: AuthFailure.storageUnavailable.rawValue)

@@ -112,6 +112,18 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Above this many users online in a channel, presence is sent as counts only.")
     var presenceListLimit = 1_000
 
+    @Option(help: "Presence deliveries a second that diffs may average; a diff to more members waits and coalesces.")
+    var presenceDeliveriesPerSecond = HubConfiguration().presenceDeliveriesPerSecond
+
+    @Option(
+        help: ArgumentHelp(
+            "The same during a rush: a second in which at least --presence-rush-openings connections opened.",
+            valueName: "n"))
+    var presenceRushDeliveriesPerSecond = HubConfiguration().presenceRushDeliveriesPerSecond
+
+    @Option(help: "Connections opened in one second that make a rush (see --presence-rush-deliveries-per-second).")
+    var presenceRushOpenings = HubConfiguration().presenceRushOpeningsPerSecond
+
     @Option(help: "Milliseconds within which fan-out to a connection is gathered into one write under load (0: write every event at once).")
     var flushWindow: Int64 = 0
 
@@ -178,6 +190,13 @@ struct Serve: AsyncParsableCommand {
         if let nodeID, nodeID.isEmpty || nodeID.count > 64 {
             throw ValidationError("--node-id must be 1 to 64 characters.")
         }
+        for (name, value) in [
+            ("--presence-deliveries-per-second", presenceDeliveriesPerSecond),
+            ("--presence-rush-deliveries-per-second", presenceRushDeliveriesPerSecond),
+            ("--presence-rush-openings", presenceRushOpenings),
+        ] where value < 1 {
+            throw ValidationError("\(name) must be at least 1.")
+        }
         guard flushWindow >= 0 else { throw ValidationError("--flush-window must be 0 or more.") }
         guard fanoutMaxLag >= 0 else { throw ValidationError("--fanout-max-lag must be 0 or more.") }
         guard pingInterval > 0 else { throw ValidationError("--ping-interval must be greater than 0.") }
@@ -229,6 +248,9 @@ struct Serve: AsyncParsableCommand {
         configuration.hub.commandRate = commandRate
         configuration.hub.commandBurst = commandBurst
         configuration.hub.presenceListLimit = presenceListLimit
+        configuration.hub.presenceDeliveriesPerSecond = presenceDeliveriesPerSecond
+        configuration.hub.presenceRushDeliveriesPerSecond = presenceRushDeliveriesPerSecond
+        configuration.hub.presenceRushOpeningsPerSecond = presenceRushOpenings
         configuration.hub.fanoutFlushWindowMillis = flushWindow
         configuration.hub.fanoutMaxLagMillis = fanoutMaxLag
         configuration.hub.autoCreatePublicChannels = !noAutoCreate

@@ -8,6 +8,7 @@ import Testing
 enum StoreBehaviour {
     static let all: [Behaviour] =
         hub + announcements + engagement + governance + goals + receipts + lateRecipients + directory + search + edits
+        + sessionOpening
 
     static let hub: [Behaviour] = [
         Behaviour(name: "seqs are gapless per channel across batches", check: seqsAreGaplessPerChannelAcrossBatches),

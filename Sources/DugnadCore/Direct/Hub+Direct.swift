@@ -108,9 +108,16 @@ extension Hub {
     /// the store; any other kind as it is.
     static func titledForViewer(_ record: ChannelRecord, viewer: String, store: any Store) throws -> ChannelRecord {
         guard record.kind == .direct else { return record }
-        let members = try store.members(channel: record.name, afterUserID: nil, limit: DirectRequest.maxOthers + 1)
+        let members = try store.members(channel: record.name, afterUserID: nil, limit: SessionOpening.directMembersLimit)
+        return titled(record, members: members.members, viewer: viewer)
+    }
+
+    /// A direct channel titled for `viewer` from its `members` (all of them); any other
+    /// kind as it is.
+    static func titled(_ record: ChannelRecord, members: [UserRecord], viewer: String) -> ChannelRecord {
+        guard record.kind == .direct else { return record }
         var seen = record
-        seen.title = DirectChannelName.title(members: members.members.map { (id: $0.id, name: $0.name) }, viewer: viewer)
+        seen.title = DirectChannelName.title(members: members.map { (id: $0.id, name: $0.name) }, viewer: viewer)
         return seen
     }
 

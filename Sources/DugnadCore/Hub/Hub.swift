@@ -70,7 +70,10 @@ public final class Hub: Sendable {
         self.presencePacer = NIOLockedValueBox(
             PresencePacer(
                 deliveriesPerSecond: configuration.presenceDeliveriesPerSecond,
-                tickMillis: configuration.presenceFlushMillis))
+                tickMillis: configuration.presenceFlushMillis,
+                rush: PresencePacer.Rush(
+                    openingsPerSecond: configuration.presenceRushOpeningsPerSecond,
+                    deliveriesPerSecond: configuration.presenceRushDeliveriesPerSecond)))
         self.writer = BatchingWriter(
             store: store, configuration: configuration.writer, logger: logger,
             onBatch: { size, failed in
@@ -323,7 +326,11 @@ public final class Hub: Sendable {
         let limit = configuration.presenceListLimit
         let now = NIODeadline.now().uptimeNanoseconds
         let (diffs, changes) = presenceState.withLockedValue { state in
-            let due = forced || presencePacer.withLockedValue { $0.admit(audience: state.pendingAudience, now: now) }
+            let due =
+                forced
+                || presencePacer.withLockedValue {
+                    $0.admit(audience: state.pendingAudience, opened: state.connectionsOpened, now: now)
+                }
             return (due ? state.drainDiffs() : [], state.drainOutgoing())
         }
         if !changes.isEmpty { bus.publishPresence(changes) }

@@ -74,6 +74,15 @@ public struct HubConfiguration: Sendable {
     /// it. Default 20,000: a 10,000-member channel gets a diff at most every 500 ms, a
     /// channel of 2,000 or fewer on every tick (measured: docs/benchmarks.md, "The morning rush").
     public var presenceDeliveriesPerSecond = 20_000
+    /// Connections opened in one second at or above which this node is in a rush (the
+    /// morning, everyone at once), and presence flushes average at most
+    /// `presenceRushDeliveriesPerSecond` until a second passes with fewer. Default 200 a
+    /// second: 10,000 people arriving over half an hour are 6 a second.
+    public var presenceRushOpeningsPerSecond = 200
+    /// Default 2,000 (a tenth of `presenceDeliveriesPerSecond`): a 10,000-member channel
+    /// gets a diff every 5 s during a rush, in which each arrival's `join` reply carries the
+    /// channel's presence anyway; measured in docs/benchmarks.md, "The morning rush".
+    public var presenceRushDeliveriesPerSecond = 2_000
     /// Fan-out flushes of one event loop at most once per this many milliseconds: what is
     /// delivered sooner after a flush waits for one flush at the end of the window, so
     /// that a connection gets several events in one write (one syscall, one TCP segment)

@@ -38,6 +38,8 @@ public struct PresenceState: Sendable {
     var channels: [String: [String: Entry]] = [:]
     /// This node's connections per user, joined to anything or not.
     var online: [String: Int] = [:]
+    /// Connections this node ever opened (`connect`): how `PresencePacer` tells a rush.
+    public private(set) var connectionsOpened = 0
     /// What other nodes reported, by node id.
     var remote: [String: RemoteNode] = [:]
     /// Union diffs for this node's subscribers, coalesced per channel.
@@ -91,6 +93,7 @@ public struct PresenceState: Sendable {
     /// A connection of `userID` opened on this node.
     public mutating func connect(userID: String) {
         online[userID, default: 0] += 1
+        connectionsOpened &+= 1
         if sharedWithOtherNodes, online[userID] == 1 { outgoing["", default: [:]][userID] = ("", true) }
     }
 

@@ -54,6 +54,11 @@ public protocol Store: Sendable {
     /// The hub decides which of them the caller may see.
     func channelDirectory(_ request: DirectoryPageRequest) throws -> (entries: [DirectoryEntry], hasMore: Bool)
     func memberships(userID: String) throws -> [MembershipRecord]
+    /// What a session's opening needs, in one read: the user's standing (`standing`), the
+    /// memberships, the members of its direct channels (for their titles) and the pending
+    /// announcements (`pendingAnnouncements`). The hub still decides which memberships the
+    /// credentials reach now.
+    func sessionOpening(userID: String, now: Int64) throws -> SessionOpening
     /// How the user is a member of the channel; nil when not at all.
     func membershipKind(userID: String, channel: String) throws -> MembershipKind?
     /// Messages of one page, ascending seq, and whether more exist beyond the page in the

@@ -26,6 +26,9 @@ public final class Session {
     /// is the one closed with 4029; the budgets themselves are per user, `Hub.budgets`).
     private var strikes = 0
     private var retainedMemberships = false
+    /// Whether the session was recorded (`record(at:)`): a connection refused at its
+    /// opening (banned, or storage failed) was not, and ends without a `closeSession`.
+    private var recorded = false
 
     private init(hub: Hub, authenticator: Authenticator, principal: Principal, output: any ConnectionOutput, loop: any EventLoop)
     {
@@ -38,33 +41,44 @@ public final class Session {
         self.order = WriteOrder(loop: loop)
     }
 
-    /// Opens a session: records the user and the session, loads memberships (joining the
-    /// default channels the user lacks) and sends the welcome. Must be called on `loop`,
-    /// after `Hub.reserveConnection` succeeded for the user (the session's `end()` gives
-    /// that slot back).
+    /// Opens a session: reads what the opening needs in one read (`Store.sessionOpening`),
+    /// refuses a banned person (the future fails with `AuthFailure.banned`), records the
+    /// user and the session, joins the default channels the user lacks and sends the
+    /// welcome. Must be called on `loop`, after `Hub.reserveConnection` succeeded for the
+    /// user (the session's `end()` gives that slot back).
+    ///
+    /// A person's standing (ban, roles an admin gave) is applied here, from the same read,
+    /// so the caller may authenticate without reading it (`Authenticator.authenticate`'s
+    /// `readsStanding`): one read transaction fewer per connection at the morning rush.
     public static func open(
         hub: Hub, authenticator: Authenticator, principal: Principal, output: any ConnectionOutput,
         loop: any EventLoop, server: ServerInfo
     ) -> EventLoopFuture<Session> {
         let session = Session(hub: hub, authenticator: authenticator, principal: principal, output: output, loop: loop)
         let now = WallClock.nowMillis()
-        hub.writer.submit(.upsertUser(id: principal.userID, name: principal.name, roles: principal.roleNames, seenAt: now))
-        hub.writer.submit(.openSession(id: session.id, userID: principal.userID, at: now))
+        // Registered before the read, so that a ban made while the session opens closes it.
         hub.local.router(for: loop).register(output)
-        hub.metrics.connections.increment()
-        hub.metrics.connectionsOpened.increment()
         let userID = principal.userID
         let opened = hub.read(on: loop) { store in
-            let memberships = try store.memberships(userID: userID).map { membership in
+            let opening = try store.sessionOpening(userID: userID, now: now)
+            let memberships = opening.memberships.map { membership in
                 var titled = membership
-                titled.channel = try Hub.titledForViewer(membership.channel, viewer: userID, store: store)
+                titled.channel = Hub.titled(
+                    membership.channel, members: opening.directMembers[membership.channel.name] ?? [], viewer: userID)
                 return titled
             }
-            return (memberships, try store.pendingAnnouncements(userID: userID, now: now))
+            return (opening.standing, memberships, opening.announcements)
+        }
+        .assumeIsolated()
+        .flatMapThrowing { standing, memberships, announcements in
+            if !principal.isBot { session.principal = try Authenticator.applying(standing, to: principal).get() }
+            session.record(at: now)
+            return (memberships, announcements)
         }
         .flatMap { memberships, announcements in
             // Only what the credentials held now reach: a private channel joined through a
             // claim that the token no longer lists is not in the welcome, and it ends.
+            let principal = session.principal
             let (current, lapsed) = memberships.partitioned {
                 ChannelAccess.memberMayRead(
                     $0.channel, membership: $0.kind, principal: principal,
@@ -73,7 +87,6 @@ public final class Session {
             for membership in lapsed { hub.endLapsedMembership(userID: userID, channel: membership.channel.name) }
             return hub.ensureDefaultMemberships(current, of: principal, on: loop).map { ($0, announcements) }
         }
-        .assumeIsolated()
         .map { current, announcements in
             hub.retainMemberships(userID: userID, memberships: current)
             session.retainedMemberships = true
@@ -95,9 +108,20 @@ public final class Session {
             }
             return session
         }
-        // A session whose welcome could not be read gives back everything it took.
+        // A session whose welcome could not be read (or a banned person's) gives back
+        // everything it took.
         opened.whenFailure { _ in session.end() }
         return opened.nonisolated()
+    }
+
+    /// Records the user (name and roles as the credentials have them now) and the session,
+    /// before any of its writes (the default channels' joins, its commands).
+    private func record(at now: Int64) {
+        hub.writer.submit(.upsertUser(id: principal.userID, name: principal.name, roles: principal.roleNames, seenAt: now))
+        hub.writer.submit(.openSession(id: id, userID: principal.userID, at: now))
+        hub.metrics.connections.increment()
+        hub.metrics.connectionsOpened.increment()
+        recorded = true
     }
 
     /// The welcome is bounded like any reply: past `maxReplyBytes`, the announcements that
@@ -128,8 +152,10 @@ public final class Session {
         }
         joined.removeAll()
         if retainedMemberships { hub.releaseMemberships(userID: userID) }
-        hub.writer.submit(.closeSession(id: id, userID: userID, at: WallClock.nowMillis()))
-        hub.metrics.connections.decrement()
+        if recorded {
+            hub.writer.submit(.closeSession(id: id, userID: userID, at: WallClock.nowMillis()))
+            hub.metrics.connections.decrement()
+        }
         output = nil
     }
 
