@@ -41,9 +41,10 @@ import Testing
         #expect(socket.received.isEmpty)
         // A client that sends its head in time is served as usual, on the same hub. In one
         // write, but with this test's 2-second header timeout a loop seconds late (the suite
-        // beside builds) can still cut it off: served within three tries.
+        // beside builds) can still cut it off: three tries in a row were once cut off in the
+        // PostgreSQL suite beside two CPU burners, so up to twenty (each ends within seconds).
         var status = 0
-        for _ in 1...3 where status != 200 {
+        for _ in 1...20 where status != 200 {
             status = (try? await RawHTTP.get(port: hub.port, "/healthz").status) ?? 0
         }
         #expect(status == 200)
