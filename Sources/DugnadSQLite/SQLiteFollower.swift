@@ -78,18 +78,9 @@ enum SQLiteFollower {
     }
 
     /// Everything followed, one transaction per step so that no transaction grows with
-    /// the backlog. Returns the rows followed.
-    @discardableResult
-    static func catchUp(_ pool: DatabasePool) throws -> Int64 {
-        var followed: Int64 = 0
-        while true {
-            let (before, after) = try pool.write { db in
-                let before = try position(db)
-                return (before, try step(db))
-            }
-            followed += after.through - before.through
-            if after.backlog == 0 { return followed }
-        }
+    /// the backlog.
+    static func catchUp(_ pool: DatabasePool) throws {
+        while try pool.write({ try step($0) }).backlog > 0 {}
     }
 
     /// Migration `v12-follower`: the watermark, the two rollups filled from the messages

@@ -45,7 +45,7 @@ struct PresencePacer: Sendable {
 
     /// Whether a flush to `audience` deliveries may go `now`; if it may, it counts as made.
     /// `opened` is the count of connections this node ever opened (it only grows).
-    mutating func admit(audience: Int, opened: Int = 0, now: UInt64) -> Bool {
+    mutating func admit(audience: Int, opened: Int, now: UInt64) -> Bool {
         noteOpenings(opened, now: now)
         guard audience > 0 else { return false }
         let rate = inRush ? rush.deliveriesPerSecond : deliveriesPerSecond
