@@ -1597,11 +1597,12 @@ class App {
     if (!ch) return;
     const pending = this.outbox.forChannel(ch.name);
     const canPost = !(ch.kind === 'announce' && !this.canAnnounce);
-    this.messages.render(ch, pending, { mine: this.mineHint, older: this.olderHint, canPost });
+    const connected = Boolean(this.conn && this.conn.isReady);
+    this.messages.render(ch, pending, { mine: this.mineHint, older: this.olderHint, canPost, connected });
     this.mineHint = false;
     this.olderHint = false;
     const composerNote = $('#composer-hint');
-    const offline = !this.conn || !this.conn.isReady;
+    const offline = !connected;
     composerNote.textContent = offline
       ? t('composer.offline')
       : t('composer.hint');

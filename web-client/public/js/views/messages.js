@@ -105,7 +105,8 @@ export class MessageListView {
   /**
    * @param {ChannelState} channel
    * @param {Array} pending outbox items of this channel
-   * @param {object} hints  {mine: bool (a message of mine arrived), older: bool (older page prepended)}
+   * @param {object} hints  {mine: bool (a message of mine arrived), older: bool (older page prepended),
+   *                        canPost: bool, connected: bool (false: the connection is down)}
    */
   render(channel, pending, hints = {}) {
     const wasAtBottom = this.stickToBottom || this.isNearBottom();
@@ -145,7 +146,7 @@ export class MessageListView {
     }
     for (const item of pending) {
       const node = this.node(`p:${item.client_id}`, () => this.pendingNode(item), used);
-      this.updatePending(node, item);
+      this.updatePending(node, item, hints.connected !== false);
       rows.push(node);
     }
 
@@ -445,12 +446,19 @@ export class MessageListView {
     );
   }
 
-  updatePending(node, item) {
+  /**
+   * `connected`: whether the connection is up now. A publish in flight when it dropped is
+   * still `sending` until its promise fails a moment later; it shows "Waiting for
+   * connection…" from the moment the header stops saying "Connected", as every other
+   * part of the page does.
+   */
+  updatePending(node, item, connected) {
     const status = node.querySelector('.msg-status');
     const actions = node.querySelector('.msg-pending-actions');
     const failed = item.status === 'failed';
     node.classList.toggle('msg--failed', failed);
-    const text = failed ? t('messages.notSent', { error: item.error || t('messages.refused') }) : item.status === 'sending' ? t('messages.sending') : t('messages.waiting');
+    const sending = item.status === 'sending' && connected;
+    const text = failed ? t('messages.notSent', { error: item.error || t('messages.refused') }) : sending ? t('messages.sending') : t('messages.waiting');
     if (status.textContent !== text) status.textContent = text;
     const want = failed ? 'failed' : 'none';
     if (actions.dataset.state === want) return;
