@@ -81,6 +81,10 @@ final class TestHub: Sendable {
         // not meet the header timeout (30 s was once not enough: the request got no answer).
         // HardeningTests set their own.
         configuration.headerTimeoutSeconds = 120
+        // Likewise for a WebSocket's first frame: FrameFuzzTests' unauthenticated cases, sent
+        // right after the handshake, were closed with 4001 (auth_timeout, 10 s by default)
+        // when the suite's start kept their client from writing. AuthTests set their own.
+        configuration.authTimeout = 120
         return configuration
     }
 
