@@ -90,9 +90,11 @@ import Testing
         let token = try await TestHub.token("kari", ttl: 60)
         let client = try await hub.rawConnect(path: "/ws?token=\(token)")
         _ = try await client.next(type: "welcome")
-        let warning = try await client.next(type: "error")
+        // The warning is due about 50 s after the token was made, the close 10 s later:
+        // longer than a client's default wait for an event.
+        let warning = try await client.next(type: "error", timeout: .seconds(120))
         #expect(warning["code"] == "token_expiring")
-        let closed = try await client.closed()
+        let closed = try await client.closed(timeout: .seconds(120))
         #expect(closed.code == 4001)
         #expect(closed.reason == "token_expired")
         await hub.stop()
