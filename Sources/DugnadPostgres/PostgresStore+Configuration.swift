@@ -36,7 +36,8 @@ extension PostgresStore {
         /// that stopped answering does not hang the writer for good.
         public var queryTimeoutSeconds: Int64
 
-        /// How long to wait for a connection to be established. Default 10 s.
+        /// How long to wait for a connection to be established. Default 10 s; the URL's
+        /// `connect_timeout=SECONDS` (libpq's name for it) sets it.
         public var connectTimeoutSeconds: Int64
 
         /// The schema the store's tables live in (PostgreSQL's `search_path`). Default nil:
@@ -68,7 +69,9 @@ extension PostgresStore {
         /// loopback or a private network. `sslmode` may be absent, `disable` or `allow`/
         /// `prefer` (which libpq would also accept without TLS); `require` and the
         /// `verify-*` modes are refused rather than silently ignored. `schema=NAME` sets
-        /// `schema`; other query items are refused, so that a typo does not pass unnoticed.
+        /// `schema`, `connect_timeout=SECONDS` (1 to 3,600, as libpq spells it) sets
+        /// `connectTimeoutSeconds`; other query items are refused, so that a typo does not
+        /// pass unnoticed.
         public init(url text: String) throws {
             guard let components = URLComponents(string: text),
                 let scheme = components.scheme, ["postgres", "postgresql"].contains(scheme.lowercased())
@@ -98,6 +101,12 @@ extension PostgresStore {
                     throw StoreError(.unavailable, "sslmode=\(mode) is not supported: the store connects without TLS")
                 case ("schema", let schema) where !schema.isEmpty:
                     self.schema = schema
+                case ("connect_timeout", let seconds):
+                    guard let value = Int64(seconds), (1...3_600).contains(value) else {
+                        throw StoreError(
+                            .unavailable, "connect_timeout=\(seconds) in the PostgreSQL URL: give whole seconds, 1 to 3600")
+                    }
+                    connectTimeoutSeconds = value
                 default:
                     throw StoreError(.unavailable, "unknown setting '\(item.name)' in the PostgreSQL URL")
                 }

@@ -138,12 +138,17 @@ extension PostgresTests {
         #expect(full.username == "us@er" && full.password == "p/ss" && full.database == "hub")
         #expect(full.schema == "node_1")
         #expect(full.redactedURL == "postgres://us@er@db.internal:5432/hub")
+        #expect(full.connectTimeoutSeconds == 10)
+
+        let patient = try PostgresStore.Configuration(url: "postgres://u@h/d?connect_timeout=60&schema=s")
+        #expect(patient.connectTimeoutSeconds == 60 && patient.schema == "s")
     }
 
     @Test(arguments: [
         "http://u@h/d", "postgres://h/d", "postgres://u@/d", "postgres://u@h", "postgres://u@h/",
         "postgres://u@h/d?sslmode=require", "postgres://u@h/d?sslmode=verify-full", "postgres://u@h/d?pool=3",
-        "not a url",
+        "postgres://u@h/d?connect_timeout=0", "postgres://u@h/d?connect_timeout=ten",
+        "postgres://u@h/d?connect_timeout=3601", "not a url",
     ])
     func badURLsAreRefused(_ url: String) {
         let error = #expect(throws: StoreError.self) { try PostgresStore.Configuration(url: url) }
