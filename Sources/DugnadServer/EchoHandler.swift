@@ -76,15 +76,14 @@ final class EchoHandler: ChannelInboundHandler {
             return
         }
         closeSent = true
-        let code: CloseCode = frameError == .invalidFrameLength ? .messageTooBig : .protocolError
+        let code = WebSocketFrameReader.closeCode(for: frameError)
         context.writeAndFlush(wrapOutboundOut(OutboundFrame.close(code: code.rawValue)))
             .assumeIsolated().whenComplete { _ in context.close(promise: nil) }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        frames.append(unwrapInboundIn(data))
         do {
-            while let frame = try frames.next() { receive(frame, context: context) }
+            try frames.read(unwrapInboundIn(data)) { receive($0, context: context) }
         } catch {
             refuse(error, context: context)
         }

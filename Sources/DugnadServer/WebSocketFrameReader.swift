@@ -1,3 +1,4 @@
+import DugnadProtocol
 import NIOCore
 import NIOWebSocket
 
@@ -40,6 +41,18 @@ struct WebSocketFrameReader {
         // bytes already cut off: a 16 MiB frame in many reads then needs 16 MiB, not more.
         if unparsed!.readerIndex > 0, unparsed!.writableBytes < bytes.readableBytes { unparsed!.discardReadBytes() }
         unparsed!.writeBuffer(&bytes)
+    }
+
+    /// Adds bytes as they came from the socket and hands over, in order, every frame they
+    /// complete; throws at the first refused frame (the frames before it were handed over).
+    mutating func read(_ bytes: ByteBuffer, _ body: (WebSocketFrame) -> Void) throws(NIOWebSocketError) {
+        append(bytes)
+        while let frame = try next() { body(frame) }
+    }
+
+    /// The close code that answers a refused frame: 1009 for one too long, 1002 otherwise.
+    static func closeCode(for error: NIOWebSocketError) -> CloseCode {
+        error == .invalidFrameLength ? .messageTooBig : .protocolError
     }
 
     /// The next complete frame, nil until its last byte is in. The frame's data is still

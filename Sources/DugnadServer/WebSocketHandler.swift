@@ -126,7 +126,7 @@ final class WebSocketHandler: ChannelInboundHandler, ConnectionOutput, Connectio
     private func refuse(_ frameError: NIOWebSocketError, context: ChannelHandlerContext) {
         app.logger.debug("websocket frame refused: \(frameError)")
         guard closeSent else {
-            let code: CloseCode = frameError == .invalidFrameLength ? .messageTooBig : .protocolError
+            let code = WebSocketFrameReader.closeCode(for: frameError)
             return closeWith(OutboundFrame.close(code: code.rawValue, reason: "invalid frame"), thenClose: true)
         }
         teardown()
@@ -148,9 +148,8 @@ final class WebSocketHandler: ChannelInboundHandler, ConnectionOutput, Connectio
     // MARK: - Inbound
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        frames.append(unwrapInboundIn(data))
         do {
-            while let frame = try frames.next() { receive(frame, context: context) }
+            try frames.read(unwrapInboundIn(data)) { receive($0, context: context) }
         } catch {
             refuse(error, context: context)
         }
