@@ -6,8 +6,9 @@ import NIOWebSocket
 /// `Sec-WebSocket-Accept`, the headers `shouldUpgrade` adds) is `NIOWebSocketServerUpgrader`'s;
 /// the pipeline after it is ours: only the connection handler, which reads and writes frames
 /// itself (`WebSocketFrameReader`). NIO's upgrader would add `WebSocketFrameEncoder` and
-/// `ByteToMessageHandler(WebSocketFrameDecoder)` first, about 600 bytes per idle connection
-/// with their contexts (issue 14; docs/benchmarks.md, "The connection diet").
+/// `ByteToMessageHandler(WebSocketFrameDecoder)` first: with their contexts, 760 bytes of
+/// heap and 920 of RSS per idle connection (issue 14; docs/benchmarks.md, "The connection
+/// diet").
 final class WebSocketServerUpgrader: HTTPServerProtocolUpgrader, Sendable {
     private let handshake: NIOWebSocketServerUpgrader
     private let makeHandler: @Sendable (any Channel, HTTPRequestHead) -> any ChannelHandler
