@@ -6,7 +6,6 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
-import NIOWebSocket
 import Prometheus
 
 /// A running hub: storage, hub and the HTTP/WebSocket server on one port. `main` and the
@@ -151,15 +150,7 @@ public final class DugnadApplication: Sendable {
                 .recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65_536)
             )
             .childChannelInitializer { channel in
-                let upgrader = NIOWebSocketServerUpgrader(
-                    // One decoder limit serves every path; with the echo endpoint on it is
-                    // raised to the echo's, and `/ws` still closes larger messages with 1009.
-                    maxFrameSize: configuration.echoPath == nil
-                        ? configuration.hub.limits.maxFrameBytes
-                        : max(configuration.hub.limits.maxFrameBytes, EchoHandler.maxMessageBytes),
-                    // Our handlers answer frame errors themselves, so that a connection
-                    // never gets a second close frame after one of ours.
-                    automaticErrorHandling: false,
+                let upgrader = WebSocketServerUpgrader(
                     shouldUpgrade: { channel, head in
                         var headers = HTTPHeaders()
                         switch WebSocketUpgrade.decide(head, configuration: configuration) {
@@ -175,19 +166,14 @@ public final class DugnadApplication: Sendable {
                         }
                         return channel.eventLoop.makeSucceededFuture(headers)
                     },
-                    upgradePipelineHandler: { channel, head in
-                        // The same pure decisions as in `shouldUpgrade`, on the same head.
+                    makeHandler: { channel, head in
+                        // The same pure decisions as in `shouldUpgrade`, on the same head. The
+                        // handler reads and writes frames itself: nothing else is added.
                         let deflate = WebSocketUpgrade.deflate(head, configuration: configuration)
                         if WebSocketUpgrade.decide(head, configuration: configuration) == .echo {
-                            return channel.eventLoop.makeCompletedFuture {
-                                try channel.pipeline.syncOperations.addHandler(EchoHandler(app: app, deflate: deflate))
-                            }
+                            return EchoHandler(app: app, deflate: deflate)
                         }
-                        let token = WebSocketUpgrade.token(from: head)
-                        return channel.eventLoop.makeCompletedFuture {
-                            try channel.pipeline.syncOperations.addHandler(
-                                WebSocketHandler(app: app, initialToken: token, deflate: deflate))
-                        }
+                        return WebSocketHandler(app: app, initialToken: WebSocketUpgrade.token(from: head), deflate: deflate)
                     })
                 return channel.eventLoop.makeCompletedFuture {
                     // TLS first: every handler after it, the admission handler's head scan

@@ -7,22 +7,24 @@ import NIOWebSocket
 /// complete text or binary message is sent back as it came. No authentication, no hub.
 /// It exists so that the Autobahn|Testsuite can check the frame layer, and so it runs the
 /// same `WebSocketMessageAssembler` as `WebSocketHandler`; only binary messages differ
-/// (echoed here, refused with 1003 on `/ws`). Confined to its event loop.
+/// (echoed here, refused with 1003 on `/ws`). Like `WebSocketHandler`, it is the only
+/// handler after the upgrade and reads its frames itself (`WebSocketFrameReader`), so the
+/// Autobahn suite checks that reader too. Confined to its event loop.
 final class EchoHandler: ChannelInboundHandler {
-    typealias InboundIn = WebSocketFrame
-    typealias OutboundOut = WebSocketFrame
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     /// Largest echoed message: 16 MiB, the largest message the Autobahn suite sends
-    /// (cases 9.1.6 and 9.2.6). The frame decoder's limit is raised to match while the
-    /// echo endpoint is on; `/ws` still enforces its own, smaller limit per message.
+    /// (cases 9.1.6 and 9.2.6), and the largest frame its reader takes; `/ws` keeps its own,
+    /// smaller limit.
     static let maxMessageBytes = 1 << 24
 
     private let app: AppContext
+    private var frames = WebSocketFrameReader(maxFrameBytes: EchoHandler.maxMessageBytes)
     private var assembler: WebSocketMessageAssembler
     /// The window for compressed echoes; nil without permessage-deflate.
     private let deflateWindowBits: Int?
     private var context: ChannelHandlerContext?
-    private var rawContext: ChannelHandlerContext?
     private var closeSent = false
     private var closeTimer: Scheduled<Void>?
 
@@ -36,7 +38,6 @@ final class EchoHandler: ChannelInboundHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        rawContext = try? context.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self)
         app.connections.add(context.channel)
     }
 
@@ -51,7 +52,6 @@ final class EchoHandler: ChannelInboundHandler {
         closeTimer?.cancel()
         closeTimer = nil
         self.context = nil
-        rawContext = nil
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -64,22 +64,32 @@ final class EchoHandler: ChannelInboundHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         app.logger.debug("echo websocket error: \(error)")
-        // A frame NIO's decoder refused: one close frame (unless ours is out already), then
-        // the end of the connection, since the decoder reads nothing more.
-        guard let frameError = error as? NIOWebSocketError, !closeSent, let rawContext else {
+        context.close(promise: nil)
+    }
+
+    /// A frame the reader refused: one close frame (unless ours is out already), then the
+    /// end of the connection, since the reader reads nothing more.
+    private func refuse(_ frameError: NIOWebSocketError, context: ChannelHandlerContext) {
+        app.logger.debug("echo websocket frame refused: \(frameError)")
+        guard !closeSent else {
             context.close(promise: nil)
             return
         }
         closeSent = true
-        let code: CloseCode = frameError == .invalidFrameLength ? .messageTooBig : .protocolError
-        rawContext.writeAndFlush(
-            NIOAny(OutboundFrame.close(code: code.rawValue))
-        )
-        .assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        let code = WebSocketFrameReader.closeCode(for: frameError)
+        context.writeAndFlush(wrapOutboundOut(OutboundFrame.close(code: code.rawValue)))
+            .assumeIsolated().whenComplete { _ in context.close(promise: nil) }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = unwrapInboundIn(data)
+        do {
+            try frames.read(unwrapInboundIn(data)) { receive($0, context: context) }
+        } catch {
+            refuse(error, context: context)
+        }
+    }
+
+    private func receive(_ frame: WebSocketFrame, context: ChannelHandlerContext) {
         if closeSent {
             // Our close frame is out; the peer's answer completes the handshake.
             if frame.opcode == .connectionClose { context.close(promise: nil) }
@@ -95,11 +105,10 @@ final class EchoHandler: ChannelInboundHandler {
         case .pongReceived, .ignore:
             break
         case .replyToClose(let code):
-            guard let rawContext else { return }
             closeSent = true
             // The peer started the handshake: our answer completes it, and then the server
             // ends the TCP connection first (RFC 6455 §7.1.1).
-            rawContext.writeAndFlush(NIOAny(OutboundFrame.close(code: code)))
+            context.writeAndFlush(wrapOutboundOut(OutboundFrame.close(code: code)))
                 .assumeIsolated().whenComplete { _ in context.close(promise: nil) }
             scheduleCloseTimer()
         case .close(let code, let reason):
@@ -108,18 +117,18 @@ final class EchoHandler: ChannelInboundHandler {
     }
 
     private func write(opcode: UInt8, _ payload: ByteBuffer) {
-        guard let rawContext else { return }
+        guard let context else { return }
         var frame = OutboundFrame.make(opcode: opcode, payload: Array(payload.readableBytesView))
         if let deflateWindowBits, let compressor = app.compressor {
-            frame = compressor.compress(frame, windowBits: deflateWindowBits, on: rawContext.eventLoop)
+            frame = compressor.compress(frame, windowBits: deflateWindowBits, on: context.eventLoop)
         }
-        rawContext.writeAndFlush(NIOAny(frame), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(frame), promise: nil)
     }
 
     private func fail(code: CloseCode, reason: String) {
-        guard let rawContext, !closeSent else { return }
+        guard let context, !closeSent else { return }
         closeSent = true
-        rawContext.writeAndFlush(NIOAny(OutboundFrame.close(code: code.rawValue, reason: reason)), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(OutboundFrame.close(code: code.rawValue, reason: reason)), promise: nil)
         scheduleCloseTimer()
     }
 

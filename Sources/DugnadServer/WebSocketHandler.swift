@@ -4,15 +4,16 @@ import Logging
 import NIOCore
 import NIOWebSocket
 
-/// One WebSocket connection after the upgrade: reassembles messages, enforces the frame
-/// rules of section 1, authenticates (header, query or first frame), then hands decoded
-/// commands to its `Session`. Confined to its event loop.
+/// One WebSocket connection after the upgrade, and the only handler in its pipeline (after
+/// TLS): cuts frames out of the bytes (`WebSocketFrameReader`), reassembles messages,
+/// enforces the frame rules of section 1, authenticates (header, query or first frame),
+/// then hands decoded commands to its `Session`. Confined to its event loop.
 ///
-/// Outbound frames are encoded by the hub (`OutboundFrame`) and written below NIO's frame
-/// encoder, through the encoder's context, so that one buffer serves every recipient.
+/// Outbound frames are encoded by the hub (`OutboundFrame`) and written as bytes, so that
+/// one buffer serves every recipient.
 final class WebSocketHandler: ChannelInboundHandler, ConnectionOutput, ConnectionTicker.Member {
-    typealias InboundIn = WebSocketFrame
-    typealias OutboundOut = WebSocketFrame
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     private enum State {
         case awaitingAuth
@@ -26,7 +27,8 @@ final class WebSocketHandler: ChannelInboundHandler, ConnectionOutput, Connectio
     private var initialToken: String?
     private var state = State.awaitingAuth
     private var context: ChannelHandlerContext?
-    private var rawContext: ChannelHandlerContext?
+    /// Frames out of the received bytes, refused beyond `max_frame_bytes` (1009).
+    private var frames: WebSocketFrameReader
     /// The frame rules (reassembly, size limit, UTF-8, control and close frames).
     private var assembler: WebSocketMessageAssembler
     /// Frames that arrive while the token is being verified (a client may send `join`
@@ -60,6 +62,7 @@ final class WebSocketHandler: ChannelInboundHandler, ConnectionOutput, Connectio
         self.initialToken = initialToken
         self.decoder = CommandDecoder(limits: app.configuration.hub.limits)
         self.deflateWindowBits = deflate?.serverMaxWindowBits
+        self.frames = WebSocketFrameReader(maxFrameBytes: app.configuration.hub.limits.maxFrameBytes)
         self.assembler = WebSocketMessageAssembler(
             maxMessageBytes: app.configuration.hub.limits.maxFrameBytes, acceptsBinary: false,
             inflater: deflate.map { MessageInflater(resetsAfterMessage: $0.clientNoContextTakeover) })
@@ -74,7 +77,6 @@ final class WebSocketHandler: ChannelInboundHandler, ConnectionOutput, Connectio
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        rawContext = try? context.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self)
         app.connections.add(context.channel)
         let ticker = app.ticker(for: context.eventLoop)
         self.ticker = ticker
@@ -103,7 +105,6 @@ final class WebSocketHandler: ChannelInboundHandler, ConnectionOutput, Connectio
         closeTimer?.cancel()
         closeTimer = nil
         self.context = nil
-        rawContext = nil
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -116,10 +117,16 @@ final class WebSocketHandler: ChannelInboundHandler, ConnectionOutput, Connectio
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         app.logger.debug("websocket error: \(error)")
-        // A frame NIO's decoder refused: answer with one close frame (unless ours is out
-        // already), then end the connection: the decoder reads nothing more.
-        if let frameError = error as? NIOWebSocketError, !closeSent {
-            let code: CloseCode = frameError == .invalidFrameLength ? .messageTooBig : .protocolError
+        teardown()
+        context.close(promise: nil)
+    }
+
+    /// A frame the reader refused: answer with one close frame (unless ours is out already),
+    /// then end the connection: the reader reads nothing more.
+    private func refuse(_ frameError: NIOWebSocketError, context: ChannelHandlerContext) {
+        app.logger.debug("websocket frame refused: \(frameError)")
+        guard closeSent else {
+            let code = WebSocketFrameReader.closeCode(for: frameError)
             return closeWith(OutboundFrame.close(code: code.rawValue, reason: "invalid frame"), thenClose: true)
         }
         teardown()
@@ -141,7 +148,14 @@ final class WebSocketHandler: ChannelInboundHandler, ConnectionOutput, Connectio
     // MARK: - Inbound
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = unwrapInboundIn(data)
+        do {
+            try frames.read(unwrapInboundIn(data)) { receive($0, context: context) }
+        } catch {
+            refuse(error, context: context)
+        }
+    }
+
+    private func receive(_ frame: WebSocketFrame, context: ChannelHandlerContext) {
         if closeSent {
             if frame.opcode == .connectionClose { context.close(promise: nil) }
             return
@@ -311,18 +325,18 @@ final class WebSocketHandler: ChannelInboundHandler, ConnectionOutput, Connectio
     // MARK: - Outbound
 
     func enqueue(_ frame: ByteBuffer) {
-        guard let rawContext else { return }
+        guard let context else { return }
         if case .closed = state { return }
         outboundProgress.noteEnqueued(frame.readableBytes)
-        rawContext.write(NIOAny(frame), promise: nil)
+        context.write(wrapOutboundOut(frame), promise: nil)
     }
 
     /// Flushes, then applies the slow-consumer policy: what the kernel could not take stays
     /// queued in NIO, and a connection whose queue is still over the limit (the channel's
     /// high watermark) after a flush is closed with 4008 rather than buffered without bound.
     func flush() {
-        guard let context, let rawContext else { return }
-        rawContext.flush()
+        guard let context else { return }
+        context.flush()
         if !context.channel.isWritable, case .active = state {
             app.hub.metrics.slowConsumerCloses.increment()
             close(code: .slowConsumer, reason: "outbound queue overflowed; reconnect and recover with since")
@@ -345,11 +359,11 @@ final class WebSocketHandler: ChannelInboundHandler, ConnectionOutput, Connectio
     }
 
     private func closeWith(_ closeFrame: ByteBuffer, thenClose: Bool = false) {
-        guard let context, let rawContext, !closeSent else { return }
+        guard let context, !closeSent else { return }
         teardown()
         closeSent = true
         let channel = context.channel
-        let written = rawContext.writeAndFlush(NIOAny(closeFrame))
+        let written = context.writeAndFlush(wrapOutboundOut(closeFrame))
         if thenClose {
             written.whenComplete { _ in channel.close(promise: nil) }
         }
@@ -368,8 +382,8 @@ final class WebSocketHandler: ChannelInboundHandler, ConnectionOutput, Connectio
         // A ping counts as unanswered only once it is written: a ping still queued behind
         // fan-out when this hub is late has not been sent, and the peer cannot have
         // answered it (issue 14: answering clients were closed with 1001 under overload).
-        guard let rawContext else { return }
-        rawContext.writeAndFlush(NIOAny(OutboundFrame.make(opcode: 0x9, payload: []))).assumeIsolated().whenSuccess {
+        guard let context else { return }
+        context.writeAndFlush(wrapOutboundOut(OutboundFrame.make(opcode: 0x9, payload: []))).assumeIsolated().whenSuccess {
             [self] in
             unansweredPings += 1
         }

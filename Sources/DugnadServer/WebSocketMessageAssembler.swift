@@ -2,12 +2,12 @@ import DugnadProtocol
 import NIOCore
 import NIOWebSocket
 
-/// The RFC 6455 rules that sit above NIO's frame decoder, as a pure state machine: it
+/// The RFC 6455 rules that sit above the frame reader, as a pure state machine: it
 /// takes one decoded frame at a time and says what the connection should do. Both the hub's
 /// `/ws` handler and the test-only echo handler drive one, so the echo endpoint that the
 /// Autobahn suite checks runs exactly the frame logic that real clients meet.
 ///
-/// NIO's `WebSocketFrameDecoder` already refuses frames over its size limit (1009) and
+/// `WebSocketFrameReader` already refuses frames over its size limit (1009) and
 /// control frames that are fragmented or longer than 125 bytes (1002). It does not look at
 /// the reserved bits, the opcode or the mask bit, and it knows nothing of messages; those
 /// rules live here: reserved bits without a negotiated extension, reserved opcodes and
@@ -101,7 +101,7 @@ struct WebSocketMessageAssembler {
         case .continuation:
             return proceed(frame)
         case .ping, .pong, .connectionClose:
-            // NIO's decoder enforces these too; kept so the rule holds without it.
+            // The frame reader enforces these too; kept so the rule holds without it.
             guard frame.fin, frame.data.readableBytes <= 125 else {
                 return .close(.protocolError, reason: "control frames must be final and at most 125 bytes")
             }

@@ -777,7 +777,7 @@ private struct Frame {
 }
 
 /// A small seeded generator (SplitMix64), so a failing case replays from its seed.
-private struct SplitMix64: RandomNumberGenerator {
+struct SplitMix64: RandomNumberGenerator {
     private var state: UInt64
 
     init(seed: UInt64) { state = seed }

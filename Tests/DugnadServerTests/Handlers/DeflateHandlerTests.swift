@@ -18,11 +18,7 @@ import Testing
         let channel = EmbeddedChannel(loop: loop)
         channel.remoteAddress = Self.peer
         try channel.connect(to: Self.peer).wait()
-        try channel.pipeline.syncOperations.addHandlers([
-            WebSocketFrameEncoder(),
-            ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: app.configuration.hub.limits.maxFrameBytes)),
-            handler,
-        ])
+        try channel.pipeline.syncOperations.addHandler(handler)
         return channel
     }
 

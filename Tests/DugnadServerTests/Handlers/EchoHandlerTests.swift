@@ -15,11 +15,7 @@ import Testing
         let channel = EmbeddedChannel(loop: loop)
         channel.remoteAddress = Self.peer
         try channel.connect(to: Self.peer).wait()
-        try channel.pipeline.syncOperations.addHandlers([
-            WebSocketFrameEncoder(),
-            ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: EchoHandler.maxMessageBytes)),
-            EchoHandler(app: app),
-        ])
+        try channel.pipeline.syncOperations.addHandler(EchoHandler(app: app))
         return channel
     }
 
@@ -78,10 +74,10 @@ import Testing
         }
     }
 
-    @Test func aFrameNIOsDecoderRefusesIsAnsweredOnceAndTheConnectionEnds() async throws {
+    @Test func aFrameTheReaderRefusesIsAnsweredOnceAndTheConnectionEnds() async throws {
         try await HandlerHarness.withEmbeddedLoop { loop, app in
             let channel = try connect(app, on: loop)
-            // A ping longer than 125 bytes: NIO's decoder refuses it as a protocol error.
+            // A ping longer than 125 bytes: the frame reader refuses it as a protocol error.
             try channel.writeInbound(ClientFrame.bytes(opcode: ClientFrame.ping, Array(repeating: 1, count: 126)))
             #expect(try channel.serverFrames().map(\.close?.code) == [1002])
             #expect(!channel.isActive)

@@ -6,11 +6,11 @@ import Testing
 
 @testable import DugnadServer
 
-/// The `/ws` connection handler without a socket: the pipeline NIO's upgrader builds (frame
-/// encoder, frame decoder, our handler) on a test channel, bytes in as a client sends them,
-/// frames out as the server writes them. Deadlines (authentication, pings, the close
-/// timeout) run on the loop's virtual clock, which the per-loop `ConnectionTicker` reads, so
-/// no test here sleeps to see a timeout.
+/// The `/ws` connection handler without a socket: the pipeline the upgrade builds (the
+/// handler alone, which reads and writes frames itself) on a test channel, bytes in as a
+/// client sends them, frames out as the server writes them. Deadlines (authentication,
+/// pings, the close timeout) run on the loop's virtual clock, which the per-loop
+/// `ConnectionTicker` reads, so no test here sleeps to see a timeout.
 ///
 /// Before authentication the handler never reaches the hub, so those tests run on an
 /// `EmbeddedChannel`. An authenticated session needs the hub (a token checked on a task,
@@ -19,17 +19,13 @@ import Testing
 @Suite struct WebSocketHandlerTests {
     private static let peer = try! SocketAddress(ipAddress: "127.0.0.1", port: 40_000)
 
-    /// A connection right after the upgrade, on `loop`: encoder, decoder and handler, as
-    /// `NIOWebSocketServerUpgrader` leaves them.
+    /// A connection right after the upgrade, on `loop`: the handler alone, as
+    /// `WebSocketServerUpgrader` leaves it.
     private func connect(_ app: AppContext, on loop: EmbeddedEventLoop, token: String? = nil) throws -> EmbeddedChannel {
         let channel = EmbeddedChannel(loop: loop)
         channel.remoteAddress = Self.peer
         try channel.connect(to: Self.peer).wait()
-        try channel.pipeline.syncOperations.addHandlers([
-            WebSocketFrameEncoder(),
-            ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: app.configuration.hub.limits.maxFrameBytes)),
-            WebSocketHandler(app: app, initialToken: token),
-        ])
+        try channel.pipeline.syncOperations.addHandler(WebSocketHandler(app: app, initialToken: token))
         return channel
     }
 
@@ -97,11 +93,36 @@ import Testing
     @Test func aFrameLargerThanTheLimitIsAnsweredWith1009AndTheConnectionEnds() async throws {
         try await HandlerHarness.withEmbeddedLoop(configure: { $0.hub.limits.maxFrameBytes = 1_024 }) { loop, app in
             let channel = try connect(app, on: loop)
-            // NIO's decoder refuses it from its header: nothing more is read.
+            // The frame reader refuses it from its header: nothing more is read.
             try channel.writeInbound(ClientFrame.bytes(opcode: ClientFrame.text, Array(repeating: 0x61, count: 1_025)))
             let frames = try channel.serverFrames()
             #expect(frames.map(\.close?.code) == [1009])
             #expect(!channel.isActive, "closed once the close frame is written")
+        }
+    }
+
+    @Test func aFrameAnnouncedOverTheLimitIsAnsweredWith1009BeforeItsPayloadArrives() async throws {
+        try await HandlerHarness.withEmbeddedLoop(configure: { $0.hub.limits.maxFrameBytes = 1_024 }) { loop, app in
+            let channel = try connect(app, on: loop)
+            var header = ByteBuffer(bytes: [0x81, 0x80 | 126])
+            header.writeInteger(UInt16(1_025))
+            try channel.writeInbound(header)
+            #expect(try channel.serverFrames().map(\.close?.code) == [1009])
+            #expect(!channel.isActive)
+        }
+    }
+
+    @Test func framesSplitAcrossReadsAndSeveralInOneReadAreEachAnswered() async throws {
+        try await HandlerHarness.withEmbeddedLoop { loop, app in
+            let channel = try connect(app, on: loop)
+            var read = ClientFrame.bytes(opcode: ClientFrame.ping, [1])
+            read.writeImmutableBuffer(ClientFrame.bytes(opcode: ClientFrame.ping, [2]))
+            var split = ClientFrame.bytes(opcode: ClientFrame.ping, [3, 3])
+            read.writeImmutableBuffer(split.readSlice(length: 3)!)
+            try channel.writeInbound(read)
+            #expect(try channel.serverFrames().map(\.payload) == [[1], [2]])
+            try channel.writeInbound(split)
+            #expect(try channel.serverFrames().map(\.payload) == [[3, 3]])
         }
     }
 
@@ -275,11 +296,7 @@ import Testing
         try await loop.executeInContext {
             channel.remoteAddress = Self.peer
             channel.connect(to: Self.peer, promise: nil)
-            try channel.pipeline.syncOperations.addHandlers([
-                WebSocketFrameEncoder(),
-                ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: app.configuration.hub.limits.maxFrameBytes)),
-                WebSocketHandler(app: app, initialToken: token),
-            ])
+            try channel.pipeline.syncOperations.addHandler(WebSocketHandler(app: app, initialToken: token))
         }
         return (channel, app)
     }
