@@ -32,15 +32,18 @@ struct WebSocketFrameReader {
     /// Adds bytes as they came from the socket.
     mutating func append(_ bytes: ByteBuffer) {
         guard !hasRefused else { return }
-        guard unparsed != nil else {
+        guard var held = unparsed else {
             unparsed = bytes
             return
         }
+        // Taken out first, so that the write below finds one reference and does not copy.
+        unparsed = nil
         var bytes = bytes
         // Move the incomplete frame to the front rather than grow the storage behind the
         // bytes already cut off: a 16 MiB frame in many reads then needs 16 MiB, not more.
-        if unparsed!.readerIndex > 0, unparsed!.writableBytes < bytes.readableBytes { unparsed!.discardReadBytes() }
-        unparsed!.writeBuffer(&bytes)
+        if held.readerIndex > 0, held.writableBytes < bytes.readableBytes { held.discardReadBytes() }
+        held.writeBuffer(&bytes)
+        unparsed = held
     }
 
     /// Adds bytes as they came from the socket and hands over, in order, every frame they
