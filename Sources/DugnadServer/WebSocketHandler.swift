@@ -36,6 +36,9 @@ final class WebSocketHandler: ChannelInboundHandler, ConnectionOutput, Connectio
     private var pendingWhileAuthenticating: [ByteBuffer] = []
     private var unansweredPings = 0
     private var outboundProgress = OutboundProgress()
+    /// What the router and the session hand over until the next flush, joined into one
+    /// write (every other write first writes this, so the order on the wire is kept).
+    private var outbound = OutboundGather()
     /// The deadlines the loop's `ConnectionTicker` checks (no scheduled task per
     /// connection): uptime milliseconds for the next ping and the end of the time allowed
     /// to authenticate, wall-clock milliseconds for the token's warning and end (`exp` is
@@ -328,7 +331,15 @@ final class WebSocketHandler: ChannelInboundHandler, ConnectionOutput, Connectio
         guard let context else { return }
         if case .closed = state { return }
         outboundProgress.noteEnqueued(frame.readableBytes)
-        context.write(wrapOutboundOut(frame), promise: nil)
+        if let full = outbound.add(frame) {
+            context.write(wrapOutboundOut(full), promise: nil)
+        }
+    }
+
+    /// Hands what was gathered to the channel (not flushed).
+    private func writeGathered() {
+        guard let context, let gathered = outbound.take() else { return }
+        context.write(wrapOutboundOut(gathered), promise: nil)
     }
 
     /// Flushes, then applies the slow-consumer policy: what the kernel could not take stays
@@ -336,6 +347,7 @@ final class WebSocketHandler: ChannelInboundHandler, ConnectionOutput, Connectio
     /// high watermark) after a flush is closed with 4008 rather than buffered without bound.
     func flush() {
         guard let context else { return }
+        writeGathered()
         context.flush()
         if !context.channel.isWritable, case .active = state {
             app.hub.metrics.slowConsumerCloses.increment()
@@ -360,6 +372,7 @@ final class WebSocketHandler: ChannelInboundHandler, ConnectionOutput, Connectio
 
     private func closeWith(_ closeFrame: ByteBuffer, thenClose: Bool = false) {
         guard let context, !closeSent else { return }
+        writeGathered()
         teardown()
         closeSent = true
         let channel = context.channel
@@ -383,6 +396,7 @@ final class WebSocketHandler: ChannelInboundHandler, ConnectionOutput, Connectio
         // fan-out when this hub is late has not been sent, and the peer cannot have
         // answered it (issue 14: answering clients were closed with 1001 under overload).
         guard let context else { return }
+        writeGathered()
         context.writeAndFlush(wrapOutboundOut(OutboundFrame.make(opcode: 0x9, payload: []))).assumeIsolated().whenSuccess {
             [self] in
             unansweredPings += 1

@@ -109,6 +109,70 @@ import Testing
         #expect(fanout.backlog(now: posted + .seconds(5)) == LocalFanout.Backlog(bytes: 0, waitedMillis: 0))
     }
 
+    @Test func aDrainPastItsBudgetGoesOnInANewPassKeepingOrderAndFlushingOncePerPass() {
+        let loop = EmbeddedEventLoop()
+        defer { try? loop.syncShutdownGracefully() }
+        // Two deliveries a pass: every pass ends with a flush and the loop's turn.
+        let fanout = LocalFanout(group: loop, deliveriesPerPass: 2)
+        let general = subscribed(["kari"], on: fanout, loop: loop)[0]
+        let random = subscribed(["ola"], on: fanout, loop: loop, to: "random")[0]
+        // Alternating channels: no run to join, six events of one delivery each.
+        fanout.publish([message("g1"), message("r1", in: "random"), message("g2")])
+        fanout.publish([message("r2", in: "random"), message("g3"), message("r3", in: "random")])
+        #expect(fanout.backlog().deliveries == 6, "what waits, in deliveries, before the loop runs")
+        loop.run()
+        #expect(general.frames == ["g1", "g2", "g3"])
+        #expect(random.frames == ["r1", "r2", "r3"])
+        #expect(general.flushes == [1, 1, 1] && random.flushes == [1, 1, 1], "three passes, each flushed")
+        #expect(fanout.backlog() == LocalFanout.Backlog(bytes: 0, waitedMillis: 0, deliveries: 0))
+    }
+
+    @Test func eventsPostedWhileADrainIsCutShortWaitBehindWhatItPutBack() {
+        let loop = EmbeddedEventLoop()
+        defer { try? loop.syncShutdownGracefully() }
+        let fanout = LocalFanout(group: loop, deliveriesPerPass: 1)
+        let kari = subscribed(["kari"], on: fanout, loop: loop)[0]
+        let ola = subscribed(["ola"], on: fanout, loop: loop, to: "random")[0]
+        fanout.publish([message("a"), message("x", in: "random"), message("b")])
+        // A router task (posted later) runs after the events before it, however many passes.
+        fanout.forEachRouter { router in
+            for sink in router.sinks(ofUser: "kari") { router.unsubscribe(sink, from: "general") }
+        }
+        fanout.publish([message("c")])
+        loop.run()
+        #expect(kari.frames == ["a", "b"])
+        #expect(ola.frames == ["x"])
+    }
+
+    @Test func theBacklogCountsDeliveriesPerConnectionAndAcceptedPublishesUntilSettled() {
+        let loop = EmbeddedEventLoop()
+        defer { try? loop.syncShutdownGracefully() }
+        let fanout = LocalFanout(group: loop)
+        _ = subscribed(["kari", "ola", "per"], on: fanout, loop: loop)
+        // A publish the writer still holds: three connections will get it.
+        let expected = fanout.expectPublish(to: "general")
+        #expect(expected == 3)
+        #expect(fanout.expectPublish(to: "nobody-here") == 0)
+        #expect(fanout.backlog().deliveries == 3)
+        // Durable and posted: counted in the mailbox too until it is settled (never less).
+        fanout.publish([message("1"), message("2", in: "random"), message("3")])
+        #expect(fanout.backlog().deliveries == 3 + 6, "two events for three connections, one for none")
+        fanout.settle(expected)
+        #expect(fanout.backlog().deliveries == 6)
+        loop.run()
+        #expect(fanout.backlog().deliveries == 0)
+    }
+
+    @Test func publishesAreRefusedWhileTooManyDeliveriesWait() {
+        let few = LocalFanout.Backlog(bytes: 1_000, waitedMillis: 10, deliveries: 100)
+        #expect(Hub.backPressure(for: few, maxLagMillis: 500, maxBytes: 1 << 20, maxDeliveries: 250_000) == nil)
+        let many = LocalFanout.Backlog(bytes: 1_000, waitedMillis: 10, deliveries: 300_000)
+        let refusal = Hub.backPressure(for: many, maxLagMillis: 500, maxBytes: 1 << 20, maxDeliveries: 250_000)
+        #expect(refusal?.code == .rateLimited)
+        #expect(refusal?.retryAfterMs == 50)
+        #expect(Hub.backPressure(for: many, maxLagMillis: 500, maxBytes: 1 << 20, maxDeliveries: 0) == nil, "0: no bound on deliveries")
+    }
+
     @Test func publishesAreRefusedWithARetryOnlyWhileTheBacklogIsOverABound() {
         let within = LocalFanout.Backlog(bytes: 1_000, waitedMillis: 400)
         #expect(Hub.backPressure(for: within, maxLagMillis: 500, maxBytes: 1 << 20) == nil)

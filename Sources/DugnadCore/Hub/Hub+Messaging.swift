@@ -11,12 +11,18 @@ extension Hub {
         return ProtocolError(.tooLarge, "the \(what) would be \(bytes) bytes on the wire, more than max_frame_bytes (\(limit))")
     }
 
-    /// `rate_limited` while fan-out on this node is behind (`HubConfiguration.fanoutMaxLagMillis`).
+    /// `rate_limited` while fan-out on this node is behind (`HubConfiguration.fanoutMaxLagMillis`):
+    /// what waits in a loop's mailbox, or in the writer's queue. Both are lag a publish
+    /// accepted now would join; watching the mailbox alone let the loop accept a whole
+    /// burst of publishes while the writer still held seconds of them (issue 14).
     func fanoutBackPressure() -> ProtocolError? {
+        var backlog = local.backlog()
+        let writerWait = writer.oldestWait().components
+        backlog.waitedMillis = max(backlog.waitedMillis, writerWait.seconds * 1_000 + writerWait.attoseconds / 1_000_000_000_000_000)
         guard
             let refusal = Self.backPressure(
-                for: local.backlog(), maxLagMillis: configuration.fanoutMaxLagMillis,
-                maxBytes: configuration.fanoutMaxBacklogBytes)
+                for: backlog, maxLagMillis: configuration.fanoutMaxLagMillis,
+                maxBytes: configuration.fanoutMaxBacklogBytes, maxDeliveries: configuration.fanoutMaxBacklogDeliveries)
         else { return nil }
         metrics.publishesSlowed.increment()
         return refusal
@@ -24,9 +30,13 @@ extension Hub {
 
     /// The refusal for a publish while `backlog` is over a bound: the publisher is asked to
     /// wait about as long as the oldest queued event has (50 ms to 5 s). Nil when within
-    /// bounds, or when `maxLagMillis` is 0 (off).
-    public static func backPressure(for backlog: LocalFanout.Backlog, maxLagMillis: Int64, maxBytes: Int) -> ProtocolError? {
-        guard maxLagMillis > 0, backlog.waitedMillis > maxLagMillis || backlog.bytes > maxBytes else { return nil }
+    /// bounds, or when `maxLagMillis` is 0 (off). `maxDeliveries` 0: no bound on deliveries.
+    public static func backPressure(
+        for backlog: LocalFanout.Backlog, maxLagMillis: Int64, maxBytes: Int, maxDeliveries: Int = 0
+    ) -> ProtocolError? {
+        let tooManyDeliveries = maxDeliveries > 0 && backlog.deliveries > maxDeliveries
+        guard maxLagMillis > 0, backlog.waitedMillis > maxLagMillis || backlog.bytes > maxBytes || tooManyDeliveries
+        else { return nil }
         return ProtocolError(
             .rateLimited, "delivery is behind: try again shortly",
             retryAfterMs: Int(max(50, min(5_000, backlog.waitedMillis))))
@@ -69,6 +79,8 @@ extension Hub {
         if let behind = fanoutBackPressure() {
             return loop.makeFailedFuture(behind)
         }
+        let expected = local.expectPublish(to: request.channel)
+        let local = self.local
         return readableChannel(request.channel, by: principal, for: .post, on: loop).flatMap { [self] record in
             do {
                 try checkPost(record, by: principal)
@@ -96,7 +108,7 @@ extension Hub {
                 }
                 return (stored, duplicate)
             }
-        }
+        }.always { _ in local.settle(expected) }
     }
 
     /// One page of a channel's history, ascending seq.

@@ -98,6 +98,14 @@ public struct HubConfiguration: Sendable {
     public var fanoutMaxLagMillis: Int64 = 500
     /// See `fanoutMaxLagMillis`. Default 32 MiB.
     public var fanoutMaxBacklogBytes = 32 * 1024 * 1024
+    /// Deliveries (events × the connections on the loop that get them) a loop's mailbox may
+    /// hold before publishes are slowed. A frame's bytes say little of its cost: a message
+    /// to a channel of 100 costs a hundred writes. Measured (issue 14, groups overload),
+    /// with only the time bound a loop accepted 18,000 publishes in half a second (their
+    /// publishers' frames had waited in the sockets), 1.8 million deliveries, before the
+    /// oldest of them had waited long enough to refuse anything. Default 250,000: about
+    /// half a second of one loop's deliveries on the bench machine. 0: no such bound.
+    public var fanoutMaxBacklogDeliveries = 250_000
     /// Threads reading storage (history, joins, welcome). Default 2.
     public var readThreads = 2
     /// Urgent announcements that require an ack are re-sent to online users who have not

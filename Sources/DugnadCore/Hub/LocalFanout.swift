@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOCore
 
 /// Delivers events to this process's connections through each event loop's mailbox
@@ -8,29 +9,38 @@ public final class LocalFanout: EventBus {
         let loop: any EventLoop
         let router: NIOLoopBoundBox<LoopRouter>
         let mailbox: LoopMailbox
+        let audience: LoopAudience
     }
 
     private let routers: [Route]
+    /// Deliveries of publishes accepted and not yet written: they reach a mailbox only
+    /// once durable, and a loop that read a burst of publishes would otherwise accept all
+    /// of it before the first reached its mailbox (`expectPublish`).
+    private let expected = NIOLockedValueBox(0)
     /// Compresses for connections with permessage-deflate; nil: the hub compresses nothing.
     private let compressor: (any FrameCompressor)?
+    private let deliveriesPerPass: Int
     private let onDelivered: @Sendable (_ deliveries: Int, _ messages: Int) -> Void
 
     /// One router per loop of `group`; the set of loops is fixed for the life of the hub.
     /// `flushWindow`: see `HubConfiguration.fanoutFlushWindowMillis` (zero: flush at once).
     public init(
         group: any EventLoopGroup, flushWindow: TimeAmount = .zero, compressor: (any FrameCompressor)? = nil,
+        deliveriesPerPass: Int = LocalFanout.defaultDeliveriesPerPass,
         onDelivered: @escaping @Sendable (_ deliveries: Int, _ messages: Int) -> Void = { _, _ in }
     ) {
         var routers: [Route] = []
         for loop in group.makeIterator() {
-            let router = LoopRouter(loop: loop, flushWindow: flushWindow)
+            let audience = LoopAudience()
+            let router = LoopRouter(loop: loop, flushWindow: flushWindow, audience: audience)
             routers.append(
                 Route(
                     loop: loop, router: NIOLoopBoundBox.makeBoxSendingValue(router, eventLoop: loop),
-                    mailbox: LoopMailbox()))
+                    mailbox: LoopMailbox(), audience: audience))
         }
         self.routers = routers
         self.compressor = compressor
+        self.deliveriesPerPass = max(1, deliveriesPerPass)
         self.onDelivered = onDelivered
     }
 
@@ -67,21 +77,40 @@ public final class LocalFanout: EventBus {
         public var bytes: Int
         /// How long its oldest queued item has waited, in milliseconds.
         public var waitedMillis: Int64
+        /// Deliveries its mailbox holds (events × the connections that get them).
+        public var deliveries: Int
 
-        public init(bytes: Int, waitedMillis: Int64) {
+        public init(bytes: Int, waitedMillis: Int64, deliveries: Int = 0) {
             self.bytes = bytes
             self.waitedMillis = waitedMillis
+            self.deliveries = deliveries
         }
     }
 
-    /// The largest backlog among the loops. A loop that keeps up drains its mailbox before
+    /// Counts an accepted publish to `channel` in the backlog until `settle` is called with
+    /// the returned figure (when its write completes, whatever the outcome): the deliveries
+    /// it will make on the loop where its channel has the most connections.
+    public func expectPublish(to channel: String) -> Int {
+        let deliveries = routers.reduce(0) { max($0, $1.audience.count(of: channel)) }
+        if deliveries > 0 { expected.withLockedValue { $0 += deliveries } }
+        return deliveries
+    }
+
+    public func settle(_ deliveries: Int) {
+        if deliveries > 0 { expected.withLockedValue { $0 -= deliveries } }
+    }
+
+    /// The largest backlog among the loops, with the deliveries of accepted publishes the
+    /// writer still holds. A loop that keeps up drains its mailbox before
     /// anything waits long; one that cannot shows it here before its connections lag by
     /// seconds.
     public func backlog(now: NIODeadline = .now()) -> Backlog {
         var result = Backlog(bytes: 0, waitedMillis: 0)
+        let expected = self.expected.withLockedValue { $0 }
         for route in routers {
             let backlog = route.mailbox.backlog
             result.bytes = max(result.bytes, backlog.bytes)
+            result.deliveries = max(result.deliveries, backlog.deliveries + expected)
             if let oldest = backlog.oldest {
                 result.waitedMillis = max(result.waitedMillis, (now - oldest).nanoseconds / 1_000_000)
             }
@@ -94,22 +123,74 @@ public final class LocalFanout: EventBus {
     private func post(_ item: LoopMailbox.Item, bytes: Int) {
         let now = NIODeadline.now()
         let onDelivered = self.onDelivered
-        for route in routers where route.mailbox.post(item, bytes: bytes, now: now) {
+        let perPass = deliveriesPerPass
+        for route in routers {
+            var deliveries = 0
+            if case .events(let events) = item { deliveries = route.audience.deliveries(of: events) }
+            guard route.mailbox.post(item, bytes: bytes, deliveries: deliveries, now: now) else { continue }
             let router = route.router
             let mailbox = route.mailbox
+            let loop = route.loop
             // Always a new task, even on the current loop: delivery must never run inside
             // a handler callback, where a flush could re-enter the router.
-            route.loop.execute {
-                for item in mailbox.take() {
-                    switch item {
-                    case .events(let events):
-                        let counts = router.value.deliver(events)
+            loop.execute { Self.drain(mailbox, into: router, on: loop, perPass: perPass, onDelivered) }
+        }
+    }
+
+    /// Deliveries one pass of a drain makes before it lets the loop do its I/O (read
+    /// publishers' frames, write to sockets that were full) and goes on in a new task: the
+    /// guard against a backlog the back-pressure does not see (presence, the bus).
+    ///
+    /// What keeps passes short is the back-pressure on deliveries waiting (`expectPublish`,
+    /// `HubConfiguration.fanoutMaxBacklogDeliveries`). Before it, in the groups overload
+    /// (10,000 subscribers in 100 channels, 10,000 msg/s offered), passes of 1.3 million
+    /// deliveries held the loop for 1.6 to 2.2 s, and the publishes read after each were
+    /// all accepted because the mailbox had just emptied (p99 lag 8.5 s). A low bound
+    /// costs throughput instead: every pass flushes every connection it touched, and at
+    /// 65,536 a pass gave each of the 10,000 subscribers about six messages per write; the
+    /// same overload then delivered 218,000/s, against 413,000/s with this bound.
+    public static let defaultDeliveriesPerPass = 1_048_576
+
+    /// Delivers what the mailbox holds, `perPass` deliveries at a time, flushing every
+    /// touched connection once per pass; ends when the mailbox is empty.
+    private static func drain(
+        _ mailbox: LoopMailbox, into box: NIOLoopBoundBox<LoopRouter>, on loop: any EventLoop, perPass: Int,
+        _ onDelivered: @escaping @Sendable (_ deliveries: Int, _ messages: Int) -> Void
+    ) {
+        let router = box.value
+        var budget = perPass
+        var entries = mailbox.take()
+        while !entries.isEmpty {
+            for index in entries.indices {
+                switch entries[index].item {
+                case .events(let events):
+                    var start = 0
+                    var delivered = 0
+                    while start < events.count {
+                        if budget <= 0 {
+                            router.flushPending()
+                            var rest = entries[index]
+                            rest.item = .events(Array(events[start...]))
+                            rest.deliveries = max(0, rest.deliveries - delivered)
+                            rest.bytes = events[start...].reduce(0) { $0 + $1.frame.readableBytes }
+                            mailbox.putBack([rest] + entries[(index + 1)...])
+                            loop.execute { drain(mailbox, into: box, on: loop, perPass: perPass, onDelivered) }
+                            return
+                        }
+                        // One event at a time, so that the bound is checked after each.
+                        let end = start + 1
+                        let counts = router.deliver(events[start..<end], flushing: false)
                         onDelivered(counts.deliveries, counts.messages)
-                    case .task(let body):
-                        body(router.value)
+                        budget -= max(1, counts.deliveries)
+                        delivered += counts.deliveries
+                        start = end
                     }
+                case .task(let body):
+                    body(router)
                 }
             }
+            entries = mailbox.take()
         }
+        router.flushPending()
     }
 }

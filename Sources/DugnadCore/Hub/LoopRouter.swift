@@ -13,17 +13,25 @@ public final class LoopRouter {
     private let flushWindow: TimeAmount
     private var lastFlush = NIODeadline.uptimeNanoseconds(0)
     private var flushScheduled = false
+    /// Each channel's count of this loop's connections, for the mailbox's backlog.
+    private let audience: LoopAudience
 
     /// `flushWindow` (with the router's `loop`): deliveries within it after a flush wait
     /// for one flush at its end. Without a loop, or with a zero window, every delivery is
     /// flushed at once.
-    public init(loop: (any EventLoop)? = nil, flushWindow: TimeAmount = .zero) {
+    public convenience init(loop: (any EventLoop)? = nil, flushWindow: TimeAmount = .zero) {
+        self.init(loop: loop, flushWindow: flushWindow, audience: LoopAudience())
+    }
+
+    init(loop: (any EventLoop)?, flushWindow: TimeAmount, audience: LoopAudience) {
         self.loop = loop
         self.flushWindow = flushWindow
+        self.audience = audience
     }
 
     public func subscribe(_ sink: any FrameSink, to channel: String) {
         channels[channel, default: [:]][ObjectIdentifier(sink)] = sink
+        audience.set(channel, count: channels[channel]?.count ?? 0)
     }
 
     public func unsubscribe(_ sink: any FrameSink, from channel: String) {
@@ -31,6 +39,7 @@ public final class LoopRouter {
         // (11 % of the hub's core when 10,000 connections of one channel closed).
         channels[channel]?[ObjectIdentifier(sink)] = nil
         if channels[channel]?.isEmpty == true { channels[channel] = nil }
+        audience.set(channel, count: channels[channel]?.count ?? 0)
     }
 
     public func register(_ sink: any FrameSink) {
@@ -52,8 +61,10 @@ public final class LoopRouter {
     /// window after the last flush, once at the window's end for every batch in it. An
     /// event may hold several frames (`FanoutEvent.coalesced`); each counts as a delivery.
     /// Returns the number of deliveries, and how many of them were chat messages.
+    /// With `flushing` false the touched connections wait for `flushPending()`: a drain
+    /// hands events over in slices and flushes once at the end of its pass.
     @discardableResult
-    public func deliver(_ events: [FanoutEvent]) -> (deliveries: Int, messages: Int) {
+    public func deliver(_ events: some Collection<FanoutEvent>, flushing: Bool = true) -> (deliveries: Int, messages: Int) {
         var deliveries = 0
         var messages = 0
         for event in events {
@@ -79,8 +90,14 @@ public final class LoopRouter {
                 }
             }
         }
-        flushSoon()
+        if flushing { flushSoon() }
         return (deliveries, messages)
+    }
+
+    /// Flushes what `deliver(_:flushing: false)` left, as `deliver` would have (at once, or
+    /// at the end of the flush window).
+    public func flushPending() {
+        flushSoon()
     }
 
     /// Flushes now, unless the last flush was less than a window ago: then once at the

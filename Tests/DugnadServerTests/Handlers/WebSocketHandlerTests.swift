@@ -1,3 +1,4 @@
+import DugnadCore
 import DugnadProtocol
 import NIOCore
 import NIOEmbedded
@@ -75,6 +76,31 @@ import Testing
             #expect(channel.isActive)
             try channel.writeInbound(ClientFrame.close(code: 4001))
             #expect(!channel.isActive)
+        }
+    }
+
+    // MARK: - Outbound
+
+    @Test func whatIsHandedOverBetweenTwoFlushesLeavesAsOneWriteAndACloseKeepsItsPlaceBehindIt() async throws {
+        try await HandlerHarness.withEmbeddedLoop(configure: Self.withoutAuthTimeout) { loop, app in
+            let handler = WebSocketHandler(app: app, initialToken: nil)
+            let channel = EmbeddedChannel(loop: loop)
+            channel.remoteAddress = Self.peer
+            try channel.connect(to: Self.peer).wait()
+            try channel.pipeline.syncOperations.addHandler(handler)
+            // As the router hands over a drain's events: three frames, then one flush.
+            for text in ["one", "two", "three"] { handler.enqueue(OutboundFrame.make(Array(text.utf8))) }
+            #expect(try channel.readOutbound(as: ByteBuffer.self) == nil, "nothing is written before the flush")
+            handler.flush()
+            let written = try #require(try channel.readOutbound(as: ByteBuffer.self))
+            #expect(try channel.readOutbound(as: ByteBuffer.self) == nil, "one write for the three")
+            #expect(try ServerFrame.parse(written).map { String(decoding: $0.payload, as: UTF8.self) } == ["one", "two", "three"])
+            // A close after a hand-over goes out behind what was handed over.
+            handler.enqueue(OutboundFrame.make(Array("four".utf8)))
+            handler.close(code: .goingAway, reason: "bye")
+            let frames = try channel.serverFrames()
+            #expect(frames.map(\.opcode) == [0x1, 0x8])
+            #expect(frames.first.map { String(decoding: $0.payload, as: UTF8.self) } == "four")
         }
     }
 
