@@ -130,6 +130,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Publishes are answered rate_limited while fan-out has waited this many milliseconds (0: never).")
     var fanoutMaxLag: Int64 = 500
 
+    @Option(help: "Publishes are answered rate_limited while an event loop has this many deliveries waiting (0: no such bound).")
+    var fanoutMaxDeliveries = HubConfiguration().fanoutMaxBacklogDeliveries
+
     @Option(
         name: .customLong("allowed-origin"),
         help: "Another origin allowed to open /ws from a browser (repeatable; '*' allows any; default: only the hub's own).")
@@ -199,6 +202,7 @@ struct Serve: AsyncParsableCommand {
         }
         guard flushWindow >= 0 else { throw ValidationError("--flush-window must be 0 or more.") }
         guard fanoutMaxLag >= 0 else { throw ValidationError("--fanout-max-lag must be 0 or more.") }
+        guard fanoutMaxDeliveries >= 0 else { throw ValidationError("--fanout-max-deliveries must be 0 or more.") }
         guard pingInterval > 0 else { throw ValidationError("--ping-interval must be greater than 0.") }
         guard compressionThreshold >= 0 else { throw ValidationError("--compression-threshold must be 0 or more.") }
         guard outboundLimit >= 4096 else { throw ValidationError("--outbound-limit must be at least 4096 bytes.") }
@@ -253,6 +257,7 @@ struct Serve: AsyncParsableCommand {
         configuration.hub.presenceRushOpeningsPerSecond = presenceRushOpenings
         configuration.hub.fanoutFlushWindowMillis = flushWindow
         configuration.hub.fanoutMaxLagMillis = fanoutMaxLag
+        configuration.hub.fanoutMaxBacklogDeliveries = fanoutMaxDeliveries
         configuration.hub.autoCreatePublicChannels = !noAutoCreate
         configuration.hub.adminsReadDirect = adminsReadDirect
         configuration.hub.announcesPerMinute = announceRate

@@ -29,16 +29,30 @@ import Testing
         #expect(gather.take() == nil, "take leaves nothing behind")
     }
 
+    @Test func aLargeFrameIsNeverCopiedButHandedOnAsItIs() {
+        var gather = OutboundGather()
+        let large = ByteBuffer(repeating: UInt8(ascii: "x"), count: OutboundGather.copyBelowBytes)
+        #expect(gather.add(ByteBuffer(string: "small")) == nil)
+        // A large frame behind a small one: the small one goes first, the large one waits as it is.
+        #expect(gather.add(large).map { String(buffer: $0) } == "small")
+        // A small frame behind a large one: the large one goes, unjoined.
+        let handedOn = gather.add(ByteBuffer(string: "after"))
+        #expect(handedOn == large)
+        let sameBytes = handedOn?.withUnsafeReadableBytes { out in large.withUnsafeReadableBytes { $0.baseAddress == out.baseAddress } }
+        #expect(sameBytes == true, "the shared storage, not a copy")
+        #expect(gather.take().map { String(buffer: $0) } == "after")
+    }
+
     @Test func pastMaxBytesWhatWasGatheredIsHandedOnFirst() {
         var gather = OutboundGather()
-        let large = ByteBuffer(repeating: UInt8(ascii: "x"), count: OutboundGather.maxBytes - 10)
-        #expect(gather.add(large) == nil)
-        let handedOn = gather.add(ByteBuffer(string: String(repeating: "y", count: 20)))
-        #expect(handedOn == large, "the two together would pass the bound: the first goes out alone")
-        #expect(gather.take().map { String(buffer: $0) } == String(repeating: "y", count: 20))
-        // Exactly at the bound they are still joined.
-        #expect(gather.add(ByteBuffer(repeating: 1, count: OutboundGather.maxBytes - 1)) == nil)
-        #expect(gather.add(ByteBuffer(repeating: 2, count: 1)) == nil)
-        #expect(gather.take()?.readableBytes == OutboundGather.maxBytes)
+        let frame = ByteBuffer(repeating: UInt8(ascii: "x"), count: 1_000)
+        var joined = 0
+        while joined + 1_000 <= OutboundGather.maxBytes {
+            #expect(gather.add(frame) == nil)
+            joined += 1_000
+        }
+        // One more would pass the bound: what was joined goes out alone, the new one waits.
+        #expect(gather.add(frame)?.readableBytes == joined)
+        #expect(gather.take()?.readableBytes == 1_000)
     }
 }
