@@ -103,9 +103,14 @@ public struct HubConfiguration: Sendable {
     /// to a channel of 100 costs a hundred writes. Measured (issue 14, groups overload),
     /// with only the time bound a loop accepted 18,000 publishes in half a second (their
     /// publishers' frames had waited in the sockets), 1.8 million deliveries, before the
-    /// oldest of them had waited long enough to refuse anything. Default 250,000: about
-    /// half a second of one loop's deliveries on the bench machine. 0: no such bound.
-    public var fanoutMaxBacklogDeliveries = 250_000
+    /// oldest of them had waited long enough to refuse anything. Default 500,000, about a
+    /// second of one loop's deliveries on the bench machine: at 250,000 the groups
+    /// overload's p99 lag was 0.9–2.1 s but a fan-out to 10,000 at 60 msg/s, within the
+    /// loop's means, had 1–7 % of its publishes slowed (25 messages in flight reach it);
+    /// at 500,000 none were, and the overload's p99 lag was 1.2–1.5 s with more accepted
+    /// (5,100–5,700/s against 3,200–4,400/s). At 1,000,000 the lag passed 3 s and a
+    /// publisher was closed with 4008 again. 0: no such bound.
+    public var fanoutMaxBacklogDeliveries = 500_000
     /// Threads reading storage (history, joins, welcome). Default 2.
     public var readThreads = 2
     /// Urgent announcements that require an ack are re-sent to online users who have not
