@@ -11,14 +11,13 @@ extension Hub {
         return ProtocolError(.tooLarge, "the \(what) would be \(bytes) bytes on the wire, more than max_frame_bytes (\(limit))")
     }
 
-    /// `rate_limited` while fan-out on this node is behind (`HubConfiguration.fanoutMaxLagMillis`):
-    /// what waits in a loop's mailbox, or in the writer's queue. Both are lag a publish
-    /// accepted now would join; watching the mailbox alone let the loop accept a whole
-    /// burst of publishes while the writer still held seconds of them (issue 14).
+    /// `rate_limited` while fan-out on this node is behind (`HubConfiguration.fanoutMaxLagMillis`,
+    /// `fanoutMaxBacklogDeliveries`): what waits in a loop's mailbox, in deliveries and in
+    /// time, with the publishes accepted and still in the writer; and how long the writer's
+    /// oldest queued op has waited, which is lag a publish accepted now would join too.
     func fanoutBackPressure() -> ProtocolError? {
         var backlog = local.backlog()
-        let writerWait = writer.oldestWait().components
-        backlog.waitedMillis = max(backlog.waitedMillis, writerWait.seconds * 1_000 + writerWait.attoseconds / 1_000_000_000_000_000)
+        backlog.waitedMillis = max(backlog.waitedMillis, Int64(writer.oldestWait() / .milliseconds(1)))
         guard
             let refusal = Self.backPressure(
                 for: backlog, maxLagMillis: configuration.fanoutMaxLagMillis,

@@ -62,7 +62,7 @@ public final class LoopRouter {
     /// event may hold several frames (`FanoutEvent.coalesced`); each counts as a delivery.
     /// Returns the number of deliveries, and how many of them were chat messages.
     /// With `flushing` false the touched connections wait for `flushPending()`: a drain
-    /// hands events over in slices and flushes once at the end of its pass.
+    /// hands events over one at a time and flushes once at the end of its pass.
     @discardableResult
     public func deliver(_ events: some Collection<FanoutEvent>, flushing: Bool = true) -> (deliveries: Int, messages: Int) {
         var deliveries = 0
