@@ -267,24 +267,6 @@ import Testing
         #expect(Self.seq(fixture.result("later")) == 4)
     }
 
-    @Test func theOldestWaitIsHowLongTheFirstQueuedOpHasWaitedAndNothingOnceDrained() async throws {
-        let fixture = try Fixture()
-        #expect(fixture.writer.oldestWait() == .zero, "an idle writer holds nothing back")
-        let gate = await fixture.publishAndHold("first")
-        let queuedAfter = DispatchTime.now().uptimeNanoseconds
-        #expect(fixture.publish("waits"))
-        #expect(fixture.publish("waits too"))
-        // Read on a clock given to it: at least the 700 ms since the first was queued, and
-        // less than since a moment before that (no sleeping in the test).
-        let later = DispatchTime.now().uptimeNanoseconds + 700_000_000
-        let waited = fixture.writer.oldestWait(now: later)
-        #expect(waited >= .milliseconds(700))
-        #expect(waited <= .nanoseconds(Int64(later - queuedAfter)))
-        gate.signal()
-        await fixture.writer.flush()
-        #expect(fixture.writer.oldestWait() == .zero)
-    }
-
     @Test func closeRefusesNewWorkButCommitsWhatIsQueued() async throws {
         let fixture = try Fixture()
         let gate = await fixture.publishAndHold("first")

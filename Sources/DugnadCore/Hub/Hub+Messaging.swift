@@ -12,15 +12,15 @@ extension Hub {
     }
 
     /// `rate_limited` while fan-out on this node is behind (`HubConfiguration.fanoutMaxLagMillis`,
-    /// `fanoutMaxBacklogDeliveries`): what waits in a loop's mailbox, in deliveries and in
-    /// time, with the publishes accepted and still in the writer; and how long the writer's
-    /// oldest queued op has waited, which is lag a publish accepted now would join too.
+    /// `fanoutMaxBacklogDeliveries`): what waits in a loop's mailbox, in time and in
+    /// deliveries, these counting the publishes accepted and still in the writer. The
+    /// writer's own queue is not lag of fan-out: a slow commit (PostgreSQL under load) is
+    /// bounded by the writer (`maxPending`), and counting its wait here refused a client's
+    /// burst of 1,005 publishes that had always been accepted.
     func fanoutBackPressure() -> ProtocolError? {
-        var backlog = local.backlog()
-        backlog.waitedMillis = max(backlog.waitedMillis, Int64(writer.oldestWait() / .milliseconds(1)))
         guard
             let refusal = Self.backPressure(
-                for: backlog, maxLagMillis: configuration.fanoutMaxLagMillis,
+                for: local.backlog(), maxLagMillis: configuration.fanoutMaxLagMillis,
                 maxBytes: configuration.fanoutMaxBacklogBytes, maxDeliveries: configuration.fanoutMaxBacklogDeliveries)
         else { return nil }
         metrics.publishesSlowed.increment()

@@ -37,8 +37,6 @@ public final class BatchingWriter: Sendable {
     private struct Pending: Sendable {
         var op: WriteOp?
         var completion: Completion
-        /// Uptime nanoseconds when it was queued (what `oldestWait` reads).
-        var queuedAt = DispatchTime.now().uptimeNanoseconds
     }
 
     private struct State: Sendable {
@@ -79,15 +77,6 @@ public final class BatchingWriter: Sendable {
 
     /// False while the last transaction failed (disk full, read-only): `/readyz` reports it.
     public var isHealthy: Bool { state.withLockedValue { $0.healthy } }
-
-    /// How long the oldest op still queued has waited (not counting the batch committing
-    /// now, a few milliseconds at most): accepted work that is not yet durable, which the
-    /// hub's back-pressure counts as lag as it counts fan-out that waits.
-    public func oldestWait(now: UInt64 = DispatchTime.now().uptimeNanoseconds) -> Duration {
-        let queuedAt = state.withLockedValue { $0.queue.first?.queuedAt }
-        guard let queuedAt, now > queuedAt else { return .zero }
-        return .nanoseconds(Int64(now - queuedAt))
-    }
 
     /// Queues `op`. Returns false, without calling `completion`, when the writer is full or closed.
     @discardableResult
