@@ -29,8 +29,6 @@ struct OutboundGather {
     /// Whether `gathered` is a buffer of this connection's own (else the shared first frame).
     private var owned = false
 
-    var isEmpty: Bool { gathered == nil }
-
     /// Adds `frame` behind what is gathered. Returns what must be written now, ahead of
     /// it, when the two would exceed `maxBytes` or either is too large to copy.
     mutating func add(_ frame: ByteBuffer) -> ByteBuffer? {

@@ -347,8 +347,12 @@ final class WebSocketHandler: ChannelInboundHandler, ConnectionOutput, Connectio
     /// high watermark) after a flush is closed with 4008 rather than buffered without bound.
     func flush() {
         guard let context else { return }
-        writeGathered()
-        context.flush()
+        // What was gathered goes out with the flush in one pass through the pipeline.
+        if let gathered = outbound.take() {
+            context.writeAndFlush(wrapOutboundOut(gathered), promise: nil)
+        } else {
+            context.flush()
+        }
         if !context.channel.isWritable, case .active = state {
             app.hub.metrics.slowConsumerCloses.increment()
             close(code: .slowConsumer, reason: "outbound queue overflowed; reconnect and recover with since")

@@ -13,10 +13,9 @@ extension Hub {
 
     /// `rate_limited` while fan-out on this node is behind (`HubConfiguration.fanoutMaxLagMillis`,
     /// `fanoutMaxBacklogDeliveries`): what waits in a loop's mailbox, in time and in
-    /// deliveries, these counting the publishes accepted and still in the writer. The
-    /// writer's own queue is not lag of fan-out: a slow commit (PostgreSQL under load) is
-    /// bounded by the writer (`maxPending`), and counting its wait here refused a client's
-    /// burst of 1,005 publishes that had always been accepted.
+    /// deliveries, these counting the publishes accepted and still in the writer. How long
+    /// the writer's queue waits is not counted: that is the writer's to bound (`maxPending`),
+    /// and counting it refused a burst of publishes whenever PostgreSQL was slow.
     func fanoutBackPressure() -> ProtocolError? {
         guard
             let refusal = Self.backPressure(

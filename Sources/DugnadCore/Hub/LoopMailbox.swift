@@ -13,9 +13,9 @@ import NIOCore
 /// (the p99 of 700 ms at 1,000 subscribers × 500 msg/s in issue 14 was batches queued as
 /// separate tasks, each flushing every subscriber). No timers and no windows.
 ///
-/// A drain that has done its share of work (`LocalFanout.deliveriesPerPass`) puts the rest
-/// back in front and lets the loop do its I/O before it goes on; until the last of it is
-/// delivered, the backlog counts it, so publishes are slowed by what really waits.
+/// A drain that has done its share of work (`LocalFanout.defaultDeliveriesPerPass`) puts
+/// the rest back in front and lets the loop do its I/O before it goes on; until the last
+/// of it is delivered, the backlog counts it, so publishes are slowed by what really waits.
 final class LoopMailbox: Sendable {
     enum Item: Sendable {
         case events([FanoutEvent])
@@ -29,6 +29,17 @@ final class LoopMailbox: Sendable {
         var postedAt: NIODeadline
         var bytes: Int
         var deliveries: Int
+
+        /// What is left of an `.events` entry once its first `offset` events, which made
+        /// `delivered` deliveries, went out: posted when it was, with the rest's bytes and
+        /// the estimate less what was delivered.
+        func remainder(from offset: Int, delivered: Int) -> Entry {
+            guard case .events(let events) = item else { return self }
+            let rest = Array(events[offset...])
+            return Entry(
+                item: .events(rest), postedAt: postedAt, bytes: rest.reduce(0) { $0 + $1.frame.readableBytes },
+                deliveries: max(0, deliveries - delivered))
+        }
     }
 
     /// What is queued or being drained: bytes of frames, deliveries, and how long the
@@ -55,7 +66,7 @@ final class LoopMailbox: Sendable {
 
     /// Appends `item`, which holds `bytes` of frames and makes `deliveries`; true when no
     /// drain is under way or scheduled, and the caller schedules one.
-    func post(_ item: Item, bytes: Int, deliveries: Int = 0, now: NIODeadline) -> Bool {
+    func post(_ item: Item, bytes: Int, deliveries: Int, now: NIODeadline) -> Bool {
         state.withLockedValue { state in
             state.entries.append(Entry(item: item, postedAt: now, bytes: bytes, deliveries: deliveries))
             state.queuedBytes += bytes
@@ -88,7 +99,7 @@ final class LoopMailbox: Sendable {
 
     /// Puts what a drain did not get to back in front of whatever came meanwhile, so that
     /// order is kept; the drain stays scheduled (the caller goes on in a new task). The
-    /// first entry of `rest` may be partly delivered: its figures should say what is left.
+    /// first entry of `rest` may be partly delivered (`Entry.remainder`).
     func putBack(_ rest: [Entry]) {
         guard !rest.isEmpty else { return }
         state.withLockedValue { state in

@@ -56,15 +56,13 @@ public final class LoopRouter {
         users[userID].map { Array($0.values) } ?? []
     }
 
-    /// Writes every event to its recipients, then flushes each touched connection once:
-    /// one syscall per connection per batch instead of one per message; within the flush
-    /// window after the last flush, once at the window's end for every batch in it. An
-    /// event may hold several frames (`FanoutEvent.coalesced`); each counts as a delivery.
-    /// Returns the number of deliveries, and how many of them were chat messages.
-    /// With `flushing` false the touched connections wait for `flushPending()`: a drain
-    /// hands events over one at a time and flushes once at the end of its pass.
+    /// Writes every event to its recipients, without flushing: the touched connections wait
+    /// for `flushPending()`, so that a drain's pass costs one syscall per connection instead
+    /// of one per message. An event may hold several frames (`FanoutEvent.coalesced`); each
+    /// counts as a delivery. Returns the number of deliveries, and how many of them were
+    /// chat messages.
     @discardableResult
-    public func deliver(_ events: some Collection<FanoutEvent>, flushing: Bool = true) -> (deliveries: Int, messages: Int) {
+    public func deliver(_ events: some Collection<FanoutEvent>) -> (deliveries: Int, messages: Int) {
         var deliveries = 0
         var messages = 0
         for event in events {
@@ -90,19 +88,13 @@ public final class LoopRouter {
                 }
             }
         }
-        if flushing { flushSoon() }
         return (deliveries, messages)
     }
 
-    /// Flushes what `deliver(_:flushing: false)` left, as `deliver` would have (at once, or
-    /// at the end of the flush window).
+    /// Flushes each connection `deliver` touched, once: now, unless the last flush was less
+    /// than a window ago, then once at the window's end for everything delivered within it
+    /// (one timer per loop, not per connection).
     public func flushPending() {
-        flushSoon()
-    }
-
-    /// Flushes now, unless the last flush was less than a window ago: then once at the
-    /// window's end (one timer per loop, not per connection).
-    private func flushSoon() {
         guard !touched.isEmpty, !flushScheduled else { return }
         guard let loop, flushWindow > .zero else { return flushTouched(at: lastFlush) }
         let now = loop.now
