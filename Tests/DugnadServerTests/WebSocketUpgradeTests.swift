@@ -142,6 +142,15 @@ import Testing
         #expect(WebSocketUpgrade.token(from: head("/ws", [("Authorization", "\(scheme) tok")])) == "tok")
     }
 
+    /// Spaces and tabs around the token are not part of it; a header that is only the
+    /// scheme gives no token (and the query is read instead).
+    @Test func spacesAroundTheBearerTokenAreTrimmed() {
+        #expect(WebSocketUpgrade.token(from: head("/ws", [("Authorization", "Bearer    abc.def\t ")])) == "abc.def")
+        #expect(WebSocketUpgrade.token(from: head("/ws", [("Authorization", "Bearer \t ")])) == nil)
+        #expect(WebSocketUpgrade.token(from: head("/ws?token=q", [("Authorization", "Bearer  ")])) == "q")
+        #expect(WebSocketUpgrade.token(from: head("/ws", [("Authorization", "Bearer a b")])) == "a b")
+    }
+
     @Test func headerTakesPrecedenceOverQuery() {
         let request = head("/ws?token=from-query", [("Authorization", "Bearer from-header")])
         #expect(WebSocketUpgrade.token(from: request) == "from-header")
