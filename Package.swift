@@ -161,7 +161,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DugnadSQLiteTests",
-            dependencies: ["DugnadSQLite", "DugnadCore", "DugnadProtocol", grdb, logging, nioLocks],
+            dependencies: ["DugnadSQLite", "DugnadCore", "DugnadProtocol", grdb, logging, nioLocks, nioPosix],
             swiftSettings: strict
         ),
         .testTarget(

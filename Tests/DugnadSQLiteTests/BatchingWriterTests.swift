@@ -3,6 +3,7 @@ import DugnadProtocol
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
+import NIOPosix
 import Testing
 
 @testable import DugnadCore
@@ -205,6 +206,69 @@ import Testing
         #expect(Set(completions).count == 500)
         #expect(completions.allSatisfy { Self.seq(fixture.result($0)) != nil })
         #expect(completions.map { Self.seq(fixture.result($0)) } == (1...500).map { Int64?($0) })
+    }
+
+    /// What one pass of an event loop submits reaches an idle writer together, at the end
+    /// of the pass: the publishes read from many sockets in one pass commit as one batch.
+    /// (The pauses between the submits gave a writer woken at once the time to commit the
+    /// first alone; the writer woken at the pass's end cannot, whatever the timing.)
+    @Test func opsSubmittedInOneLoopPassCommitTogetherAtItsEnd() async throws {
+        let fixture = try Fixture()
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let log = fixture.log
+        let ids = (0..<5).map { "pass\($0)" }
+        // No flush: a flush from outside the loop would wake the writer itself and hide a
+        // wake that never came.
+        await withCheckedContinuation { (committed: CheckedContinuation<Void, Never>) in
+            group.next().execute {
+                for (index, id) in ids.enumerated() {
+                    if index > 0 { usleep(20_000) }
+                    let queued = fixture.writer.submit(.publish(Fixture.message(id, channel: "general"))) { result, _ in
+                        let count = log.withLockedValue { log in
+                            log.completions.append(id)
+                            log.results[id] = result
+                            return log.completions.count
+                        }
+                        if count == ids.count { committed.resume() }
+                    }
+                    if !queued {
+                        Issue.record("the writer refused \(id)")
+                        committed.resume()
+                        return
+                    }
+                }
+            }
+        }
+
+        try await group.shutdownGracefully()
+
+        #expect(fixture.opBatchSizes == [5])
+        #expect(fixture.completions == ids)
+        #expect(ids.map { Self.seq(fixture.result($0)) } == (1...5).map { Int64?($0) })
+    }
+
+    /// Past `deferredWakeLimit` ops the writer starts at once, within the pass: the loop
+    /// task below waits for the first op's commit before it ends, which only an early
+    /// wake can give it.
+    @Test func opsBeyondTheDeferredLimitWakeTheWriterWithinThePass() async throws {
+        let fixture = try Fixture()
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let count = BatchingWriter.deferredWakeLimit + 1
+        let firstCommitted = DispatchSemaphore(value: 0)
+        let committedWithinPass = try await group.next().submit {
+            for index in 0..<count {
+                fixture.writer.submit(.publish(Fixture.message("early\(index)", channel: "general"))) { _, _ in
+                    if index == 0 { firstCommitted.signal() }
+                }
+            }
+            // Bounded only so that a failing test cannot hang the run.
+            return firstCommitted.wait(timeout: .now() + 120) == .success
+        }.get()
+        await fixture.writer.flush()
+        try await group.shutdownGracefully()
+
+        #expect(committedWithinPass)
+        #expect(fixture.opBatchSizes.reduce(0, +) == count)
     }
 
     @Test func batchesAreCappedAtMaxBatch() async throws {

@@ -84,6 +84,7 @@ public final class Hub: Sendable {
                 metrics.writesRefused.increment()
                 refusals.note(op.action, logger: logger)
             },
+            wakeAtEndOfPass: { loop in !local.hasQueuedWork(on: loop) },
             afterBatch: { events in bus.publish(events) })
         self.readPool = NIOThreadPool(numberOfThreads: max(1, configuration.readThreads))
         self.budgets = UserBudgets(rates: [

@@ -52,6 +52,15 @@ public final class LocalFanout: EventBus {
         preconditionFailure("event loop not part of the hub's group")
     }
 
+    /// True when `loop`'s mailbox holds work a drain has yet to take: a task `loop` is
+    /// given now runs after that drain's pass. Any thread.
+    public func hasQueuedWork(on loop: any EventLoop) -> Bool {
+        for route in routers where route.loop === loop {
+            return route.mailbox.hasQueued
+        }
+        return false
+    }
+
     public func publish(_ events: [FanoutEvent]) {
         guard !events.isEmpty else { return }
         // Runs for the same recipients (a burst of messages in one channel) become one
@@ -137,9 +146,11 @@ public final class LocalFanout: EventBus {
         }
     }
 
-    /// Deliveries one pass of a drain makes before it lets the loop do its I/O (read
-    /// publishers' frames, write to sockets that were full) and goes on in a new task: the
-    /// guard against a backlog the back-pressure does not see (presence, the bus).
+    /// Deliveries one pass of a drain makes before it flushes every connection it wrote to
+    /// and goes on in a new task: the guard against a backlog the back-pressure does not
+    /// see (presence, the bus) sitting unflushed. NIO runs that task in the same round of
+    /// tasks (a loop runs tasks until none is ready), so the loop does not read in between:
+    /// what bounds the drain is the back-pressure, which bounds what the mailbox can hold.
     ///
     /// What keeps passes short is the back-pressure on deliveries waiting (`expectPublish`,
     /// `HubConfiguration.fanoutMaxBacklogDeliveries`). Before it, in the groups overload

@@ -13,9 +13,10 @@ import NIOCore
 /// (the p99 of 700 ms at 1,000 subscribers × 500 msg/s in issue 14 was batches queued as
 /// separate tasks, each flushing every subscriber). No timers and no windows.
 ///
-/// A drain that has done its share of work (`LocalFanout.defaultDeliveriesPerPass`) puts
-/// the rest back in front and lets the loop do its I/O before it goes on; until the last
-/// of it is delivered, the backlog counts it, so publishes are slowed by what really waits.
+/// A drain that has done its share of work (`LocalFanout.defaultDeliveriesPerPass`) flushes,
+/// puts the rest back in front and goes on in a new task (which NIO runs in the same round
+/// of tasks, before the loop reads again); until the last of it is delivered, the backlog
+/// counts it, so publishes are slowed by what really waits.
 final class LoopMailbox: Sendable {
     enum Item: Sendable {
         case events([FanoutEvent])
@@ -111,6 +112,9 @@ final class LoopMailbox: Sendable {
             state.oldest = rest[0].postedAt
         }
     }
+
+    /// True while events or tasks wait for a drain (not those a drain holds now).
+    var hasQueued: Bool { state.withLockedValue { !$0.entries.isEmpty } }
 
     var backlog: Backlog {
         state.withLockedValue {
