@@ -49,6 +49,24 @@ import Testing
         #expect(delivered.withLockedValue { $0 } == 10, "each message counts as a delivery, joined or not")
     }
 
+    /// What the writer asks before it lets an op wait for the end of the loop's pass: a
+    /// task given to the loop now would run after the drain already queued.
+    @Test func queuedWorkIsReportedUntilADrainTakesIt() {
+        let loop = EmbeddedEventLoop()
+        defer { try? loop.syncShutdownGracefully() }
+        let fanout = LocalFanout(group: loop)
+        _ = subscribed(["kari"], on: fanout, loop: loop)
+        #expect(!fanout.hasQueuedWork(on: loop))
+        fanout.publish([message("a")])
+        #expect(fanout.hasQueuedWork(on: loop))
+        loop.run()
+        #expect(!fanout.hasQueuedWork(on: loop))
+        fanout.forEachRouter { _ in }
+        #expect(fanout.hasQueuedWork(on: loop), "a router task is queued work too")
+        loop.run()
+        #expect(!fanout.hasQueuedWork(on: loop))
+    }
+
     @Test func atLowLoadEachPublishIsDeliveredInItsOwnDrain() {
         let loop = EmbeddedEventLoop()
         defer { try? loop.syncShutdownGracefully() }

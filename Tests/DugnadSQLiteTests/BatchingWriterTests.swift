@@ -32,7 +32,9 @@ import Testing
         let writer: BatchingWriter
         let log: NIOLockedValueBox<Log>
 
-        init(configuration: BatchingWriter.Configuration = .init(), readOnly: Bool = false) throws {
+        init(configuration: BatchingWriter.Configuration = .init(), readOnly: Bool = false, wakeAtEndOfPass: Bool = true)
+            throws
+        {
             directory = FileManager.default.temporaryDirectory.appendingPathComponent(
                 "dugnad-writer-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -56,6 +58,7 @@ import Testing
                         if failed { log.failedBatches += 1 }
                     }
                 },
+                wakeAtEndOfPass: { _ in wakeAtEndOfPass },
                 afterBatch: { events in
                     log.withLockedValue { $0.afterBatches.append(events.map(\.target)) }
                 })
@@ -251,9 +254,23 @@ import Testing
     /// task below waits for the first op's commit before it ends, which only an early
     /// wake can give it.
     @Test func opsBeyondTheDeferredLimitWakeTheWriterWithinThePass() async throws {
-        let fixture = try Fixture()
+        #expect(try await firstCommitsWithinThePass(Fixture(), submitting: BatchingWriter.deferredWakeLimit + 1))
+    }
+
+    /// A loop with work queued (a fan-out drain, in the hub) would run it before the wake:
+    /// the writer then starts at once, even for one op.
+    @Test func anOpFromALoopWithWorkQueuedWakesTheWriterAtOnce() async throws {
+        #expect(try await firstCommitsWithinThePass(Fixture(wakeAtEndOfPass: false), submitting: 1))
+        // The same single op from a loop without queued work waits for the pass's end.
+        #expect(try await !firstCommitsWithinThePass(Fixture(), submitting: 1, waitingAtMost: .milliseconds(300)))
+    }
+
+    /// Submits `count` ops in one task of a loop and, still in that task, waits for the
+    /// first one's commit; true when it came before the task ended.
+    private func firstCommitsWithinThePass(
+        _ fixture: Fixture, submitting count: Int, waitingAtMost wait: DispatchTimeInterval = .seconds(120)
+    ) async throws -> Bool {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let count = BatchingWriter.deferredWakeLimit + 1
         let firstCommitted = DispatchSemaphore(value: 0)
         let committedWithinPass = try await group.next().submit {
             for index in 0..<count {
@@ -261,14 +278,14 @@ import Testing
                     if index == 0 { firstCommitted.signal() }
                 }
             }
-            // Bounded only so that a failing test cannot hang the run.
-            return firstCommitted.wait(timeout: .now() + 120) == .success
+            // Bounded so that a failing test cannot hang the run; the short bound only where
+            // the commit must not come.
+            return firstCommitted.wait(timeout: .now() + wait) == .success
         }.get()
         await fixture.writer.flush()
         try await group.shutdownGracefully()
-
-        #expect(committedWithinPass)
         #expect(fixture.opBatchSizes.reduce(0, +) == count)
+        return committedWithinPass
     }
 
     @Test func batchesAreCappedAtMaxBatch() async throws {
