@@ -33,13 +33,9 @@ extension HTTPRequestHead {
         // every connection's token through NSString, 3 % of the event loop's samples in the
         // morning rush. A token is base64url and dots, so no other space can belong to one
         // (and one that holds any fails verification either way).
-        var token = parts[1].utf8[...]
-        while let first = token.first, first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") {
-            token = token.dropFirst()
-        }
-        while let last = token.last, last == UInt8(ascii: " ") || last == UInt8(ascii: "\t") {
-            token = token.dropLast()
-        }
+        let isBlank = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        var token = parts[1].utf8.drop(while: isBlank)
+        while let last = token.last, isBlank(last) { token = token.dropLast() }
         return token.isEmpty ? nil : String(Substring(token))
     }
 }

@@ -130,7 +130,7 @@ import Testing
     @Test func aDrainPastItsBudgetGoesOnInANewPassKeepingOrderAndFlushingOncePerPass() {
         let loop = EmbeddedEventLoop()
         defer { try? loop.syncShutdownGracefully() }
-        // Two deliveries a pass: every pass ends with a flush and the loop's turn.
+        // Two deliveries a pass: every pass ends with a flush and goes on in a new task.
         let fanout = LocalFanout(group: loop, deliveriesPerPass: 2)
         let general = subscribed(["kari"], on: fanout, loop: loop)[0]
         let random = subscribed(["ola"], on: fanout, loop: loop, to: "random")[0]

@@ -46,19 +46,18 @@ public final class LocalFanout: EventBus {
 
     /// The router of `loop`; call only on that loop.
     public func router(for loop: any EventLoop) -> LoopRouter {
-        for route in routers where route.loop === loop {
-            return route.router.value
-        }
-        preconditionFailure("event loop not part of the hub's group")
+        guard let route = route(of: loop) else { preconditionFailure("event loop not part of the hub's group") }
+        return route.router.value
     }
 
     /// True when `loop`'s mailbox holds work a drain has yet to take: a task `loop` is
     /// given now runs after that drain's pass. Any thread.
     public func hasQueuedWork(on loop: any EventLoop) -> Bool {
-        for route in routers where route.loop === loop {
-            return route.mailbox.hasQueued
-        }
-        return false
+        route(of: loop)?.mailbox.hasQueued ?? false
+    }
+
+    private func route(of loop: any EventLoop) -> Route? {
+        routers.first { $0.loop === loop }
     }
 
     public func publish(_ events: [FanoutEvent]) {

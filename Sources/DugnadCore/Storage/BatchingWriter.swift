@@ -143,13 +143,15 @@ public final class BatchingWriter: Sendable {
     }
 
     private func enqueue(_ pending: Pending, force: Bool = false) -> Bool {
-        let loop = MultiThreadedEventLoopGroup.currentEventLoop.flatMap { wakeAtEndOfPass($0) ? $0 : nil }
+        let loop = MultiThreadedEventLoopGroup.currentEventLoop
         let wake: Wake? = state.withLockedValue { state in
             if state.closed && !force { return nil }
             if !force && state.queue.count >= configuration.maxPending { return nil }
             state.queue.append(pending)
             if state.draining { return .coming }
-            if let loop, state.queue.count <= Self.deferredWakeLimit {
+            // Asked only of an idle writer (under load it is draining): the answer takes the
+            // loop's mailbox lock, which is never held while this one is taken.
+            if let loop, state.queue.count <= Self.deferredWakeLimit, wakeAtEndOfPass(loop) {
                 return state.wakesScheduled.insert(ObjectIdentifier(loop)).inserted ? .endOfPass(loop) : .coming
             }
             state.draining = true
